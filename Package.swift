@@ -1,0 +1,112 @@
+// swift-tools-version: 6.0
+import Foundation
+import PackageDescription
+
+/// OpenVINO's C API comes from the pinned `openvino` wheel, unpacked by
+/// `Scripts/setup.sh` into the git-ignored `.deps/openvino` beside this file.
+/// Binaries find its libraries through an rpath, so nothing needs
+/// `LD_LIBRARY_PATH`; installed copies also look in `../lib/thermocolor`.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+let openVINORoot = "\(packageRoot)/.deps/openvino"
+
+/// Every target that imports COpenVINO, directly or through a module that
+/// does, needs the header path for Clang's module loader.
+let openVINOSwiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-I\(openVINORoot)/include"]),
+]
+let openVINOLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags([
+        "-L\(openVINORoot)/lib",
+        "-Xlinker", "-rpath", "-Xlinker", "\(openVINORoot)/lib",
+        "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/../lib/thermocolor",
+    ]),
+]
+
+let package = Package(
+    name: "ThermoColor",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "thermocolor", targets: ["thermocolor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries: one module map and shim header each.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat libavcodec libavutil libswscale",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]
+        ),
+        .systemLibrary(
+            name: "CV4L2",
+            pkgConfig: "libv4l2",
+            providers: [.apt(["libv4l-dev"])]
+        ),
+        .systemLibrary(name: "COpenVINO"),
+
+        // Domains, lowest first; arrows point one way.
+        .target(name: "Imaging"),
+        .target(name: "MediaIO", dependencies: ["CFFmpeg", "Imaging"]),
+        .target(name: "Capture", dependencies: ["CV4L2", "MediaIO", "Imaging"]),
+        .target(name: "Text"),
+        .target(
+            name: "Inference",
+            dependencies: ["COpenVINO", "Imaging", "Text"],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
+        .target(
+            name: "Pipeline",
+            dependencies: ["MediaIO", "Capture", "Imaging", "Text", "Inference"],
+            swiftSettings: openVINOSwiftSettings
+        ),
+        .target(
+            name: "Service",
+            dependencies: ["Pipeline", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: openVINOSwiftSettings
+        ),
+        .executableTarget(
+            name: "thermocolor",
+            dependencies: [
+                "Pipeline", "Service", "MediaIO", "Capture", "Imaging", "Text", "Inference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
+
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging"]),
+        .testTarget(name: "TextTests", dependencies: ["Text"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference", "Imaging", "Text"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "MediaIO", "Imaging"],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: ["Service", "Pipeline"],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
+        .testTarget(
+            name: "CommandTests",
+            dependencies: ["thermocolor", "MediaIO", "Imaging"],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

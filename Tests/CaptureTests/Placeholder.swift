@@ -1,0 +1,5 @@
+import Testing
+
+@Test func CaptureTargetBuilds() {
+    #expect(Bool(true))
+}

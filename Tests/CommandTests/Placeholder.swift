@@ -1,0 +1,5 @@
+import Testing
+
+@Test func thermocolorTargetBuilds() {
+    #expect(Bool(true))
+}

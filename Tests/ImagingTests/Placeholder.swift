@@ -1,0 +1,5 @@
+import Testing
+
+@Test func ImagingTargetBuilds() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Test func InferenceTargetBuilds() {
+    #expect(Bool(true))
+}

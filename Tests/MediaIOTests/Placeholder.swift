@@ -1,0 +1,5 @@
+import Testing
+
+@Test func MediaIOTargetBuilds() {
+    #expect(Bool(true))
+}

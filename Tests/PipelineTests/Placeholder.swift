@@ -1,0 +1,5 @@
+import Testing
+
+@Test func PipelineTargetBuilds() {
+    #expect(Bool(true))
+}

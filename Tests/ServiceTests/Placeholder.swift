@@ -1,0 +1,5 @@
+import Testing
+
+@Test func ServiceTargetBuilds() {
+    #expect(Bool(true))
+}

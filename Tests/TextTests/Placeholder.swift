@@ -1,0 +1,5 @@
+import Testing
+
+@Test func TextTargetBuilds() {
+    #expect(Bool(true))
+}
