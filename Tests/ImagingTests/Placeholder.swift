@@ -1,5 +1,0 @@
-import Testing
-
-@Test func ImagingTargetBuilds() {
-    #expect(Bool(true))
-}
