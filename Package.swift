@@ -24,7 +24,7 @@ let openVINOLinkerSettings: [LinkerSetting] = [
 
 let package = Package(
     name: "ThermoColor",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "thermocolor", targets: ["thermocolor"]),
     ],
@@ -78,8 +78,9 @@ let package = Package(
             linkerSettings: openVINOLinkerSettings
         ),
 
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging"]),
         .testTarget(name: "TextTests", dependencies: ["Text"], resources: [.copy("Fixtures")]),
         .testTarget(
@@ -91,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging"],
+            dependencies: ["Pipeline", "MediaIO", "Imaging", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
@@ -103,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CommandTests",
-            dependencies: ["thermocolor", "MediaIO", "Imaging"],
+            dependencies: ["thermocolor", "MediaIO", "Imaging", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),

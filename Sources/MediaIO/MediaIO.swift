@@ -1,1 +1,0 @@
-// Media I/O through FFmpeg.

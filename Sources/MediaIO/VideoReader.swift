@@ -1,0 +1,393 @@
+internal import CFFmpeg
+import Foundation
+import Imaging
+
+/// What a video input holds, as `thermocolor probe` reports it.
+public struct VideoStreamInfo: Sendable {
+    public var container: String
+    public var codec: String
+    public var width: Int
+    public var height: Int
+    public var pixelFormat: String
+    /// Bits per sample that carry data (8 for 8-bit grey, 14 for a 14-bit sensor in 16-bit words).
+    public var significantBits: Int
+    /// True when the source has no colour (grey formats, or grey carried in YUV cannot be told apart: false there).
+    public var isGray: Bool
+    public var timeBase: Rational
+    /// The average frame rate, when the container states one.
+    public var frameRate: Rational?
+    /// Seconds, when known.
+    public var duration: Double?
+    /// Frames, when the container states it (or duration × rate as an estimate).
+    public var frameCount: Int?
+    public var bitRate: Int?
+}
+
+/// Options for opening an input.
+public struct InputOptions: Sendable {
+    /// FFmpeg's demuxer name (`-f`), e.g. `rawvideo`, `image2`, `v4l2`; nil to probe.
+    public var format: String?
+    /// Demuxer and protocol options (`video_size`, `pixel_format`, `framerate`, `rtsp_transport`, `timeout`…).
+    public var options: [String: String]
+    /// Decoder threads; 0 lets FFmpeg choose. Live sources use 1 to avoid frame-threading delay.
+    public var decoderThreads: Int
+    /// Gives up opening or reading after this long without data (network inputs); nil waits forever.
+    public var ioTimeout: Double?
+
+    public init(format: String? = nil, options: [String: String] = [:], decoderThreads: Int = 0, ioTimeout: Double? = nil) {
+        self.format = format
+        self.options = options
+        self.decoderThreads = decoderThreads
+        self.ioTimeout = ioTimeout
+    }
+}
+
+/// Reads and decodes the first video stream of anything FFmpeg opens: files,
+/// image sequences (`frame_%04d.png`), raw video, network streams.
+///
+/// Not thread-safe: one thread reads. Decoding blocks, so run it on a thread
+/// of its own, never in the Swift concurrency pool.
+public final class VideoReader {
+    public let location: String
+    public let info: VideoStreamInfo
+    /// Packets the decoder rejected as corrupt; decoding carries on past them.
+    public private(set) var corruptPacketCount = 0
+
+    private var formatContext: UnsafeMutablePointer<AVFormatContext>?
+    private let decoder: FFCodecContext
+    private let streamIndex: Int32
+    private let stream: UnsafeMutablePointer<AVStream>
+    private let packet = FFPacket()
+    private let frame = FFFrame()
+    private let interrupt: InterruptState
+    private var draining = false
+    private var finished = false
+    private var decodedCount = 0
+    private var lastPTS: Int64?
+    private var grayScaler: FFScaler?
+    private let convertedFrame = FFFrame()
+    private var colorScaler: FFScaler?
+    private let colorFrame = FFFrame()
+
+    /// Opens `location` (a path or URL) and its decoder.
+    /// - Throws: `MediaError` naming the location and FFmpeg's reason.
+    public init(_ location: String, options: InputOptions = InputOptions()) throws {
+        self.location = location
+        interrupt = InterruptState(timeout: options.ioTimeout)
+
+        var context = avformat_alloc_context()
+        guard context != nil else { throw MediaError("cannot open", location, reason: "out of memory") }
+        context!.pointee.interrupt_callback = interrupt.callback
+        var inputFormat: UnsafePointer<AVInputFormat>? = nil
+        if let name = options.format {
+            guard let found = av_find_input_format(name) else {
+                avformat_free_context(context)
+                throw MediaError("cannot open", location, reason: "FFmpeg has no input format '\(name)'")
+            }
+            inputFormat = found
+        }
+        var dictionary = FFOptions(options.options)
+        interrupt.arm()
+        let opened = avformat_open_input(&context, location, inputFormat, &dictionary.dictionary)
+        guard opened >= 0 else {
+            throw MediaError("cannot open", location, code: opened).explainingOpenFailure(location)
+        }
+        formatContext = context
+        interrupt.arm()
+        let found = avformat_find_stream_info(context, nil)
+        guard found >= 0 else {
+            avformat_close_input(&formatContext)
+            throw MediaError("cannot read", location, code: found)
+        }
+        let index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        guard index >= 0, let stream = context!.pointee.streams[Int(index)] else {
+            avformat_close_input(&formatContext)
+            throw MediaError("no video stream in", location, reason: "the input holds no video")
+        }
+        streamIndex = index
+        self.stream = stream
+        // Only the video stream is demuxed; the rest is skipped cheaply.
+        for i in 0..<Int(context!.pointee.nb_streams) where Int32(i) != index {
+            context!.pointee.streams[i]!.pointee.discard = AVDISCARD_ALL
+        }
+        let parameters = stream.pointee.codecpar!
+        guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
+            let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
+            avformat_close_input(&formatContext)
+            throw MediaError("cannot decode", location, reason: "this FFmpeg has no decoder for \(name)")
+        }
+        decoder = FFCodecContext(codec: codec)
+        avcodec_parameters_to_context(decoder.pointer, parameters)
+        decoder.pointer.pointee.thread_count = Int32(options.decoderThreads)
+        decoder.pointer.pointee.pkt_timebase = stream.pointee.time_base
+        let openedCodec = avcodec_open2(decoder.pointer, codec, nil)
+        guard openedCodec >= 0 else {
+            avformat_close_input(&formatContext)
+            throw MediaError("cannot decode", location, code: openedCodec)
+        }
+        guard parameters.pointee.width > 0, parameters.pointee.height > 0 else {
+            avformat_close_input(&formatContext)
+            throw MediaError("cannot decode", location, reason: "the video stream has no picture size")
+        }
+
+        let pixelFormat = AVPixelFormat(parameters.pointee.format)
+        let descriptor = av_pix_fmt_desc_get(pixelFormat)
+        let depth = descriptor.map { Int($0.pointee.comp.0.depth) } ?? 8
+        let rawBits = Int(parameters.pointee.bits_per_raw_sample)
+        let significantBits = (rawBits > 0 && rawBits < depth) ? rawBits : depth
+        let isGray = descriptor.map { $0.pointee.nb_components <= 2 && ($0.pointee.flags & UInt64(AV_PIX_FMT_FLAG_PAL)) == 0 } ?? false
+        let rate = Rational(stream.pointee.avg_frame_rate)
+        let timeBase = Rational(stream.pointee.time_base)
+        var duration: Double? = nil
+        if stream.pointee.duration > 0 {
+            duration = Double(stream.pointee.duration) * timeBase.doubleValue
+        } else if context!.pointee.duration > 0 {
+            duration = Double(context!.pointee.duration) / Double(AV_TIME_BASE)
+        }
+        var frameCount: Int? = stream.pointee.nb_frames > 0 ? Int(stream.pointee.nb_frames) : nil
+        if frameCount == nil, let duration, rate.isValid {
+            frameCount = Int((duration * rate.doubleValue).rounded())
+        }
+        info = VideoStreamInfo(
+            container: String(cString: context!.pointee.iformat.pointee.name),
+            codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
+            width: Int(parameters.pointee.width),
+            height: Int(parameters.pointee.height),
+            pixelFormat: pixelFormat.name,
+            significantBits: significantBits,
+            isGray: isGray,
+            timeBase: timeBase,
+            frameRate: rate.isValid ? rate : nil,
+            duration: duration,
+            frameCount: frameCount,
+            bitRate: context!.pointee.bit_rate > 0 ? Int(context!.pointee.bit_rate) : nil
+        )
+    }
+
+    deinit {
+        avformat_close_input(&formatContext)
+    }
+
+    /// Asks a blocked read to give up (from another thread): the read then fails
+    /// with a connection-loss error. Used to stop live inputs promptly.
+    public func interruptBlockedRead() { interrupt.requestStop() }
+
+    /// The next frame as 16-bit grey, or nil at the end of the input.
+    public func nextThermalFrame() throws -> ThermalFrame? {
+        guard let decoded = try nextDecodedFrame() else { return nil }
+        let (image, bits) = grayImage(from: decoded)
+        return ThermalFrame(image: image, significantBits: bits, pts: presentationTime(of: decoded),
+                            duration: decoded.pointee.pkt_duration, timeBase: info.timeBase, index: decodedCount - 1)
+    }
+
+    /// The next frame as interleaved RGB, or nil at the end of the input.
+    public func nextColorFrame() throws -> ColorFrame? {
+        guard let decoded = try nextDecodedFrame() else { return nil }
+        let image = try rgbImage(from: decoded)
+        return ColorFrame(image: image, pts: presentationTime(of: decoded), duration: decoded.pointee.pkt_duration,
+                          timeBase: info.timeBase, index: decodedCount - 1)
+    }
+
+    // MARK: Decoding
+
+    private func nextDecodedFrame() throws -> UnsafeMutablePointer<AVFrame>? {
+        guard !finished else { return nil }
+        while true {
+            let received = avcodec_receive_frame(decoder.pointer, frame.pointer)
+            if received == 0 {
+                decodedCount += 1
+                return frame.pointer
+            }
+            if received == cffmpeg_averror_eof() {
+                finished = true
+                return nil
+            }
+            if received != cffmpeg_averror_eagain() {
+                // A frame the decoder could not rebuild; later ones may still decode.
+                corruptPacketCount += 1
+                continue
+            }
+            if draining {
+                finished = true
+                return nil
+            }
+            interrupt.arm()
+            let read = av_read_frame(formatContext, packet.pointer)
+            if read < 0 {
+                if read != cffmpeg_averror_eof(), MediaError("", "", code: read).isConnectionLoss || interrupt.stopRequested {
+                    throw MediaError("lost input", location, code: read)
+                }
+                // End of file, or a truncated tail: hand the decoder what it holds.
+                avcodec_send_packet(decoder.pointer, nil)
+                draining = true
+                continue
+            }
+            defer { av_packet_unref(packet.pointer) }
+            guard packet.pointer.pointee.stream_index == streamIndex else { continue }
+            let sent = avcodec_send_packet(decoder.pointer, packet.pointer)
+            if sent < 0, sent != cffmpeg_averror_eagain() {
+                corruptPacketCount += 1
+                if decodedCount == 0, corruptPacketCount >= 64 {
+                    throw MediaError("cannot decode", location, code: sent)
+                }
+            }
+        }
+    }
+
+    /// The frame's presentation time, made up from the frame rate when the
+    /// input carries none, and kept increasing so muxers accept it.
+    private func presentationTime(of decoded: UnsafeMutablePointer<AVFrame>) -> Int64 {
+        var pts = decoded.pointee.best_effort_timestamp
+        if pts == cffmpeg_nopts_value() {
+            let step: Int64
+            if let rate = info.frameRate {
+                step = max(1, rate.inverted.rescale(1, to: info.timeBase))
+            } else {
+                step = 1
+            }
+            pts = (lastPTS ?? -step) + step
+        }
+        if let last = lastPTS, pts <= last { pts = last + 1 }
+        lastPTS = pts
+        return pts
+    }
+
+    // MARK: Pixel conversion
+
+    private func grayImage(from decoded: UnsafeMutablePointer<AVFrame>) -> (Gray16Image, Int) {
+        let width = Int(decoded.pointee.width)
+        let height = Int(decoded.pointee.height)
+        let format = AVPixelFormat(decoded.pointee.format)
+        var image = Gray16Image(width: width, height: height, repeating: 0)
+        let stride = Int(decoded.pointee.linesize.0)
+        let plane = decoded.pointee.data.0!
+
+        switch format {
+        case AV_PIX_FMT_GRAY16LE, AV_PIX_FMT_GRAY14LE, AV_PIX_FMT_GRAY12LE, AV_PIX_FMT_GRAY10LE, AV_PIX_FMT_GRAY9LE,
+             AV_PIX_FMT_YUV420P16LE, AV_PIX_FMT_YUV420P10LE, AV_PIX_FMT_YUV420P12LE, AV_PIX_FMT_YUV444P16LE,
+             AV_PIX_FMT_YUV422P10LE, AV_PIX_FMT_YUV444P10LE:
+            let bits = Int(av_pix_fmt_desc_get(format)!.pointee.comp.0.depth)
+            copyRows(width: width, height: height, from: plane, stride: stride, into: &image) { $0 }
+            return (image, min(bits, info.significantBits))
+        case AV_PIX_FMT_GRAY16BE, AV_PIX_FMT_GRAY14BE, AV_PIX_FMT_GRAY12BE, AV_PIX_FMT_GRAY10BE:
+            let bits = Int(av_pix_fmt_desc_get(format)!.pointee.comp.0.depth)
+            copyRows(width: width, height: height, from: plane, stride: stride, into: &image) { $0.byteSwapped }
+            return (image, min(bits, info.significantBits))
+        case AV_PIX_FMT_GRAY8, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P:
+            widenRows(width: width, height: height, from: plane, stride: stride, into: &image, table: Self.identityTable)
+            return (image, 8)
+        case AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12, AV_PIX_FMT_NV21, AV_PIX_FMT_YUV410P, AV_PIX_FMT_YUV411P:
+            // Grey carried in YUV: luma is the picture. Limited-range luma (16–235)
+            // is opened up to 0–255 so 8-bit grey means the same from any source.
+            let table = decoded.pointee.color_range == AVCOL_RANGE_JPEG ? Self.identityTable : Self.limitedToFullTable
+            widenRows(width: width, height: height, from: plane, stride: stride, into: &image, table: table)
+            return (image, 8)
+        default:
+            return (convertedGrayImage(from: decoded), info.significantBits > 8 ? 16 : 8)
+        }
+    }
+
+    /// Any other format (RGB, palette, packed YUV) goes through libswscale to grey.
+    private func convertedGrayImage(from decoded: UnsafeMutablePointer<AVFrame>) -> Gray16Image {
+        let width = Int(decoded.pointee.width)
+        let height = Int(decoded.pointee.height)
+        let deep = info.significantBits > 8
+        let target = deep ? AV_PIX_FMT_GRAY16LE : AV_PIX_FMT_GRAY8
+        prepare(convertedFrame, width: width, height: height, format: target)
+        if grayScaler == nil {
+            grayScaler = FFScaler(sourceWidth: decoded.pointee.width, sourceHeight: decoded.pointee.height,
+                                  sourceFormat: AVPixelFormat(decoded.pointee.format),
+                                  targetWidth: decoded.pointee.width, targetHeight: decoded.pointee.height,
+                                  targetFormat: target)
+        }
+        var image = Gray16Image(width: width, height: height, repeating: 0)
+        guard let scaler = grayScaler else { return image }
+        scaler.scale(decoded, into: convertedFrame.pointer)
+        let stride = Int(convertedFrame.pointer.pointee.linesize.0)
+        let plane = convertedFrame.pointer.pointee.data.0!
+        if deep {
+            copyRows(width: width, height: height, from: plane, stride: stride, into: &image) { $0 }
+        } else {
+            widenRows(width: width, height: height, from: plane, stride: stride, into: &image, table: Self.identityTable)
+        }
+        return image
+    }
+
+    private func rgbImage(from decoded: UnsafeMutablePointer<AVFrame>) throws -> RGBImage {
+        let width = Int(decoded.pointee.width)
+        let height = Int(decoded.pointee.height)
+        prepare(colorFrame, width: width, height: height, format: AV_PIX_FMT_RGB24)
+        if colorScaler == nil {
+            colorScaler = FFScaler(sourceWidth: decoded.pointee.width, sourceHeight: decoded.pointee.height,
+                                   sourceFormat: AVPixelFormat(decoded.pointee.format),
+                                   targetWidth: decoded.pointee.width, targetHeight: decoded.pointee.height,
+                                   targetFormat: AV_PIX_FMT_RGB24)
+        }
+        guard let scaler = colorScaler else {
+            throw MediaError("cannot convert", location, reason: "no conversion from \(AVPixelFormat(decoded.pointee.format).name) to RGB")
+        }
+        scaler.scale(decoded, into: colorFrame.pointer)
+        var image = RGBImage(width: width, height: height, channels: 3, repeating: 0)
+        let stride = Int(colorFrame.pointer.pointee.linesize.0)
+        let plane = colorFrame.pointer.pointee.data.0!
+        image.samples.withUnsafeMutableBytes { target in
+            for row in 0..<height {
+                memcpy(target.baseAddress! + row * width * 3, plane + row * stride, width * 3)
+            }
+        }
+        return image
+    }
+
+    private func prepare(_ holder: FFFrame, width: Int, height: Int, format: AVPixelFormat) {
+        let frame = holder.pointer
+        if frame.pointee.width == Int32(width), frame.pointee.height == Int32(height), frame.pointee.format == format.rawValue {
+            return
+        }
+        av_frame_unref(frame)
+        frame.pointee.width = Int32(width)
+        frame.pointee.height = Int32(height)
+        frame.pointee.format = format.rawValue
+        av_frame_get_buffer(frame, 0)
+    }
+
+    private static let identityTable: [UInt16] = (0..<256).map { UInt16($0) }
+    private static let limitedToFullTable: [UInt16] = (0..<256).map {
+        UInt16(max(0, min(255, ((Double($0) - 16) * 255 / 219).rounded())))
+    }
+}
+
+private func copyRows(width: Int, height: Int, from plane: UnsafeMutablePointer<UInt8>, stride: Int,
+                      into image: inout Gray16Image, transform: (UInt16) -> UInt16) {
+    image.samples.withUnsafeMutableBufferPointer { target in
+        for row in 0..<height {
+            let source = UnsafeRawPointer(plane + row * stride)
+            let destination = target.baseAddress! + row * width
+            for x in 0..<width {
+                destination[x] = transform(source.loadUnaligned(fromByteOffset: x * 2, as: UInt16.self))
+            }
+        }
+    }
+}
+
+private func widenRows(width: Int, height: Int, from plane: UnsafeMutablePointer<UInt8>, stride: Int,
+                       into image: inout Gray16Image, table: [UInt16]) {
+    table.withUnsafeBufferPointer { lookup in
+        image.samples.withUnsafeMutableBufferPointer { target in
+            for row in 0..<height {
+                let source = plane + row * stride
+                let destination = target.baseAddress! + row * width
+                for x in 0..<width { destination[x] = lookup[Int(source[x])] }
+            }
+        }
+    }
+}
+
+extension MediaError {
+    /// A missing file reads better as such than as FFmpeg's generic text.
+    func explainingOpenFailure(_ location: String) -> MediaError {
+        if !location.contains("://"), !location.contains("%"), !FileManager.default.fileExists(atPath: location) {
+            return MediaError("cannot open", location, reason: "no such file", code: code)
+        }
+        return self
+    }
+}

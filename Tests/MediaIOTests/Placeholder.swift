@@ -1,5 +1,0 @@
-import Testing
-
-@Test func MediaIOTargetBuilds() {
-    #expect(Bool(true))
-}
