@@ -1,0 +1,42 @@
+import Imaging
+import MediaIO
+
+/// Where thermal frames come from: a file, a stream, a camera.
+///
+/// `nextFrame` blocks (decode, DQBUF) and runs on the pipeline's capture thread.
+public protocol ThermalFrameSource: AnyObject {
+    /// The next frame, or nil at the end of the input.
+    func nextFrame() throws -> ThermalFrame?
+    /// Called from another thread to make a blocked `nextFrame` return soon.
+    func interrupt()
+}
+
+/// A stage that turns thermal frames into pictures for the encoder: a palette,
+/// a neural colouriser, a fuser.
+///
+/// It runs on the pipeline's processing thread, one call per batch.
+public protocol FrameColorizer: AnyObject {
+    /// The most frames one call takes; 1 for stages that gain nothing from batching.
+    var maxBatchSize: Int { get }
+    /// One picture per frame, in order.
+    func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture]
+}
+
+/// Where pictures go: a file, a stream, a segmented recording.
+public protocol FrameSink: AnyObject {
+    /// Encodes and stores one picture; `frame` carries its timing.
+    func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws
+    /// Flushes and closes; called once, also after errors, so recordings stay playable.
+    func finish() throws
+}
+
+extension VideoReader: ThermalFrameSource {
+    public func nextFrame() throws -> ThermalFrame? { try nextThermalFrame() }
+    public func interrupt() { interruptBlockedRead() }
+}
+
+extension VideoWriter: FrameSink {
+    public func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws {
+        try write(picture, pts: frame.pts)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Pipeline
+import Testing
+
+@Suite("Bounded queues between stages")
+struct BoundedQueueTests {
+    @Test("Blocking queue hands every element over, in order, across threads")
+    func blockingKeepsEverything() {
+        let queue = BoundedQueue<Int>(capacity: 3)
+        let producer = Thread {
+            for value in 0..<1000 { queue.push(value) }
+            queue.close()
+        }
+        producer.start()
+        var received: [Int] = []
+        while let value = queue.pop() { received.append(value) }
+        #expect(received == Array(0..<1000))
+        #expect(queue.dropped == 0)
+    }
+
+    @Test("Drop-oldest keeps the newest elements and counts the rest")
+    func dropOldestKeepsNewest() {
+        let queue = BoundedQueue<Int>(capacity: 2, policy: .dropOldest)
+        for value in 0..<10 { queue.push(value) }
+        queue.close()
+        var received: [Int] = []
+        while let value = queue.pop() { received.append(value) }
+        #expect(received == [8, 9])
+        #expect(queue.dropped == 8)
+    }
+
+    @Test("Closing wakes a waiting consumer and refuses producers")
+    func closeWakesConsumers() {
+        let queue = BoundedQueue<Int>(capacity: 1)
+        let done = DispatchSemaphore(value: 0)
+        let consumer = Thread {
+            #expect(queue.pop() == nil)
+            done.signal()
+        }
+        consumer.start()
+        usleep(50_000)
+        queue.close()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(queue.push(1) == false)
+    }
+
+    @Test("A timed pop returns nil when nothing arrives")
+    func timedPop() {
+        let queue = BoundedQueue<Int>(capacity: 1)
+        #expect(queue.pop(timeout: 0.01) == nil)
+        #expect(!queue.isClosedAndEmpty)
+    }
+}
