@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import MediaIO
+import Pipeline
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Colourise a recorded thermal video (or image sequence) into a new video.",
+        discussion: """
+        INPUT is anything FFmpeg reads: an 8-bit grey MP4, a 16-bit FFV1 or raw recording, \
+        a PNG-16 sequence such as 'frames/%05d.png'. OUTPUT's extension picks the container \
+        (.mp4, .mkv, .ts) unless --format says otherwise. MP4 output is fragmented, so a file \
+        cut off by a crash still plays up to its last second.
+        """
+    )
+
+    @Argument(help: "The thermal video to read.")
+    var input: String
+
+    @Argument(help: "The colour video to write.")
+    var output: String
+
+    @OptionGroup(title: "Colour") var color: ColorOptions
+    @OptionGroup(title: "Encoding") var encode: EncodeOptions
+    @OptionGroup(title: "Input") var inputFormat: InputFormatOptions
+
+    @Option(help: "Also write one colourised frame (from the middle) as a PNG here.")
+    var preview: String?
+
+    @Flag(help: "Print the time each stage spends per frame at the end.")
+    var stats = false
+
+    @Flag(name: .shortAndLong, help: "No progress bar and no summary.")
+    var quiet = false
+
+    func run() throws {
+        let request = ConversionRequest(
+            input: input, output: output, inputOptions: try inputFormat.options(),
+            outputOptions: try encode.outputOptions(), encoder: try encode.encoderSettings(),
+            classic: try color.settings(), previewPath: preview)
+        let conversion = try Conversion(request)
+        let progress = ProgressLine(total: conversion.reader.info.frameCount, enabled: !quiet && isatty(STDERR_FILENO) == 1)
+        conversion.pipeline.onFrameWritten = { statistics in
+            progress.update(frames: statistics.framesWritten, seconds: statistics.elapsedSeconds)
+        }
+        let signals = StopSignals { _ in conversion.stop() }
+        defer { withExtendedLifetime(signals) {} }
+        let summary: ConversionSummary
+        do {
+            summary = try conversion.run()
+        } catch {
+            progress.clear()
+            throw error
+        }
+        progress.clear()
+        guard !quiet else { return }
+        let info = summary.input
+        var line = "wrote \(output): \(summary.framesWritten) frames, \(info.width)×\(info.height), \(encode.codec.rawValue), "
+            + "\(formatBytes(summary.bytesWritten)) in \(String(format: "%.1f", summary.seconds)) s "
+            + "(\(String(format: "%.1f", summary.framesPerSecond)) fps)"
+        if summary.corruptPackets > 0 { line += "; skipped \(summary.corruptPackets) corrupt packets" }
+        print(line)
+        if let preview { print("preview: \(preview)") }
+        if stats { print("stages: \(summary.stageSummary)") }
+    }
+}
+
+func formatBytes(_ bytes: Int64) -> String {
+    let value = Double(bytes)
+    if value >= 1e9 { return String(format: "%.2f GB", value / 1e9) }
+    if value >= 1e6 { return String(format: "%.1f MB", value / 1e6) }
+    if value >= 1e3 { return String(format: "%.0f kB", value / 1e3) }
+    return "\(bytes) B"
+}

@@ -1,0 +1,82 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Bad input: one clear line and a non-zero exit")
+struct BadInputCommandTests {
+    private func expectCleanFailure(_ result: ProcessResult, mentioning words: [String]) {
+        #expect(result.status != 0)
+        #expect(!result.crashed, "the process crashed: \(result.error)")
+        let lines = result.error.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count == 1, "expected one error line, got: \(result.error)")
+        for word in words { #expect(result.error.contains(word), "'\(word)' not in: \(result.error)") }
+    }
+
+    @Test("A missing input file")
+    func missingInput() throws {
+        let result = try runProcess(thermocolorBinary, ["convert", "/nonexistent/in.mkv", "/tmp/out.mp4"], timeout: 60)
+        expectCleanFailure(result, mentioning: ["/nonexistent/in.mkv", "no such file"])
+    }
+
+    @Test("A file that is not video")
+    func notVideo() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let path = folder.file("words.mkv")
+        try "not a video".write(toFile: path, atomically: true, encoding: .utf8)
+        expectCleanFailure(try runProcess(thermocolorBinary, ["convert", path, folder.file("out.mp4")], timeout: 60), mentioning: [path])
+    }
+
+    @Test("An output that cannot be written")
+    func unwritableOutput() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let clip = folder.file("clip.mkv")
+        try runProcess(thermocolorBinary, ["synth", clip, "--frames", "3", "--size", "32x32"])
+        let result = try runProcess(thermocolorBinary, ["convert", clip, "/nonexistent-dir/out.mp4"], timeout: 60)
+        expectCleanFailure(result, mentioning: ["/nonexistent-dir/out.mp4"])
+    }
+
+    @Test("An unknown palette lists the known ones")
+    func unknownPalette() throws {
+        let result = try runProcess(thermocolorBinary, ["convert", "in.mkv", "out.mp4", "--palette", "sepia"], timeout: 60)
+        #expect(result.status != 0)
+        #expect(result.error.contains("ironbow"))
+    }
+}
+
+@Suite("Crash safety")
+struct CrashSafetyTests {
+    @Test("A conversion killed with SIGKILL halfway leaves an MP4 that still decodes")
+    func sigkillHalfway() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let clip = folder.file("long.mkv")
+        #expect(try runProcess(thermocolorBinary, ["synth", clip, "--frames", "600", "--size", "320x256", "--fps", "30"]).status == 0)
+        let output = folder.file("cut.mp4")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: thermocolorBinary)
+        process.arguments = ["convert", clip, output, "--preset", "medium", "-q"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Kill once a few fragments (about a second each) are on disk.
+        let deadline = Date(timeIntervalSinceNow: 120)
+        while process.isRunning, Date() < deadline {
+            let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+            if size > 60_000 { break }
+            usleep(20_000)
+        }
+        let killedWhileRunning = process.isRunning
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(killedWhileRunning, "the conversion finished before it could be killed; make the clip longer")
+
+        let probed = try ffprobe(output)
+        #expect(probed.codec == "h264")
+        #expect(probed.frameCount > 0)
+        #expect(probed.frameCount < 600)
+        let decode = try runProcess("ffmpeg", ["-v", "error", "-i", output, "-f", "null", "-"])
+        #expect(decode.status == 0)
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func thermocolorTargetBuilds() {
-    #expect(Bool(true))
-}
