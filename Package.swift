@@ -30,7 +30,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // C libraries: one module map and shim header each.
@@ -64,7 +65,11 @@ let package = Package(
         ),
         .target(
             name: "Service",
-            dependencies: ["Pipeline", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Pipeline", "MediaIO", "Imaging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: openVINOSwiftSettings
         ),
         .executableTarget(
@@ -98,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["Service", "Pipeline"],
+            dependencies: ["Service", "Pipeline", "MediaIO", "Imaging", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
