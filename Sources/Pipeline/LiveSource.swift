@@ -66,6 +66,10 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
         inputOptions.ioTimeout = inputOptions.ioTimeout ?? options.readTimeout
         // Frame threading would hold frames back; live sources decode one at a time.
         inputOptions.decoderThreads = 1
+        if location.contains("://") {
+            // Hand packets on as they arrive rather than buffering them while probing.
+            inputOptions.options["fflags", default: "nobuffer"] = inputOptions.options["fflags"] ?? "nobuffer"
+        }
         self.inputOptions = inputOptions
         self.options = options
         self.onEvent = onEvent
