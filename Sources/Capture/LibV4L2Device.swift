@@ -60,6 +60,9 @@ public final class LibV4L2Device: VideoDeviceIO {
     }
 
     private static let captureType = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+    /// Enumerations end with EINVAL; this bounds them for a driver that
+    /// never says so.
+    private static let enumerationLimit: UInt32 = 1024
     private static let mmapMemory = V4L2_MEMORY_MMAP.rawValue
 
     /// One ioctl through libv4l2 on `argument`, retried on EINTR.
@@ -85,7 +88,7 @@ public final class LibV4L2Device: VideoDeviceIO {
 
     public func enumerateFormats() throws(Errno) -> [FormatDescription] {
         var formats: [FormatDescription] = []
-        for index in UInt32(0)... {
+        for index in UInt32(0)..<Self.enumerationLimit {
             var entry = v4l2_fmtdesc()
             entry.index = index
             entry.type = Self.captureType
@@ -108,7 +111,7 @@ public final class LibV4L2Device: VideoDeviceIO {
 
     public func enumerateFrameSizes(for pixelFormat: PixelFormat) throws(Errno) -> FrameSizes {
         var sizes: [FrameSize] = []
-        for index in UInt32(0)... {
+        for index in UInt32(0)..<Self.enumerationLimit {
             var entry = v4l2_frmsizeenum()
             entry.index = index
             entry.pixel_format = pixelFormat.rawValue
@@ -135,7 +138,7 @@ public final class LibV4L2Device: VideoDeviceIO {
 
     public func enumerateFrameIntervals(for pixelFormat: PixelFormat, size: FrameSize) throws(Errno) -> FrameIntervals {
         var intervals: [FrameInterval] = []
-        for index in UInt32(0)... {
+        for index in UInt32(0)..<Self.enumerationLimit {
             var entry = v4l2_frmivalenum()
             entry.index = index
             entry.pixel_format = pixelFormat.rawValue
