@@ -20,9 +20,9 @@ import Musl
 ///
 /// When the camera disappears (`ENODEV`, `EIO`, no frame for
 /// `frameTimeout`), capture reports `.disconnected`, releases it, and reopens
-/// it with exponential backoff — trying its `/dev/v4l/by-id` names first,
-/// since a USB camera often returns under another `/dev/videoN` — until it
-/// is back (`.reconnected`) or `stop()` is called.
+/// it with exponential backoff — by its `/dev/v4l/by-id` name when it has
+/// one, since a USB camera often returns under another `/dev/videoN` — until
+/// it is back (`.reconnected`) or `stop()` is called.
 ///
 /// ```swift
 /// let capture = V4L2Capture(settings: CaptureSettings(devicePath: "/dev/video0"),
@@ -133,7 +133,7 @@ final class CaptureEngine: @unchecked Sendable {
         condition.lock()
         guard phase == .idle else {
             condition.unlock()
-            throw CaptureError(path: settings.devicePath, detail: "capture was already started", isPermanent: true)
+            throw CaptureError(path: settings.devicePath, detail: "a capture runs once and this one was already started or stopped", isPermanent: true)
         }
         phase = .starting
         condition.unlock()
@@ -268,11 +268,15 @@ final class CaptureEngine: @unchecked Sendable {
 
     // MARK: Opening and negotiating
 
-    /// Opens the camera, trying its stable names first, and starts it
-    /// streaming. Everything opened is released again on failure.
+    /// Opens the camera and starts it streaming. Everything opened is
+    /// released again on failure.
+    ///
+    /// Once the camera's stable names are known (its by-id and by-path
+    /// links), only they are tried: a `/dev/videoN` number freed by an
+    /// unplug can be given to another camera, which must not be taken for
+    /// this one.
     private func openSession() throws(CaptureError) -> StreamSession {
-        var candidates = stablePaths
-        if !candidates.contains(settings.devicePath) { candidates.append(settings.devicePath) }
+        let candidates = stablePaths.isEmpty ? [settings.devicePath] : stablePaths
         var firstError: CaptureError?
         for path in candidates {
             let device: any VideoDeviceIO

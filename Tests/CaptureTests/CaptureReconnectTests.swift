@@ -71,6 +71,30 @@ import Testing
         capture.stop()
     }
 
+    @Test func anotherCameraGivenTheFreedNodeIsNotTakenForTheLostOne() throws {
+        let byID = "/dev/v4l/by-id/usb-GroupGets_PureThermal_0001-video-index0"
+        let lepton = simulatedCamera(card: "PureThermal (fw:v1.3.0)", modes: [mode(.y16, [(160, 120)])],
+                                     path: "/dev/video0", stablePaths: [byID])
+        let webcam = simulatedCamera(card: "HD Webcam", modes: [mode(.yuyv, [(640, 480)])], path: "/dev/video0")
+        webcam.unplug()
+        let recorder = CaptureRecorder()
+        let capture = recorder.capture(settings: settings("/dev/video0"), opener: SimulatedDeviceOpener(lepton, webcam))
+        try capture.start()
+        #expect(recorder.waitForFrames(2))
+        lepton.unplug()
+        webcam.plug(at: "/dev/video0")
+        #expect(recorder.waitUntil { _, events in events.filter(\.isReconnecting).count >= 3 })
+        #expect(webcam.report.opens == 0)
+        lepton.plug(at: "/dev/video1")
+        #expect(recorder.waitUntil { _, events in events.contains(where: \.isReconnected) })
+        let stream = try #require(recorder.events.compactMap(\.stream).last)
+        #expect(stream.card == "PureThermal (fw:v1.3.0)")
+        #expect(stream.devicePath == byID)
+        capture.stop()
+        #expect(webcam.report.opens == 0)
+        #expect(lepton.report.openHandles == 0)
+    }
+
     @Test func aStalledCameraIsReopened() throws {
         let camera = simulatedCamera(modes: [mode(.grey, [(16, 16)])])
         let recorder = CaptureRecorder()
