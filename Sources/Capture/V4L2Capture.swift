@@ -57,6 +57,12 @@ public final class V4L2Capture: Sendable {
 
     public var settings: CaptureSettings { engine.settings }
 
+    /// Whether a `--input` value names a V4L2 device (`/dev/videoN` or a
+    /// `/dev/v4l/by-id` or `by-path` link) rather than a file or URL.
+    public static func isDevicePath(_ input: String) -> Bool {
+        input.hasPrefix("/dev/video") || input.hasPrefix("/dev/v4l/")
+    }
+
     /// Opens the camera and starts streaming; returns once the first frame
     /// buffers are queued. Throws when the camera cannot be opened or used,
     /// unless `settings.waitForDevice` is set and the cause may pass (the

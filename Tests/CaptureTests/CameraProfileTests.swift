@@ -14,6 +14,13 @@ import Testing
         #expect(CameraProfile.named("seek") == nil)
     }
 
+    @Test func devicePathsAreToldFromFilesAndURLs() {
+        #expect(V4L2Capture.isDevicePath("/dev/video0"))
+        #expect(V4L2Capture.isDevicePath("/dev/v4l/by-id/usb-FLIR_Boson_1234-video-index0"))
+        #expect(!V4L2Capture.isDevicePath("rtsp://127.0.0.1:8554/thermal"))
+        #expect(!V4L2Capture.isDevicePath("/data/clip.mp4"))
+    }
+
     @Test func detectionUsesUSBIDThenCardNameThenTheP2ProMode() {
         #expect(CameraProfile.detect(usbDeviceID: USBDeviceID(vendor: 0x1e4e, product: 0x0100), card: "").profile == .lepton)
         #expect(CameraProfile.detect(usbDeviceID: USBDeviceID(vendor: 0x0bda, product: 0x5830), card: "USB Camera").profile == .p2Pro)
