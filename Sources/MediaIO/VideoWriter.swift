@@ -243,7 +243,7 @@ public final class VideoWriter {
         var muxerOptions = output.muxerOptions
         let muxerName = String(cString: context.pointee.oformat.pointee.name)
         if output.fragmented, muxerName == "mp4" || muxerName == "mov" || muxerName == "ipod" {
-            muxerOptions["movflags", default: ""] += "+frag_keyframe+empty_moov+default_base_moof"
+            muxerOptions["movflags", default: ""] += "+frag_keyframe+empty_moov+delay_moov+default_base_moof"
             muxerOptions["frag_duration", default: "1000000"] = muxerOptions["frag_duration"] ?? "1000000"
         }
         if muxerName == "matroska" || muxerName == "mp4" || muxerName == "mpegts" {

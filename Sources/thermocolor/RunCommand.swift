@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import MediaIO
+import Pipeline
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Colourise a live source until stopped (SIGINT/SIGTERM finish the outputs cleanly).",
+        discussion: """
+        INPUT is a network stream (rtsp://, http(s)://, udp://, srt://) or a file; with \
+        --realtime a file is paced at its own frame rate, as a camera would deliver it. \
+        A lost or silent input is reopened with backoff and the output timeline runs on. \
+        Between capture and processing the queue is short and the newest frame wins, so \
+        latency stays bounded when processing is slower than the source.
+        """
+    )
+
+    @Option(help: "The live source: a stream URL or a file.")
+    var input: String
+
+    @Option(help: "A file or stream URL to write (repeatable).")
+    var output: [String] = []
+
+    @OptionGroup(title: "Colour") var color: ColorOptions
+    @OptionGroup(title: "Input") var inputFormat: InputFormatOptions
+
+    @Option(help: "Video codec for the outputs.")
+    var codec: VideoCodec = .h264
+
+    @Option(help: "Target bitrate, e.g. 4M (default: constant quality).")
+    var bitrate: String?
+
+    @Flag(help: "Pace a file input at its own frame rate.")
+    var realtime = false
+
+    @Flag(help: "Start a file input again when it ends.")
+    var loop = false
+
+    @Option(help: "Seconds without data before a network input is reopened.")
+    var readTimeout = 5.0
+
+    @Option(help: "Frames waiting between capture and processing (newest wins).")
+    var queue = 2
+
+    @Flag(help: "Print counters, per-stage times and the latency histogram at the end.")
+    var stats = false
+
+    func validate() throws {
+        guard !output.isEmpty else { throw ValidationError("give at least one --output") }
+        guard queue > 0 else { throw ValidationError("--queue must be at least 1") }
+    }
+
+    func run() throws {
+        var encoder: EncoderSettings? = nil
+        if codec != .h264 || bitrate != nil {
+            encoder = EncoderSettings.lowLatency(frameRate: 30)
+            encoder?.codec = codec
+            encoder?.bitrate = try bitrate.map(parseBitrate)
+        }
+        let configuration = LiveConfiguration(
+            input: input, outputs: output, inputOptions: try inputFormat.options(),
+            source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
+            encoder: encoder, classic: try color.settings(),
+            pipeline: PipelineOptions(queueCapacity: queue, capturePolicy: .dropOldest, batchWait: 0.01))
+        let input = self.input
+        let session = try LiveSession(configuration, onEvent: { event in
+            switch event {
+            case .connected(let info):
+                printError("input \(input): \(info.width)×\(info.height) \(info.codec) \(info.pixelFormat)")
+            case .disconnected(let reason):
+                printError("input lost: \(reason)")
+            case .retrying(let attempt, let delay, let reason):
+                printError("reconnecting in \(String(format: "%.1f", delay)) s (attempt \(attempt)): \(reason)")
+            }
+        })
+        let signals = StopSignals { _ in session.stop() }
+        defer { withExtendedLifetime(signals) {} }
+        try session.run()
+        guard stats, let statistics = session.statistics else { return }
+        print("frames: captured \(statistics.framesCaptured) · written \(statistics.framesWritten) · "
+            + "dropped \(statistics.framesDropped) · reconnects \(session.reconnectCount)")
+        print("stages: \(statistics.stageSummary)")
+        print("latency (capture → encoded): \(statistics.latency.summary)")
+    }
+}
