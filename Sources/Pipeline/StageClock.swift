@@ -27,6 +27,9 @@ public final class StageClock: Sendable {
 
     public var frames: Int { frameCount.load(ordering: .relaxed) }
 
+    /// All the time spent so far, in seconds (a Prometheus counter).
+    public var totalSeconds: Double { Double(totalNanoseconds.load(ordering: .relaxed)) / 1e9 }
+
     /// Mean milliseconds per frame, 0 before the first.
     public var millisecondsPerFrame: Double {
         let frames = frameCount.load(ordering: .relaxed)
