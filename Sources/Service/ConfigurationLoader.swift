@@ -107,7 +107,8 @@ private struct ConfigurationBuilder {
         options.decoderThreads = table.int("decoder_threads", in: 0...64) ?? 0
         let profile = table.string("camera_profile")
         let realtime = table.bool("realtime") ?? false
-        let reconnectDelay = table.double("reconnect_delay", in: 0...3600) ?? 2
+        let loop = table.bool("loop") ?? false
+        let reconnectDelay = table.double("reconnect_delay", in: 0.1...60) ?? 0.5
         table.rejectUnknownKeys()
         guard let input else { return nil }
         if input.isEmpty {
@@ -115,7 +116,7 @@ private struct ConfigurationBuilder {
             return nil
         }
         return SourceConfiguration(input: resolveInput(input), inputOptions: options, cameraProfile: profile,
-                                   realtime: realtime, reconnectDelay: reconnectDelay)
+                                   realtime: realtime, loop: loop, reconnectDelay: reconnectDelay)
     }
 
     private func buildProcessing(_ table: TableReader) -> ProcessingConfiguration {

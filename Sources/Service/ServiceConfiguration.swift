@@ -33,15 +33,18 @@ public struct SourceConfiguration: Sendable {
     public var cameraProfile: String?
     /// Plays a file at its own frame rate, as if it were a camera.
     public var realtime: Bool
-    /// Seconds to wait before opening the source again after it fails.
+    /// Starts a file again at its end (demos, soak tests) instead of ending the run.
+    public var loop: Bool
+    /// Seconds to wait before opening the source again after it fails; doubles on each failure up to 8 s.
     public var reconnectDelay: Double
 
     public init(input: String, inputOptions: InputOptions = InputOptions(ioTimeout: 5), cameraProfile: String? = nil,
-                realtime: Bool = false, reconnectDelay: Double = 2) {
+                realtime: Bool = false, loop: Bool = false, reconnectDelay: Double = 0.5) {
         self.input = input
         self.inputOptions = inputOptions
         self.cameraProfile = cameraProfile
         self.realtime = realtime
+        self.loop = loop
         self.reconnectDelay = reconnectDelay
     }
 }

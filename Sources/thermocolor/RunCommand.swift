@@ -16,8 +16,11 @@ struct RunCommand: ParsableCommand {
         """
     )
 
+    @Option(help: "Run as a service from this TOML file (see docs/SERVICE.md) instead of the options below.")
+    var config: String?
+
     @Option(help: "The live source: a stream URL or a file.")
-    var input: String
+    var input: String?
 
     @Option(help: "A file or stream URL to write (repeatable).")
     var output: [String] = []
@@ -47,11 +50,18 @@ struct RunCommand: ParsableCommand {
     var stats = false
 
     func validate() throws {
+        if config != nil {
+            guard input == nil, output.isEmpty else { throw ValidationError("--config describes input and outputs; leave out --input and --output") }
+            return
+        }
+        guard input != nil else { throw ValidationError("give --input (or --config FILE)") }
         guard !output.isEmpty else { throw ValidationError("give at least one --output") }
         guard queue > 0 else { throw ValidationError("--queue must be at least 1") }
     }
 
     func run() throws {
+        if let config { return try runService(configurationPath: config) }
+        guard let input else { return }
         var encoder: EncoderSettings? = nil
         if codec != .h264 || bitrate != nil {
             encoder = EncoderSettings.lowLatency(frameRate: 30)
@@ -63,7 +73,6 @@ struct RunCommand: ParsableCommand {
             source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
             encoder: encoder, classic: try color.settings(),
             pipeline: PipelineOptions(queueCapacity: queue, capturePolicy: .dropOldest, batchWait: 0.01))
-        let input = self.input
         let session = try LiveSession(configuration, onEvent: { event in
             switch event {
             case .connected(let info):

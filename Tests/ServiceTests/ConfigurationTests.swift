@@ -144,4 +144,16 @@ struct ConfigurationTests {
         #expect(SocketAddressText(parsing: "127.0.0.1:99999") == nil)
         #expect(SocketAddressText(parsing: "::1:9464") == nil)
     }
+
+    @Test("Reload sorts changes into live and needs-a-restart")
+    func changes() throws {
+        let old = try ConfigurationLoader.parse(ConfigurationTests.minimal)
+        let new = try ConfigurationLoader.parse(
+            ConfigurationTests.minimal.replacingOccurrences(of: "camera", with: "other")
+                + "\n[processing]\npalette = \"rainbow\"\nagc = \"plateau\"\n[service]\nlog_level = \"debug\"")
+        let changes = ConfigurationChanges(from: old, to: new)
+        #expect(changes.live == ["processing.palette", "processing.agc", "service.log_level"])
+        #expect(changes.needRestart == ["source.input"])
+        #expect(ConfigurationChanges(from: old, to: old).isEmpty)
+    }
 }
