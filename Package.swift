@@ -103,7 +103,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["Service", "Pipeline", "MediaIO", "Imaging", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "thermocolor", "Service", "Pipeline", "MediaIO", "Imaging", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),

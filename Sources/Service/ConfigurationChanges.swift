@@ -13,7 +13,7 @@ public struct ConfigurationChanges: Sendable, Equatable {
     /// Keys that a running session takes without a restart.
     public static let liveKeys: Set<String> = [
         "processing.palette", "processing.agc", "processing.tail_rejection", "processing.plateau_limit",
-        "processing.smoothing", "processing.stretch_8bit", "processing.prompt", "service.log_level",
+        "processing.smoothing", "processing.stretch_8bit", "processing.prompt", "service.log_level", "service.health_timeout",
     ]
 
     public init(from old: ServiceConfiguration, to new: ServiceConfiguration) {
@@ -80,6 +80,7 @@ extension ServiceConfiguration {
         add("service.log_level", service.logLevel.rawValue)
         add("service.status_interval", service.statusInterval)
         add("service.stop_timeout", service.stopTimeout)
+        add("service.health_timeout", service.healthTimeout)
         return pairs
     }
 }

@@ -307,6 +307,7 @@ private struct ConfigurationBuilder {
         }
         settings.statusInterval = table.double("status_interval", in: 0.5...3600) ?? settings.statusInterval
         settings.stopTimeout = table.double("stop_timeout", in: 1...600) ?? settings.stopTimeout
+        settings.healthTimeout = table.double("health_timeout", in: 0.1...3600) ?? settings.healthTimeout
         table.rejectUnknownKeys()
         return settings
     }

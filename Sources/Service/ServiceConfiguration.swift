@@ -133,13 +133,17 @@ public struct ServiceSettings: Sendable, Equatable {
     public var statusInterval: Double
     /// Seconds the outputs get to drain and close on SIGTERM; keep below the unit's TimeoutStopSec.
     public var stopTimeout: Double
+    /// Seconds without a written frame before `/healthz` answers 503.
+    public var healthTimeout: Double
 
     public init(metricsAddress: SocketAddressText? = SocketAddressText(host: "127.0.0.1", port: 9464),
-                logLevel: Logger.Level = .info, statusInterval: Double = 5, stopTimeout: Double = 20) {
+                logLevel: Logger.Level = .info, statusInterval: Double = 5, stopTimeout: Double = 20,
+                healthTimeout: Double = 5) {
         self.metricsAddress = metricsAddress
         self.logLevel = logLevel
         self.statusInterval = statusInterval
         self.stopTimeout = stopTimeout
+        self.healthTimeout = healthTimeout
     }
 }
 

@@ -18,9 +18,6 @@ import Synchronization
 public final class ServiceRunner: @unchecked Sendable {
     public typealias SessionFactory = @Sendable (ServiceConfiguration, ServiceContext) throws -> ServiceSession
 
-    /// Seconds without a written frame after which `/healthz` answers 503.
-    public static let healthWindow = 5.0
-
     public let configurationPath: String?
     public let notifier: SystemdNotifier
     private let logger: Logger
@@ -212,6 +209,7 @@ public final class ServiceRunner: @unchecked Sendable {
             logLevel.level = loaded.service.logLevel
             applied.service.logLevel = loaded.service.logLevel
         }
+        applied.service.healthTimeout = loaded.service.healthTimeout
         state.withLock { $0.configuration = applied }
         counters.withLock { $0.reloads += 1 }
 
@@ -327,10 +325,12 @@ public final class ServiceRunner: @unchecked Sendable {
 
     /// Healthy once ready and while frames keep reaching the outputs.
     func health() -> (Bool, String) {
-        let (ready, stopping, session) = state.withLock { ($0.isReady, $0.isStopping, $0.session) }
+        let (ready, stopping, session, window) = state.withLock {
+            ($0.isReady, $0.isStopping, $0.session, $0.configuration.service.healthTimeout)
+        }
         if stopping { return (false, "stopping") }
         guard ready, let statistics = session?.statistics else { return (false, "starting: no frame written yet") }
-        guard let age = statistics.secondsSinceLastWrite, age <= Self.healthWindow else {
+        guard let age = statistics.secondsSinceLastWrite, age <= window else {
             return (false, "stalled: no frame written for \(Self.seconds(statistics.secondsSinceLastWrite ?? 0))")
         }
         return (true, "ok: \(statistics.framesWritten) frames written, last \(String(format: "%.2f", age)) s ago")

@@ -6,9 +6,13 @@ public final class BackgroundProcess: @unchecked Sendable {
     private let process = Process()
     public let logPath: String
 
-    public init(_ executable: String, _ arguments: [String]) throws {
+    /// - Parameter environment: variables added to (or replacing) this process's own.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         logPath = NSTemporaryDirectory() + "peer-\(UUID().uuidString.prefix(8)).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
