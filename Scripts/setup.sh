@@ -22,6 +22,8 @@ debian_packages=(
   python3 python3-pip python3-venv
   # Test peers: an RTSP server on 127.0.0.1 for the network capture tests.
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  # The service tests: systemd-analyze verifies the units.
+  systemd
 )
 missing=()
 for p in "${debian_packages[@]}"; do
