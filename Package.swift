@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging", "TestSupport"],
+            dependencies: ["Pipeline", "MediaIO", "Imaging", "Capture", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
