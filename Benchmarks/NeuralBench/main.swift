@@ -3,7 +3,7 @@
 // `thermocolor convert --model` can be timed end to end.
 //
 //   neural-bench BUNDLE [--batches 1,4,8] [--frames 64] [--size 640x512]
-//                [--device CPU] [--precision f32] [--inflight 2]
+//                [--device CPU] [--precision f32] [--inflight 2] [--hint latency|throughput]
 //
 // Each line: `fps <mode> <batch> <value>`; mode is `pipelined` (submit,
 // requests in flight overlap with resizing and colour conversion) or
@@ -23,6 +23,7 @@ struct Options {
     var device = "CPU"
     var precision: String?
     var inflight = 2
+    var hint: CompileHints.PerformanceMode?
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -41,6 +42,11 @@ struct Options {
             case "--device": device = try value(argument)
             case "--precision": precision = try value(argument)
             case "--inflight": inflight = Int(try value(argument)) ?? inflight
+            case "--hint":
+                guard let mode = CompileHints.PerformanceMode(rawValue: try value(argument).uppercased()) else {
+                    throw UsageError("--hint wants latency or throughput")
+                }
+                hint = mode
             default:
                 guard bundle.isEmpty, !argument.hasPrefix("-") else { throw UsageError("unknown argument \(argument)") }
                 bundle = argument
@@ -103,7 +109,8 @@ func run() throws {
     let pool = syntheticFrames(count: 16, width: options.width, height: options.height)
     let frames = (0..<options.frames).map { pool[$0 % pool.count] }
     print("neural-bench: \(bundle.name), \(options.frames) frames of \(options.width)x\(options.height), "
-          + "\(options.device), precision \(options.precision ?? "default"), \(options.inflight) requests in flight")
+          + "\(options.device), precision \(options.precision ?? "default"), \(options.inflight) requests in flight, "
+          + "hint \(options.hint?.rawValue ?? "default")")
 
     // No overlap: one request, one frame per blocking call.
     do {
@@ -117,7 +124,8 @@ func run() throws {
 
     for batch in options.batches {
         let engine = try NeuralColorizer(bundle: bundle, device: options.device, precision: options.precision,
-                                         maxBatch: batch, inflightRequests: options.inflight)
+                                         maxBatch: batch, inflightRequests: options.inflight,
+                                         performanceMode: options.hint)
         _ = try engine.colorize(Array(frames.prefix(batch * options.inflight)))   // warm-up
         let counter = Counter()
         let start = DispatchTime.now()

@@ -247,6 +247,43 @@ public struct ModelBundle: Sendable {
     /// The embedding used when a batch brings none: the default prompt's.
     public var defaultEmbedding: [Float]? { defaultPrompt.flatMap { embeddings[$0] } }
 
+    /// Resolves a command line's `--prompt` or `--embedding FILE` into the
+    /// text vector to pass to `NeuralColorizer`; nil when neither is given
+    /// (the default prompt then applies). The file is a JSON array of
+    /// numbers or raw little-endian f32 values.
+    public func textEmbedding(prompt: String?, file: URL?) throws(ModelBundleError) -> [Float]? {
+        func fail(_ problem: String) -> ModelBundleError { ModelBundleError(bundle: folder.path, problem: problem) }
+        guard prompt != nil || file != nil else { return nil }
+        guard let dimension = textDimension else { throw fail("the network takes no text; drop the prompt") }
+        if let prompt {
+            guard file == nil else { throw fail("give a prompt or an embedding file, not both") }
+            guard let embedding = embedding(forPrompt: prompt) else {
+                let known = embeddings.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
+                throw fail("no embedding for the prompt '\(prompt)' (known: \(known.isEmpty ? "none" : known)); "
+                           + "give an embedding file instead")
+            }
+            return embedding
+        }
+        let url = file!
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw fail("cannot read the embedding file \(url.path)")
+        }
+        let values: [Float]
+        if let numbers = try? JSONSerialization.jsonObject(with: data) as? [NSNumber] {
+            values = numbers.map(\.floatValue)
+        } else if data.count % 4 == 0, data.first != UInt8(ascii: "[") {
+            values = data.withUnsafeBytes { raw in
+                (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            }
+        } else {
+            throw fail("the embedding file \(url.lastPathComponent) is neither a JSON array of numbers nor raw f32 values")
+        }
+        guard values.count == dimension else {
+            throw fail("the embedding file \(url.lastPathComponent) has \(values.count) values, the network takes \(dimension)")
+        }
+        return values
+    }
+
     /// The working size for frames of `width` × `height`.
     func workingSize(forVideoWidth width: Int, height: Int) -> (width: Int, height: Int) {
         switch workingSize {

@@ -136,7 +136,8 @@ public final class NeuralColorizer: @unchecked Sendable {
         enqueue(frames, text: text) { result in delivery.async { completion(result) } }
     }
 
-    /// Blocks until every submitted batch has been delivered.
+    /// Blocks until every submitted batch has been delivered. Not from
+    /// inside a completion, which runs on the queue this waits for.
     public func waitUntilIdle() {
         collector.sync {}
         delivery.sync {}

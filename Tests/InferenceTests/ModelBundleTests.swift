@@ -47,6 +47,32 @@ import Testing
         #expect(!message.contains("\n"))
     }
 
+    @Test func resolvesPromptsAndEmbeddingFiles() throws {
+        let bundle = try Fixtures.bundle("colorizer-rgb")
+        #expect(try bundle.textEmbedding(prompt: nil, file: nil) == nil)
+        #expect(try bundle.textEmbedding(prompt: "cold", file: nil) == Fixtures.cold)
+        let unknown = #expect(throws: ModelBundleError.self) { try bundle.textEmbedding(prompt: "purple", file: nil) }
+        #expect(unknown?.description.contains("no embedding for the prompt 'purple' (known: 'cold', 'warm')") == true)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("thermocolor-text-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let json = folder.appendingPathComponent("prompt.json")
+        try Data("[0.25, -0.5, 1, 2]".utf8).write(to: json)
+        #expect(try bundle.textEmbedding(prompt: nil, file: json) == [0.25, -0.5, 1, 2])
+        let raw = folder.appendingPathComponent("prompt.f32")
+        let values: [Float] = [1.5, -2, 0, 3.25]
+        try values.withUnsafeBytes { try Data($0).write(to: raw) }
+        #expect(try bundle.textEmbedding(prompt: nil, file: raw) == values)
+        let short = folder.appendingPathComponent("short.json")
+        try Data("[1, 2]".utf8).write(to: short)
+        let wrong = #expect(throws: ModelBundleError.self) { try bundle.textEmbedding(prompt: nil, file: short) }
+        #expect(wrong?.description.contains("short.json has 2 values, the network takes 4") == true)
+
+        let noText = try Fixtures.bundle("reference-colorizer")
+        #expect(throws: ModelBundleError.self) { try noText.textEmbedding(prompt: "warm", file: nil) }
+    }
+
     @Test func anUnreadableNetworkCarriesOpenVINOsMessage() throws {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("thermocolor-bundle-\(UUID().uuidString)")
