@@ -8,7 +8,7 @@
 #   Benchmarks/neural.sh [BUNDLE]       default: .deps/bench-model (made if missing)
 #
 # Environment: FRAMES (64), SIZE (640x512 video), PRECISION (device default),
-# ROUNDS (2: Swift and Python alternate, to share the machine's mood),
+# ROUNDS (3: Swift and Python alternate; ratios are per round, then the median),
 # SCRATCH (SwiftPM scratch path, .build).
 set -euo pipefail
 
@@ -16,7 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 frames="${FRAMES:-64}"
 size="${SIZE:-640x512}"
-rounds="${ROUNDS:-2}"
+rounds="${ROUNDS:-3}"
 scratch="${SCRATCH:-$root/.build}"
 precision_args=()
 [ -n "${PRECISION:-}" ] && precision_args=(--precision "$PRECISION")
@@ -35,32 +35,43 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$rounds"); do
-  echo "round $round"
+  echo "round $round" | tee -a "$log"
   "$bench" "$bundle" --batches 1,4,8 --frames "$frames" --size "$size" "${precision_args[@]}" | tee -a "$log"
   "$python" Benchmarks/neural_baseline.py "$bundle" --batches 1,8 --frames "$frames" --size "$size" \
     "${precision_args[@]}" | tee -a "$log"
 done
 
-# Best of the rounds per mode and batch, then the ratios.
+# Ratios within each round (Swift and Python ran minutes apart at most),
+# then the median over rounds: the machine is shared, so its load moves.
 awk '
-  $1 == "fps" { key = $2 " " $3; if ($4 > best[key]) best[key] = $4 }
+  $1 == "round" { r = $2; rounds = r }
+  $1 == "fps" { v[r, $2 " " $3] = $4 }
+  function median(name,   i, j, n, t, a) {
+    n = 0
+    for (i = 1; i <= rounds; i++) a[++n] = ratio[i, name]
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
   END {
-    b1 = best["pipelined 1"]; b4 = best["pipelined 4"]; b8 = best["pipelined 8"]
-    py1 = best["python 1"]; py8 = best["python 8"]; sync1 = best["sync 1"]
-    ours = b1; if (b4 > ours) ours = b4; if (b8 > ours) ours = b8
-    py = py1; if (py8 > py) py = py8
-    printf "\nbest of rounds, frames per second\n"
-    printf "  swift sync batch 1 (no overlap)  %7.2f\n", sync1
-    printf "  swift pipelined batch 1          %7.2f\n", b1
-    printf "  swift pipelined batch 4          %7.2f\n", b4
-    printf "  swift pipelined batch 8          %7.2f\n", b8
-    printf "  python loop batch 1              %7.2f\n", py1
-    printf "  python loop batch 8              %7.2f\n", py8
-    printf "ratios\n"
-    printf "  batch 4 / batch 1 (pipelined)    %6.2fx  (goal >= 1.5)\n", b4 / b1
-    printf "  batch 8 / batch 1 (pipelined)    %6.2fx  (goal >= 1.5)\n", b8 / b1
-    printf "  pipelined / sync at batch 1      %6.2fx\n", b1 / sync1
-    printf "  swift / python at batch 1        %6.2fx\n", b1 / py1
-    printf "  swift / python at batch 8        %6.2fx\n", b8 / py8
-    printf "  swift best / python best         %6.2fx  (goal >= 1.2)\n", ours / py
+    split("b4/b1 b8/b1 b8/sync1 b1/sync1 swift/python@1 swift/python@8 best/best", names, " ")
+    printf "\nframes per second by round: sync1 pipe1 pipe4 pipe8 | python1 python8\n"
+    for (i = 1; i <= rounds; i++) {
+      s1 = v[i, "sync 1"]; b1 = v[i, "pipelined 1"]; b4 = v[i, "pipelined 4"]; b8 = v[i, "pipelined 8"]
+      p1 = v[i, "python 1"]; p8 = v[i, "python 8"]
+      printf "  round %d: %6.2f %6.2f %6.2f %6.2f | %6.2f %6.2f\n", i, s1, b1, b4, b8, p1, p8
+      ours = b1; if (b4 > ours) ours = b4; if (b8 > ours) ours = b8
+      py = p1; if (p8 > py) py = p8
+      ratio[i, "b4/b1"] = b4 / b1; ratio[i, "b8/b1"] = b8 / b1
+      ratio[i, "b8/sync1"] = b8 / s1; ratio[i, "b1/sync1"] = b1 / s1
+      ratio[i, "swift/python@1"] = b1 / p1; ratio[i, "swift/python@8"] = b8 / p8
+      ratio[i, "best/best"] = ours / py
+    }
+    printf "ratios, median of %d rounds\n", rounds
+    printf "  pipelined batch 4 / pipelined batch 1   %5.2fx  (goal >= 1.5)\n", median("b4/b1")
+    printf "  pipelined batch 8 / pipelined batch 1   %5.2fx  (goal >= 1.5)\n", median("b8/b1")
+    printf "  pipelined batch 8 / sync batch 1        %5.2fx\n", median("b8/sync1")
+    printf "  pipelined batch 1 / sync batch 1        %5.2fx  (overlap alone)\n", median("b1/sync1")
+    printf "  swift / python loop, batch 1            %5.2fx\n", median("swift/python@1")
+    printf "  swift / python loop, batch 8            %5.2fx\n", median("swift/python@8")
+    printf "  swift best / python best                %5.2fx  (goal >= 1.2)\n", median("best/best")
   }' "$log"

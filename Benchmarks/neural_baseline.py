@@ -5,6 +5,7 @@ upsample the Lab chroma, join it with the thermal lightness, Lab -> 8-bit
 sRGB), written as a plain Python loop over OpenVINO's Python API and numpy.
 
     neural_baseline.py BUNDLE [--batches 1,8] [--frames 64] [--size 640x512] [--precision f32]
+                       [--compare RGB]   (check against neural-bench --dump; use f32 for both)
 
 Prints `fps python <batch> <value>` per batch size.
 """
@@ -65,6 +66,7 @@ def main():
     parser.add_argument("--frames", type=int, default=64)
     parser.add_argument("--size", default="640x512")
     parser.add_argument("--precision")
+    parser.add_argument("--compare", help="raw RGB of the first frame from neural-bench --dump")
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
 
@@ -90,6 +92,11 @@ def main():
         ab = resize(ab, width, height)
         return [lab_to_rgb8(frame.astype(np.float32) * (100 / 255), ab[i, 0], ab[i, 1])
                 for i, frame in enumerate(batch)]
+
+    if args.compare:
+        ours = np.fromfile(args.compare, dtype=np.uint8).reshape(height, width, 3).astype(int)
+        difference = np.abs(ours - colorize(frames[:1])[0].astype(int))
+        print(f"compare: max difference {difference.max()}, mean {difference.mean():.4f} (8-bit)", flush=True)
 
     for batch in [int(b) for b in args.batches.split(",")]:
         colorize(frames[:batch])  # warm-up

@@ -4,6 +4,7 @@
 //
 //   neural-bench BUNDLE [--batches 1,4,8] [--frames 64] [--size 640x512]
 //                [--device CPU] [--precision f32] [--inflight 2] [--hint latency|throughput]
+//                [--dump FILE]   (first frame's colours as raw RGB, to compare with the baseline)
 //
 // Each line: `fps <mode> <batch> <value>`; mode is `pipelined` (submit,
 // requests in flight overlap with resizing and colour conversion) or
@@ -24,6 +25,7 @@ struct Options {
     var precision: String?
     var inflight = 2
     var hint: CompileHints.PerformanceMode?
+    var dump: String?
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -42,6 +44,7 @@ struct Options {
             case "--device": device = try value(argument)
             case "--precision": precision = try value(argument)
             case "--inflight": inflight = Int(try value(argument)) ?? inflight
+            case "--dump": dump = try value(argument)
             case "--hint":
                 guard let mode = CompileHints.PerformanceMode(rawValue: try value(argument).uppercased()) else {
                     throw UsageError("--hint wants latency or throughput")
@@ -116,7 +119,11 @@ func run() throws {
     do {
         let engine = try NeuralColorizer(bundle: bundle, device: options.device, precision: options.precision,
                                          maxBatch: 1, inflightRequests: 1)
-        _ = try engine.colorize(Array(frames.prefix(2)))
+        let first = try engine.colorize(Array(frames.prefix(2)))
+        if let dump = options.dump {
+            // The first frame's colours, raw interleaved RGB, to compare with the baseline's.
+            try Data(first[0].samples).write(to: URL(fileURLWithPath: dump))
+        }
         let start = DispatchTime.now()
         for frame in frames { _ = try engine.colorize([frame]) }
         print("fps sync 1 \(String(format: "%.2f", Double(frames.count) / seconds(since: start)))")
