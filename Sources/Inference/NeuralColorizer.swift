@@ -90,7 +90,12 @@ public final class NeuralColorizer: @unchecked Sendable {
         }
         binding = try ModelBinding(bundle: bundle, inputs: try model.inputs(), outputs: try model.outputs())
         if !binding.reshape.isEmpty {
-            try model.reshape(binding.reshape)
+            do {
+                try model.reshape(binding.reshape)
+            } catch {
+                throw ModelBundleError(bundle: bundle.folder.path,
+                                       problem: "the network cannot take its inputs at the working size: \(error.message)")
+            }
         }
         framesPerInference = binding.fixedBatch ?? maxBatch
         let hints = CompileHints(performanceMode: performanceMode ?? (inflightRequests > 1 ? .throughput : .latency),

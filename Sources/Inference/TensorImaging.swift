@@ -179,9 +179,9 @@ func quantize(_ value: Float) -> UInt8 {
 /// scikit-image's `lab2rgb`, which training code commonly uses.
 @inline(__always)
 func labToLinearRGB(l: Float, a: Float, b: Float) -> (Float, Float, Float) {
-    let fy = (l + 16) / 116
-    let fx = fy + a / 500
-    let fz = fy - b / 200
+    let fy = (l + 16) * (1 / 116)
+    let fx = fy + a * (1 / 500)
+    let fz = fy - b * (1 / 200)
     @inline(__always) func inverse(_ t: Float) -> Float {
         t > 6.0 / 29.0 ? t * t * t : (t - 16.0 / 116.0) * (3 * (6.0 / 29.0) * (6.0 / 29.0))
     }
