@@ -10,7 +10,9 @@ wheel so torch is not needed. Run with the project venv after setup:
 
 For each prompt the file holds `ids`, the unpadded `[sot] + encode(text) +
 [eot]`, and `context`, the 77 ids that open_clip's `tokenize` gives (cut
-with the end token kept last, zero-padded).
+with the end token kept last, zero-padded). A second file,
+tokenizer-fuzz-goldens.json, holds 600 seeded random mixes of the hardest
+pieces, half of them turned into mojibake, to pin down ftfy's repairs.
 """
 import glob
 import importlib.util
@@ -82,7 +84,50 @@ PROMPTS = [
     "!@#" * 40,
     "nested <html> &amp; line one\nsecond line &amp; no unescape\n&lt;third&gt;",
     "CAPS LOCK CONTRACTIONS: DON'T, WON'T, I'LL, YOU'RE, WE'VE, I'M, HE'D",
+    # Mojibake that ftfy's fix_encoding repairs before tokenising.
+    "cafÃ© crÃ¨me, Ã  la mode, voilÃ le travail, sÃ³",
+    "âœ” No problems, â€œquotedâ€\x9d and â€˜singleâ€™ â€” dash",
+    "&macr;\\_(ã\x83\x84)_/&macr; Broken text&hellip; it&#x2019;s ﬂubberiﬁc!",
+    "ÐŸÑ€Ð¸Ð²ÐµÑ‚ Ð¼Ð¸Ñ€ and Ã¼ber clean café",
+    "\x93C1 quotes\x94 \x85 and \x80 euro, \x81 unassigned",
+    "Ã¢â‚¬Å“double-encodedÃ¢â‚¬Â\x9d",
+    "l\u2019Ã©tÃ© â€¦ thermal Ã— 2 â„¢ Â°C",
 ]
+
+
+def fuzz_prompts(seed, count):
+    """Seeded random mixes of the pieces that are hardest to tokenise,
+    half of them run through a wrong decoder (mojibake) first."""
+    import random
+    import ftfy.bad_codecs  # noqa: F401  (sloppy codecs)
+    rng = random.Random(seed)
+    pieces = [
+        "a", "the ", "Thermal", "IMAGE", "'s", "'T", "'re", "'LL", "&amp;", "&lt;", "<", ">", "&#39;",
+        "&#x1F525;", "&copy", "&Eacute;", "&EACUTE;", "&nbsp;", "&", "#", ";", " ", "  ", "\t", "\n",
+        "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\x93", "\x80", "\u2028", "\u00a0", "\u3000",
+        "\u200b", "é", "e\u0301", "ß", "İ", "ı", "Σ", "σ", "ΑΣ", "ς", "ﬁ", "Ａ", "ｶ", "“", "”", "‘", "’",
+        "…", "—", "🔥", "👍🏽", "👩‍👩‍👧", "中文", "日本語", "한국어", "١٢٣", "123", "4.5", "½", "²", "Ⅻ",
+        "ſ", "K", "\u0345", "\x1b[31m", "\x1b[0m", "\ufeff", "\ufffc", "\x7f", "!!!", "...",
+        "<|endoftext|>", "<|startoftext|>", "'", "''", "-", "()", "ǅ", "Ĳ", "ŉ", "ʼ", "नमस्ते",
+        "ภาษาไทย", "\u0300", "Ω", "Å", "℃", "㎏", "Ⓐ", "\U0001D400", "café", "voilà", "Straße",
+        "€5", "£3", "™", "°C", "ł", "ő", "Ş", "ğ", "Русский", "ツ", "ž", "œ", "à ", "s ", "\ufffd", "?",
+    ]
+    encodings = ["latin-1", "windows-1252", "sloppy-windows-1252", "windows-1251", "windows-1250",
+                 "windows-1253", "windows-1254", "windows-1257", "iso-8859-2", "macroman", "cp437"]
+    prompts = []
+    while len(prompts) < count:
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        if rng.random() < 0.5:
+            try:
+                text = text.encode("utf-8").decode(rng.choice(encodings), errors=rng.choice(["replace", "ignore"]))
+            except UnicodeError:
+                pass
+            if rng.random() < 0.3:
+                text = text.replace("\xa0", " ")
+        if "\ud800" <= max(text, default="a") <= "\udfff":
+            continue
+        prompts.append(text)
+    return prompts
 
 
 def load_reference():
@@ -109,24 +154,36 @@ def context_ids(ids):
     return ids + [0] * (CONTEXT_LENGTH - len(ids))
 
 
+FUZZ_SEED, FUZZ_COUNT = 20261125, 600
+fuzz_target = target.with_name("tokenizer-fuzz-goldens.json")
+
 tokenizer, wheel_name = load_reference()
 ids_sot = tokenizer.encoder["<|startoftext|>"]
 ids_eot = tokenizer.encoder["<|endoftext|>"]
-cases = []
-for prompt in PROMPTS:
-    ids = [ids_sot] + tokenizer.encode(prompt) + [ids_eot]
-    cases.append({"text": prompt, "ids": ids, "context": context_ids(list(ids))})
 
-document = {
-    "reference": f"SimpleTokenizer from {wheel_name}, ftfy {ftfy.__version__}, "
-                 f"regex {regex.__version__}, Python {sys.version.split()[0]}",
-    "contextLength": CONTEXT_LENGTH,
-    "cases": cases,
-}
-# One case per line keeps the file small and its diffs readable.
-lines = ",\n".join("  " + json.dumps(case, ensure_ascii=True) for case in cases)
-header = json.dumps({k: v for k, v in document.items() if k != "cases"}, ensure_ascii=True)
-target.write_text(header[:-1] + ', "cases": [\n' + lines + "\n]}\n", encoding="utf-8")
-json.loads(target.read_text(encoding="utf-8"))  # still valid JSON
-longest = max(len(case["ids"]) for case in cases)
-print(f"wrote {target.relative_to(root)}: {len(cases)} prompts, longest {longest} ids")
+
+def write(path, cases, what):
+    # One case per line keeps the file small and its diffs readable.
+    lines = ",\n".join("  " + json.dumps(case, ensure_ascii=True) for case in cases)
+    header = json.dumps({
+        "reference": f"SimpleTokenizer from {wheel_name}, ftfy {ftfy.__version__}, "
+                     f"regex {regex.__version__}, Python {sys.version.split()[0]}",
+        "contents": what,
+        "contextLength": CONTEXT_LENGTH,
+    }, ensure_ascii=True)
+    path.write_text(header[:-1] + ', "cases": [\n' + lines + "\n]}\n", encoding="utf-8")
+    json.loads(path.read_text(encoding="utf-8"))  # still valid JSON
+    longest = max(len(case["ids"]) for case in cases)
+    print(f"wrote {path.relative_to(root)}: {len(cases)} prompts, longest {longest} ids")
+
+
+def case(prompt, with_context=True):
+    ids = [ids_sot] + tokenizer.encode(prompt) + [ids_eot]
+    if not with_context:  # the fuzz prompts are short; their context is ids + zeros
+        return {"text": prompt, "ids": ids}
+    return {"text": prompt, "ids": ids, "context": context_ids(list(ids))}
+
+
+write(target, [case(p) for p in PROMPTS], "hand-picked hard prompts")
+write(fuzz_target, [case(p, with_context=False) for p in fuzz_prompts(FUZZ_SEED, FUZZ_COUNT)],
+      f"random mixes of hard pieces, half as mojibake (seed {FUZZ_SEED})")

@@ -1,17 +1,12 @@
 /// `ftfy.fix_text` with its default configuration (ftfy 6.3.1, the version
-/// `clip-anytorch` pulls in), minus one step.
+/// `clip-anytorch` pulls in).
 ///
 /// Like ftfy, the text is fixed line by line; each line goes through the
 /// fixers in ftfy's order until nothing changes: HTML entities (only while no
-/// line so far contained '<'), C1 controls as Windows-1252, Latin ligatures,
-/// character width, curly quotes, line breaks, terminal escapes, control
-/// characters, NFC.
-///
-/// Deliberate gap: ftfy's `fix_encoding` (mojibake detection, such as
-/// "cafÃ©" back to "café") is not ported. It only fires on text that
-/// already looks garbled by a wrong decoder, which typed or configured
-/// prompts are not; such text is tokenised as it stands. `fix_surrogates`
-/// has nothing to do in Swift, whose strings cannot hold surrogates.
+/// line so far contained '<'), mojibake (`FixEncoding`), C1 controls as
+/// Windows-1252, Latin ligatures, character width, curly quotes, line
+/// breaks, terminal escapes, control characters, NFC. `fix_surrogates` has
+/// nothing to do in Swift, whose strings cannot hold surrogates.
 enum FixText {
     static func fixText(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var out: [Unicode.Scalar] = []
@@ -36,6 +31,7 @@ enum FixText {
         while true {
             let original = text
             if unescapeHTML { text = unescapeEntities(text) }
+            text = FixEncoding.fixEncoding(text)
             text = fixC1Controls(text)
             text = text.flatMap { latinLigatures[$0] ?? [$0] }
             text = text.flatMap { characterWidth[$0.value] ?? [$0] }

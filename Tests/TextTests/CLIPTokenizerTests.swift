@@ -23,7 +23,8 @@ enum MergesFiles {
 struct GoldenCase: Decodable, Sendable, CustomTestStringConvertible {
     let text: String
     let ids: [Int32]
-    let context: [Int32]
+    /// The padded context; absent from the fuzz file, whose prompts are short.
+    let context: [Int32]?
 
     var testDescription: String {
         let escaped = text.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : $0.escaped(asASCII: true) }.joined()
@@ -36,19 +37,24 @@ struct GoldenFile: Decodable, Sendable {
     let contextLength: Int
     let cases: [GoldenCase]
 
-    /// Written by Scripts/make-tokenizer-goldens.py from CLIP's SimpleTokenizer.
-    static let loaded: GoldenFile? = {
-        guard let url = Bundle.module.url(forResource: "tokenizer-goldens", withExtension: "json", subdirectory: "Fixtures"),
+    /// Both written by Scripts/make-tokenizer-goldens.py from CLIP's SimpleTokenizer.
+    static let loaded = load("tokenizer-goldens")
+    static let fuzz = load("tokenizer-fuzz-goldens")
+
+    private static func load(_ name: String) -> GoldenFile? {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"),
               let data = try? Data(contentsOf: url)
         else { return nil }
         return try? JSONDecoder().decode(GoldenFile.self, from: data)
-    }()
+    }
 }
 
-@Test func goldenFileLoads() throws {
+@Test func goldenFilesLoad() throws {
     let file = try #require(GoldenFile.loaded, "Fixtures/tokenizer-goldens.json is missing or unreadable")
     #expect(file.cases.count >= 30)
     #expect(file.contextLength == CLIPTokenizer.defaultContextLength)
+    let fuzz = try #require(GoldenFile.fuzz, "Fixtures/tokenizer-fuzz-goldens.json is missing or unreadable")
+    #expect(fuzz.cases.count >= 500)
 }
 
 // Needs the merges file that Scripts/setup.sh fetches into .deps/clip.
@@ -66,6 +72,14 @@ struct CLIPTokenizerGoldenTests {
         let context = tokenizer.tokenize(golden.text)
         #expect(context == golden.context)
         #expect(context.count == CLIPTokenizer.defaultContextLength)
+    }
+
+    /// 600 seeded random mixes, half mojibake: one test, listing mismatches.
+    @Test func fuzzPromptsMatchReference() throws {
+        let tokenizer = try #require(MergesFiles.tokenizer)
+        let cases = try #require(GoldenFile.fuzz).cases
+        let mismatches = cases.filter { tokenizer.encode($0.text) != $0.ids }
+        #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ, first: \(mismatches.prefix(3).map(\.testDescription))")
     }
 
     @Test func overlongTextKeepsEndTokenLast() throws {
