@@ -77,6 +77,14 @@ let package = Package(
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
+        // Benchmarks/neural.sh's driver for the neural engine alone.
+        .executableTarget(
+            name: "neural-bench",
+            dependencies: ["Inference", "Imaging"],
+            path: "Benchmarks/NeuralBench",
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging"]),
