@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging", "Capture", "TestSupport"],
+            dependencies: ["Pipeline", "MediaIO", "Imaging", "Capture", "Inference", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),

@@ -17,15 +17,20 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     private let visible: VisibleFeed?
     private let reference: RGBImage?
     private let text: Mutex<[Float]?>
+    private let promptResolver: (@Sendable (String) throws -> [Float])?
 
     /// - Parameters:
     ///   - gain: its gain-control settings make the network's 8-bit thermal input.
     ///   - text: the prompt embedding; nil uses the bundle's default prompt.
     ///   - visible: the visible camera, for fusers.
     ///   - reference: a colour reference image, for reference colourisers.
+    ///   - promptResolver: turns a new prompt into its embedding (a bundle's baked
+    ///     embeddings, or CLIP through the cache) for `setPrompt`.
     public init(network: NeuralColorizer, gain: ClassicColorizer, text: [Float]? = nil,
-                visible: VisibleFeed? = nil, reference: RGBImage? = nil) {
+                visible: VisibleFeed? = nil, reference: RGBImage? = nil,
+                promptResolver: (@Sendable (String) throws -> [Float])? = nil) {
         self.network = network
+        self.promptResolver = promptResolver
         self.gain = gain
         self.visible = visible
         self.reference = reference
@@ -35,6 +40,16 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     /// Uses `embedding` from the next batch on; callable from any thread.
     public func setText(_ embedding: [Float]?) {
         text.withLock { $0 = embedding }
+    }
+
+    /// Resolves `prompt` on the caller's thread (the text encoder may run
+    /// once; the cache answers after that), then uses it from the next batch
+    /// on. Frames keep flowing meanwhile.
+    public func setPrompt(_ prompt: String) throws {
+        guard let promptResolver else {
+            throw PipelineError("this model takes no new prompts while running (no text encoder and no baked embeddings)")
+        }
+        setText(try promptResolver(prompt))
     }
 
     public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {

@@ -129,6 +129,9 @@ struct NeuralOptions: ParsableArguments {
     @Option(help: "The prompt's embedding as a JSON array of floats (or raw f32), instead of --prompt.")
     var embedding: String?
 
+    @Option(help: "A CLIP text-encoder bundle for prompts the model bundle has no embedding for (cached on disk).")
+    var clip: String?
+
     @Option(help: "Frames per inference.")
     var batch = 8
 
@@ -148,6 +151,7 @@ struct NeuralOptions: ParsableArguments {
         guard model != nil || (prompt == nil && embedding == nil) else {
             throw ValidationError("--prompt and --embedding need --model")
         }
+        guard prompt == nil || embedding == nil else { throw ValidationError("give --prompt or --embedding, not both") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
     }
@@ -156,10 +160,21 @@ struct NeuralOptions: ParsableArguments {
     func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, reference: RGBImage? = nil) throws -> NeuralStage? {
         guard let model else { return nil }
         let bundle = try ModelBundle(folder: URL(fileURLWithPath: model))
-        let text = try bundle.textEmbedding(prompt: prompt, file: embedding.map { URL(fileURLWithPath: $0) })
+        let cache = try clip.map { try makeEmbeddingCache(clip: $0, merges: nil, cacheFolder: nil, noCache: false, device: "CPU") }
+        // Baked embeddings first (a deployed device needs no text encoder), then CLIP through the cache.
+        let resolve: @Sendable (String) throws -> [Float] = { prompt in
+            if let baked = bundle.embedding(forPrompt: prompt) { return baked }
+            guard let cache else { return try bundle.textEmbedding(prompt: prompt, file: nil) ?? [] }
+            let vector = try cache.embedding(for: prompt)
+            guard vector.count == bundle.textDimension else {
+                throw ValidationError("the CLIP bundle gives \(vector.count) values per prompt, the model takes \(bundle.textDimension ?? 0)")
+            }
+            return vector
+        }
+        let text = try prompt.map(resolve) ?? bundle.textEmbedding(prompt: nil, file: embedding.map { URL(fileURLWithPath: $0) })
         let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
                                           maxBatch: batch, inflightRequests: requests)
         return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
-                           visible: visible, reference: reference)
+                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
     }
 }
