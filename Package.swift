@@ -82,6 +82,14 @@ let package = Package(
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
+        // Benchmarks/neural.sh's driver for the neural engine alone.
+        .executableTarget(
+            name: "neural-bench",
+            dependencies: ["Inference", "Imaging"],
+            path: "Benchmarks/NeuralBench",
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
@@ -97,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging", "TestSupport"],
+            dependencies: ["Pipeline", "MediaIO", "Imaging", "Capture", "Inference", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),

@@ -103,12 +103,12 @@ public final class FramePipeline: @unchecked Sendable {
     /// Called on the processing thread before each batch: the place to apply live changes.
     public var beforeBatch: (@Sendable () -> Void)?
 
-    struct TimedFrame {
+    struct TimedFrame: Sendable {
         var frame: ThermalFrame
         var capturedAt: UInt64
     }
 
-    struct TimedPicture {
+    struct TimedPicture: Sendable {
         var picture: EncoderPicture
         var frame: ThermalFrame
         var capturedAt: UInt64
@@ -178,7 +178,12 @@ public final class FramePipeline: @unchecked Sendable {
     }
 
     private func processLoop() {
-        defer { processed.close() }
+        let pipelined = colorizer as? PipelinedColorizer
+        defer {
+            // Batches still in flight deliver before the sink sees the end.
+            pipelined?.waitUntilIdle()
+            processed.close()
+        }
         let batchSize = max(1, colorizer.maxBatchSize)
         while let first = captured.pop() {
             var batch = [first]
@@ -196,6 +201,26 @@ public final class FramePipeline: @unchecked Sendable {
                 batch.append(next)
             }
             beforeBatch?()
+            if let pipelined {
+                let processed = self.processed
+                let clock = statistics.colorize
+                let started = monotonicNanoseconds()
+                let batch = batch
+                pipelined.submit(batch.map(\.frame)) { [weak self] result in
+                    clock.add(nanoseconds: monotonicNanoseconds() - started, frames: batch.count)
+                    switch result {
+                    case .success(let pictures) where pictures.count == batch.count:
+                        for (item, picture) in zip(batch, pictures) {
+                            processed.push(TimedPicture(picture: picture, frame: item.frame, capturedAt: item.capturedAt))
+                        }
+                    case .success(let pictures):
+                        self?.record(PipelineError("the colouriser returned \(pictures.count) pictures for \(batch.count) frames"))
+                    case .failure(let error):
+                        self?.record(error)
+                    }
+                }
+                continue
+            }
             do {
                 let pictures = try statistics.colorize.measure(frames: batch.count) {
                     try colorizer.colorize(batch.map(\.frame))

@@ -97,6 +97,13 @@ public final class LiveSession: @unchecked Sendable {
         try classicColorizer.update(settings)
     }
 
+    /// Changes the text prompt of a text-guided model; it applies at the next
+    /// batch boundary, without stalling or dropping frames.
+    public func updatePrompt(_ prompt: String) throws {
+        guard let neural = colorizer as? NeuralStage else { throw PipelineError("this session runs no text-guided model") }
+        try neural.setPrompt(prompt)
+    }
+
     public var classicSettings: ClassicSettings? { classicColorizer?.currentSettings }
 
     /// Ends the run from any thread; outputs are finished properly.

@@ -91,11 +91,20 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
     }
 
     public func nextFrame() throws -> ThermalFrame? {
+        try next { try $0.nextThermalFrame() }
+    }
+
+    /// The next frame as RGB (a visible camera), with the same reconnects and timeline.
+    public func nextColorFrame() throws -> ColorFrame? {
+        try next { try $0.nextColorFrame() }
+    }
+
+    private func next<Frame: TimedFrame>(_ read: (VideoReader) throws -> Frame?) throws -> Frame? {
         while !stopped.load(ordering: .relaxed) {
             let reader: VideoReader
             do { reader = try currentReader() } catch { return nil }
             do {
-                if let frame = try reader.nextThermalFrame() {
+                if let frame = try read(reader) {
                     return paced(rebased(frame))
                 }
                 // End of input.
@@ -143,7 +152,7 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
     }
 
     /// Moves the frame onto the continuous 1/90000 timeline.
-    private func rebased(_ frame: ThermalFrame) -> ThermalFrame {
+    private func rebased<Frame: TimedFrame>(_ frame: Frame) -> Frame {
         var frame = frame
         let pts = frame.timeBase.rescale(frame.pts, to: Self.timeBase)
         if needsRebase {
@@ -165,7 +174,7 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
     }
 
     /// With `realtime`, waits until the frame's time has come on the wall clock.
-    private func paced(_ frame: ThermalFrame) -> ThermalFrame {
+    private func paced<Frame: TimedFrame>(_ frame: Frame) -> Frame {
         guard options.realtime else { return frame }
         let now = monotonicNanoseconds()
         guard let origin = pacingOrigin else {
@@ -177,3 +186,15 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
         return frame
     }
 }
+
+/// The timing fields shared by thermal and colour frames, so one rebasing
+/// and pacing path serves both.
+protocol TimedFrame {
+    var pts: Int64 { get set }
+    var duration: Int64 { get set }
+    var timeBase: Rational { get set }
+    var index: Int { get set }
+}
+
+extension ThermalFrame: TimedFrame {}
+extension ColorFrame: TimedFrame {}

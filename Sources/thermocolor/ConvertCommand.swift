@@ -24,6 +24,7 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup(title: "Colour") var color: ColorOptions
     @OptionGroup(title: "Encoding") var encode: EncodeOptions
     @OptionGroup(title: "Input") var inputFormat: InputFormatOptions
+    @OptionGroup(title: "Neural models") var neural: NeuralOptions
 
     @Option(help: "Also write one colourised frame (from the middle) as a PNG here.")
     var preview: String?
@@ -39,7 +40,7 @@ struct ConvertCommand: ParsableCommand {
             input: input, output: output, inputOptions: try inputFormat.options(),
             outputOptions: try encode.outputOptions(), encoder: try encode.encoderSettings(),
             classic: try color.settings(), previewPath: preview)
-        let conversion = try Conversion(request)
+        let conversion = try Conversion(request, colorizer: try neural.stage(classic: request.classic))
         let progress = ProgressLine(total: conversion.reader.info.frameCount, enabled: !quiet && isatty(STDERR_FILENO) == 1)
         conversion.pipeline.onFrameWritten = { statistics in
             progress.update(frames: statistics.framesWritten, seconds: statistics.elapsedSeconds)

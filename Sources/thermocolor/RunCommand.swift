@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 import Foundation
 import MediaIO
 import Pipeline
@@ -19,8 +20,17 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Run as a service from this TOML file (see docs/SERVICE.md) instead of the options below.")
     var config: String?
 
-    @Option(help: "The live source: a stream URL or a file.")
+    @Option(help: "The live source: a V4L2 camera (/dev/videoN, /dev/v4l/by-id/…), a stream URL or a file.")
     var input: String?
+
+    @Option(help: "Camera profile: boson, lepton, p2pro or generic (default: recognised by USB id or name).")
+    var cameraProfile: String?
+
+    @Option(help: "Camera frame rate to ask for (default: the fastest).")
+    var fps: Double?
+
+    @Flag(help: "Wait for a camera that is not plugged in yet instead of failing.")
+    var waitForDevice = false
 
     @Option(help: "A file or stream URL to write (repeatable).")
     var output: [String] = []
@@ -73,7 +83,8 @@ struct RunCommand: ParsableCommand {
             source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
             encoder: encoder, classic: try color.settings(),
             pipeline: PipelineOptions(queueCapacity: queue, capturePolicy: .dropOldest, batchWait: 0.01))
-        let session = try LiveSession(configuration, onEvent: { event in
+        let camera = try cameraSource(input: input)
+        let session = try LiveSession(configuration, source: camera, onEvent: { event in
             switch event {
             case .connected(let info):
                 printError("input \(input): \(info.width)×\(info.height) \(info.codec) \(info.pixelFormat)")
@@ -85,11 +96,26 @@ struct RunCommand: ParsableCommand {
         })
         let signals = StopSignals { _ in session.stop() }
         defer { withExtendedLifetime(signals) {} }
+        try camera?.start()
         try session.run()
         guard stats, let statistics = session.statistics else { return }
         print("frames: captured \(statistics.framesCaptured) · written \(statistics.framesWritten) · "
             + "dropped \(statistics.framesDropped) · reconnects \(session.reconnectCount)")
         print("stages: \(statistics.stageSummary)")
         print("latency (capture → encoded): \(statistics.latency.summary)")
+    }
+
+    /// A V4L2 camera when `--input` names one, else nil (FFmpeg opens the input).
+    private func cameraSource(input: String) throws -> CameraSource? {
+        guard V4L2Capture.isDevicePath(input) else { return nil }
+        var profile: CameraProfile? = nil
+        if let cameraProfile {
+            guard let named = CameraProfile.named(cameraProfile) else {
+                throw ValidationError("--camera-profile must be one of \(CameraProfile.names.joined(separator: ", "))")
+            }
+            profile = named
+        }
+        let settings = CaptureSettings(devicePath: input, profile: profile, framesPerSecond: fps, waitForDevice: waitForDevice)
+        return CameraSource(settings: settings, onEvent: { event in printError("camera: \(event)") })
     }
 }

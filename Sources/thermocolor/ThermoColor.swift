@@ -10,7 +10,8 @@ struct ThermoColor: ParsableCommand {
         abstract: "Colourise thermal-infrared video, live and offline.",
         version: "0.1.0 (OpenVINO \(openVINOVersion()))",
         subcommands: [
-            ConvertCommand.self, RunCommand.self, CheckConfigCommand.self, SynthCommand.self, ProbeCommand.self, PalettesCommand.self,
+            ConvertCommand.self, RunCommand.self, CheckConfigCommand.self, DevicesCommand.self, SynthCommand.self, ProbeCommand.self,
+            PalettesCommand.self, TokenizeCommand.self, EmbedCommand.self,
         ]
     )
 
