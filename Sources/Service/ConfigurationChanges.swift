@@ -41,6 +41,7 @@ extension ServiceConfiguration {
         add("source.io_timeout", source.inputOptions.ioTimeout)
         add("source.decoder_threads", source.inputOptions.decoderThreads)
         add("source.camera_profile", source.cameraProfile)
+        add("source.fps", source.framesPerSecond)
         add("source.realtime", source.realtime)
         add("source.loop", source.loop)
         add("source.reconnect_delay", source.reconnectDelay)
@@ -53,6 +54,7 @@ extension ServiceConfiguration {
         add("processing.stretch_8bit", classic.stretchEightBit)
         add("processing.model", processing.model)
         add("processing.prompt", processing.prompt)
+        add("processing.clip", processing.clip)
         add("processing.batch", processing.batch)
         add("processing.device", processing.device)
         for (index, output) in outputs.enumerated() {

@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import Imaging
 import Logging
@@ -106,6 +107,10 @@ private struct ConfigurationBuilder {
         options.ioTimeout = table.double("io_timeout", in: 0.1...600) ?? 5
         options.decoderThreads = table.int("decoder_threads", in: 0...64) ?? 0
         let profile = table.string("camera_profile")
+        if let profile, CameraProfile.named(profile) == nil {
+            problems.add(table.key("camera_profile"), "unknown camera profile '\(profile)' (choose one of \(CameraProfile.names.joined(separator: ", ")))")
+        }
+        let fps = table.double("fps", in: 0.1...1000)
         let realtime = table.bool("realtime") ?? false
         let loop = table.bool("loop") ?? false
         let reconnectDelay = table.double("reconnect_delay", in: 0.1...60) ?? 0.5
@@ -116,7 +121,7 @@ private struct ConfigurationBuilder {
             return nil
         }
         return SourceConfiguration(input: resolveInput(input), inputOptions: options, cameraProfile: profile,
-                                   realtime: realtime, loop: loop, reconnectDelay: reconnectDelay)
+                                   framesPerSecond: fps, realtime: realtime, loop: loop, reconnectDelay: reconnectDelay)
     }
 
     private func buildProcessing(_ table: TableReader) -> ProcessingConfiguration {
@@ -148,6 +153,16 @@ private struct ConfigurationBuilder {
                 problems.add(table.key("model"), "no model bundle folder at '\(folder)'")
             }
             processing.model = folder
+        }
+        if let clip = table.string("clip") {
+            let folder = resolvePath(clip)
+            var isFolder: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
+                problems.add(table.key("clip"), "no CLIP bundle folder at '\(folder)'")
+            } else if processing.model == nil {
+                problems.add(table.key("clip"), "needs processing.model: CLIP encodes prompts for a neural model")
+            }
+            processing.clip = folder
         }
         if let prompt = table.string("prompt") {
             if prompt.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -31,6 +31,8 @@ public struct SourceConfiguration: Sendable {
     public var inputOptions: InputOptions
     /// A camera profile name (`boson`, `lepton`, `p2pro`, `generic`); nil detects it.
     public var cameraProfile: String?
+    /// The frame rate to ask a V4L2 camera for; nil takes its fastest.
+    public var framesPerSecond: Double?
     /// Plays a file at its own frame rate, as if it were a camera.
     public var realtime: Bool
     /// Starts a file again at its end (demos, soak tests) instead of ending the run.
@@ -39,10 +41,11 @@ public struct SourceConfiguration: Sendable {
     public var reconnectDelay: Double
 
     public init(input: String, inputOptions: InputOptions = InputOptions(ioTimeout: 5), cameraProfile: String? = nil,
-                realtime: Bool = false, loop: Bool = false, reconnectDelay: Double = 0.5) {
+                framesPerSecond: Double? = nil, realtime: Bool = false, loop: Bool = false, reconnectDelay: Double = 0.5) {
         self.input = input
         self.inputOptions = inputOptions
         self.cameraProfile = cameraProfile
+        self.framesPerSecond = framesPerSecond
         self.realtime = realtime
         self.loop = loop
         self.reconnectDelay = reconnectDelay
@@ -58,6 +61,8 @@ public struct ProcessingConfiguration: Sendable, Equatable {
     public var model: String?
     /// A text prompt for models that take one; applied live on SIGHUP.
     public var prompt: String?
+    /// A CLIP text-encoder bundle for prompts the model bundle has no baked embedding for.
+    public var clip: String?
     /// Frames per inference call.
     public var batch: Int
     /// OpenVINO device: `CPU`, `GPU`, `GPU.1`, `NPU`, `AUTO`…

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Capture
 import Foundation
 import Logging
 import Pipeline
@@ -104,6 +105,7 @@ public final class ServiceRunner: @unchecked Sendable {
 
         let context = ServiceContext(
             onSourceEvent: { [weak self] event in self?.note(event) },
+            onCameraEvent: { [weak self] event in self?.note(event) },
             meter: { [weak self] kind, name in
                 let meter = OutputMeter(kind: kind, name: name)
                 self?.meters.withLock { $0.append(meter) }
@@ -304,6 +306,24 @@ public final class ServiceRunner: @unchecked Sendable {
             notifier.status("input lost, reconnecting: \(reason)")
         case .retrying(let attempt, let delay, let reason):
             logger.notice("reconnecting in \(Self.seconds(delay)) (attempt \(attempt)): \(reason)")
+        }
+    }
+
+    private func note(_ event: CaptureEvent) {
+        switch event {
+        case .started(let stream):
+            logger.info("camera streaming: \(stream)")
+        case .reconnected(let stream):
+            logger.notice("camera back: \(stream)")
+        case .disconnected(let reason):
+            counters.withLock { $0.inputLosses += 1 }
+            logger.warning("camera lost: \(reason)")
+            notifier.status("camera lost, reconnecting: \(reason)")
+        case .reconnecting(let attempt, let delay, let lastError):
+            let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+            logger.notice("reopening the camera in \(Self.seconds(seconds)) (attempt \(attempt)): \(lastError)")
+        case .stopped:
+            logger.debug("camera released")
         }
     }
 

@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import Imaging
 import MediaIO
@@ -24,22 +25,55 @@ public protocol ServiceSession: AnyObject, Sendable {
 
 extension LiveSession: ServiceSession {
     public func applyPrompt(_ prompt: String) throws {
-        // Wire to the neural colouriser's prompt update once it is part of LiveSession.
-        throw PipelineError("this session's colouriser takes no prompt")
+        try updatePrompt(prompt)
     }
+}
+
+/// A live session fed by a V4L2 camera: the camera starts (and waits for its
+/// first frame) inside `run`, so a stop during that wait ends it too.
+public final class CameraServiceSession: ServiceSession, @unchecked Sendable {
+    public let session: LiveSession
+    public let camera: CameraSource
+
+    public init(session: LiveSession, camera: CameraSource) {
+        self.session = session
+        self.camera = camera
+    }
+
+    public func run() throws {
+        try camera.start()
+        try session.run()
+    }
+
+    public func stop() { session.stop() }
+    public var statistics: PipelineStatistics? { session.statistics }
+    /// Times the camera came back after going away.
+    public var reconnectCount: Int { camera.captureStatistics.reconnects }
+
+    public var onFirstFrameWritten: (@Sendable () -> Void)? {
+        get { session.onFirstFrameWritten }
+        set { session.onFirstFrameWritten = newValue }
+    }
+
+    public func updateClassic(_ settings: ClassicSettings) throws { try session.updateClassic(settings) }
+    public func applyPrompt(_ prompt: String) throws { try session.updatePrompt(prompt) }
 }
 
 /// What the runner hands a session factory: where to report input events,
 /// and the meters its outputs should feed.
 public struct ServiceContext: Sendable {
-    /// Connects, losses and retries of the input, for the log and the counters.
+    /// Connects, losses and retries of a file or stream input, for the log and the counters.
     public var onSourceEvent: @Sendable (LiveSourceEvent) -> Void
+    /// The same for a V4L2 camera.
+    public var onCameraEvent: @Sendable (CaptureEvent) -> Void
     /// Creates the meter for one output; the runner exposes them on /metrics.
     public var meter: @Sendable (_ kind: String, _ name: String) -> OutputMeter
 
     public init(onSourceEvent: @escaping @Sendable (LiveSourceEvent) -> Void,
+                onCameraEvent: @escaping @Sendable (CaptureEvent) -> Void = { _ in },
                 meter: @escaping @Sendable (String, String) -> OutputMeter) {
         self.onSourceEvent = onSourceEvent
+        self.onCameraEvent = onCameraEvent
         self.meter = meter
     }
 }
@@ -121,10 +155,31 @@ public enum ServiceOutputs {
         return "thermocolor-\(formatter.string(from: date)).\(suffix)"
     }
 
-    /// The production session: the configured source through `LiveSession`,
-    /// outputs from `sinkFactory`.
+    /// The production session with the classic colouriser.
     public static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
-        try LiveSession(LiveConfiguration(configuration), sinkFactory: sinkFactory(configuration, context: context),
-                        onEvent: context.onSourceEvent)
+        try liveSession(configuration, context: context, colorizer: nil)
+    }
+
+    /// The production session: a V4L2 camera (waiting for it to be plugged
+    /// in) or a file or stream through `LiveSession`, `colorizer` (nil: the
+    /// classic one), outputs from `sinkFactory`.
+    public static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext,
+                                   colorizer: FrameColorizer?) throws -> ServiceSession {
+        let live = LiveConfiguration(configuration)
+        let sinks = sinkFactory(configuration, context: context)
+        guard V4L2Capture.isDevicePath(configuration.source.input) else {
+            return try LiveSession(live, colorizer: colorizer, sinkFactory: sinks, onEvent: context.onSourceEvent)
+        }
+        var profile: CameraProfile?
+        if let name = configuration.source.cameraProfile {
+            guard let named = CameraProfile.named(name) else { throw PipelineError("unknown camera profile '\(name)'") }
+            profile = named
+        }
+        // A service waits for its camera: failing would only restart it in a loop.
+        let settings = CaptureSettings(devicePath: configuration.source.input, profile: profile,
+                                       framesPerSecond: configuration.source.framesPerSecond, waitForDevice: true)
+        let camera = CameraSource(settings: settings, onEvent: context.onCameraEvent)
+        let session = try LiveSession(live, source: camera, colorizer: colorizer, sinkFactory: sinks, onEvent: context.onSourceEvent)
+        return CameraServiceSession(session: session, camera: camera)
     }
 }

@@ -46,7 +46,8 @@ func runService(configurationPath: String) throws {
     let style = JournalLogHandler.detectStyle()
     LoggingSystem.bootstrap { label in JournalLogHandler(label: label, style: style, level: level) }
     let logger = Logger(label: "thermocolor")
-    let runner = ServiceRunner(configuration: configuration, configurationPath: configurationPath, logger: logger, logLevel: level)
+    let runner = ServiceRunner(configuration: configuration, configurationPath: configurationPath, logger: logger,
+                               logLevel: level, makeSession: makeServiceSession)
     do {
         try runner.run()
     } catch let error as SocketError {
@@ -56,4 +57,18 @@ func runService(configurationPath: String) throws {
     } catch {
         throw ExitCode.failure
     }
+}
+
+/// The service's session: a neural stage when the configuration names a
+/// model (built as `--model` would build it), the classic colouriser otherwise.
+@Sendable
+func makeServiceSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
+    let processing = configuration.processing
+    guard let model = processing.model else { return try ServiceOutputs.liveSession(configuration, context: context) }
+    var arguments = ["--model", model, "--batch", String(processing.batch), "--device", processing.device]
+    if let prompt = processing.prompt { arguments += ["--prompt", prompt] }
+    if let clip = processing.clip { arguments += ["--clip", clip] }
+    let neural = try NeuralOptions.parse(arguments)
+    return try ServiceOutputs.liveSession(configuration, context: context,
+                                          colorizer: try neural.stage(classic: processing.classic))
 }

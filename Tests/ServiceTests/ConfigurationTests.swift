@@ -31,10 +31,9 @@ struct ConfigurationTests {
     @Test("The annotated sample in Samples/ validates and says what it should")
     func sampleValidates() throws {
         let configuration = try ConfigurationLoader.load(path: packageRoot + "/Samples/thermocolor.toml")
-        #expect(configuration.source.input == "/dev/video0")
-        #expect(configuration.source.inputOptions.format == "v4l2")
-        #expect(configuration.source.inputOptions.options["video_size"] == "640x512")
-        #expect(configuration.source.inputOptions.options["framerate"] == "30")
+        #expect(configuration.source.input.hasPrefix("/dev/v4l/by-id/"))
+        #expect(configuration.source.cameraProfile == "boson")
+        #expect(configuration.source.inputOptions.ioTimeout == 5)
         #expect(configuration.processing.classic.palette.name == "ironbow")
         #expect(configuration.processing.classic.gainControl == .plateau)
         #expect(configuration.outputs.count == 2)
@@ -69,6 +68,7 @@ struct ConfigurationTests {
         ("[processing]\nsmoothing = 1.5", "processing.smoothing: 1.5 is out of range (0–0.99)"),
         ("[processing]\nbatch = \"four\"", "processing.batch: expected a whole number, found the string \"four\""),
         ("[processing]\ndevice = \"TPU\"", "processing.device: unknown OpenVINO device 'TPU'"),
+        ("[processing]\nclip = \"/nonexistent/clip\"", "processing.clip: no CLIP bundle folder at '/nonexistent/clip'"),
         ("[processing]\nprompt = \"a road at night\"", "processing.prompt: needs processing.model"),
         ("[processing]\nmodel = \"/nonexistent/bundle\"", "processing.model: no model bundle folder at '/nonexistent/bundle'"),
         ("[[outputs]]\ntype = \"stream\"\nurl = \"http://example.invalid/x\"", "outputs[1].url: 'http://example.invalid/x' is not a stream URL"),
@@ -85,6 +85,17 @@ struct ConfigurationTests {
         let found = problems(Self.minimal + "\n" + addition)
         #expect(found.count == 1, "\(found)")
         #expect(found.first?.hasPrefix(expected) == true, "\(found)")
+    }
+
+    @Test("Options for FFmpeg inputs take numbers as text; camera profiles are checked by name")
+    func sourceDetails() throws {
+        let configuration = try ConfigurationLoader.parse(Self.minimal.replacingOccurrences(
+            of: "[source]", with: "[source]\nformat = \"rawvideo\"\noptions = { video_size = \"64x48\", framerate = 30, fast = true }\nfps = 9"))
+        #expect(configuration.source.inputOptions.format == "rawvideo")
+        #expect(configuration.source.inputOptions.options == ["video_size": "64x48", "framerate": "30", "fast": "1"])
+        #expect(configuration.source.framesPerSecond == 9)
+        let found = problems(Self.minimal.replacingOccurrences(of: "[source]", with: "[source]\ncamera_profile = \"seek\""))
+        #expect(found == ["source.camera_profile: unknown camera profile 'seek' (choose one of generic, boson, lepton, p2pro)"])
     }
 
     @Test("Unknown keys are errors, with the likely key when it is a typo")

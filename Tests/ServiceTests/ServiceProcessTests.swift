@@ -127,6 +127,37 @@ struct ServiceProcessTests {
         #expect(Self.colourfulness(last) > 20, "ironbow frames are coloured")
     }
 
+    @Test("A neural model runs as the service's colouriser; SIGHUP changes its prompt live")
+    func neuralPromptReload() throws {
+        let folder = try TemporaryFolder("service")
+        defer { folder.cleanup() }
+        let port = freePort()
+        let file = folder.file("cam0.toml")
+        let bundle = packageRoot + "/Tests/InferenceTests/Fixtures/colorizer-rgb"
+        func write(prompt: String) throws {
+            try Self.configuration(outputs: Self.recording(folder.file("recordings")), port: port)
+                .replacingOccurrences(of: "[processing]", with: "[processing]\nmodel = \"\(bundle)\"\nprompt = \"\(prompt)\"\nbatch = 2")
+                .write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        try write(prompt: "warm")
+        let service = try BackgroundProcess(thermocolorBinary, ["run", "--config", file])
+        defer { service.stop(signal: SIGKILL) }
+        #expect(service.waitForLog("ready", timeout: 60), "\(service.log)")
+        try write(prompt: "cold")
+        kill(service.processIdentifier, SIGHUP)
+        #expect(service.waitForLog("reloaded: applied processing.prompt"), "\(service.log)")
+        // A prompt with no baked embedding and no CLIP bundle cannot apply; the service runs on.
+        try write(prompt: "a harbour in fog")
+        kill(service.processIdentifier, SIGHUP)
+        #expect(service.waitForLog("reload could not apply processing.prompt"), "\(service.log)")
+        #expect(service.isRunning)
+        kill(service.processIdentifier, SIGTERM)
+        #expect(service.waitForExit(timeout: 30))
+        #expect(service.exitStatus == 0, "\(service.log)")
+        let probed = try ffprobe(Self.onlyFile(in: folder.file("recordings")))
+        #expect(probed.frameCount > 0 && probed.width == 320)
+    }
+
     @Test("An invalid file on SIGHUP keeps the running configuration")
     func invalidReload() throws {
         let folder = try TemporaryFolder("service")
