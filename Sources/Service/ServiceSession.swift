@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import MediaIO
 import Pipeline
+import Synchronization
 
 /// What the service runs and supervises: a `LiveSession` in production, a
 /// stand-in in tests.
@@ -34,6 +35,7 @@ extension LiveSession: ServiceSession {
 public final class CameraServiceSession: ServiceSession, @unchecked Sendable {
     public let session: LiveSession
     public let camera: CameraSource
+    private let stopped = Atomic<Bool>(false)
 
     public init(session: LiveSession, camera: CameraSource) {
         self.session = session
@@ -41,11 +43,20 @@ public final class CameraServiceSession: ServiceSession, @unchecked Sendable {
     }
 
     public func run() throws {
-        try camera.start()
+        do {
+            try camera.start()
+        } catch {
+            // Stopped while waiting for the camera: a clean stop, not a failure.
+            if stopped.load(ordering: .relaxed) { return }
+            throw error
+        }
         try session.run()
     }
 
-    public func stop() { session.stop() }
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        session.stop()
+    }
     public var statistics: PipelineStatistics? { session.statistics }
     /// Times the camera came back after going away.
     public var reconnectCount: Int { camera.captureStatistics.reconnects }

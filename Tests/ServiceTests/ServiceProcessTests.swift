@@ -158,6 +158,32 @@ struct ServiceProcessTests {
         #expect(probed.frameCount > 0 && probed.width == 320)
     }
 
+    @Test("A camera that is not plugged in is waited for: not ready, /healthz 503, and SIGTERM still stops cleanly")
+    func waitsForCamera() throws {
+        let folder = try TemporaryFolder("service")
+        defer { folder.cleanup() }
+        let socket = try NotifySocket()
+        defer { socket.close() }
+        let port = freePort()
+        try Self.configuration(input: "/dev/v4l/by-id/usb-none-video-index0", extraSource: "camera_profile = \"boson\"",
+                               outputs: Self.recording(folder.file("recordings")), port: port)
+            .write(toFile: folder.file("cam0.toml"), atomically: true, encoding: .utf8)
+        let service = try BackgroundProcess(thermocolorBinary, ["run", "--config", folder.file("cam0.toml")],
+                                            environment: ["NOTIFY_SOCKET": socket.address])
+        defer { service.stop(signal: SIGKILL) }
+        #expect(service.waitForLog("metrics on"), "\(service.log)")
+        usleep(500_000)
+        let health = try get(SocketAddressText(host: "127.0.0.1", port: UInt16(port)), "/healthz")
+        #expect(health.status == 503 && health.body.hasPrefix("starting"), "\(health.body)")
+        #expect(try Self.metrics(port: port)["thermocolor_ready"] == 0)
+        #expect(service.isRunning, "\(service.log)")
+        kill(service.processIdentifier, SIGTERM)
+        #expect(service.waitForExit(timeout: 30))
+        #expect(service.exitStatus == 0, "\(service.log)")
+        #expect(!socket.states.contains("READY=1"))
+        #expect(socket.states.contains("STOPPING=1"))
+    }
+
     @Test("An invalid file on SIGHUP keeps the running configuration")
     func invalidReload() throws {
         let folder = try TemporaryFolder("service")
