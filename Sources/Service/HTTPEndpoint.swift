@@ -73,7 +73,7 @@ public final class HTTPEndpoint: @unchecked Sendable {
         }
     }
 
-    /// Requests answered so far.
+    /// Requests answered so far (connections that sent nothing are not counted).
     public var requestsServed: Int { requests.load(ordering: .relaxed) }
 
     /// Starts serving on a thread of its own.
@@ -110,7 +110,6 @@ public final class HTTPEndpoint: @unchecked Sendable {
             _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
             connection.setReceiveTimeout(seconds: 2)
             serve(connection)
-            requests.add(1, ordering: .relaxed)
         }
     }
 
@@ -140,6 +139,8 @@ public final class HTTPEndpoint: @unchecked Sendable {
         text += "Connection: close\r\n\r\n"
         var bytes = Array(text.utf8)
         if method != "HEAD" { bytes += body }
+        // Counted before sending, so a client that has its answer sees it counted.
+        requests.add(1, ordering: .relaxed)
         _ = connection.sendAll(bytes)
         connection.shutdownBoth()
     }
