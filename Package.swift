@@ -79,6 +79,7 @@ let package = Package(
         ),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "FusionTests", dependencies: ["Imaging"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging"]),
         .testTarget(name: "TextTests", dependencies: ["Text"], resources: [.copy("Fixtures")]),
