@@ -146,23 +146,46 @@ enum PlaneFilters {
     /// the number of samples inside the image so borders are not darkened.
     /// Running sums make the cost independent of the radius. `scratch` must
     /// hold w × h samples and `accumulators` `RowBands.coreCount * 2 + 1`
-    /// rows of w. `source` and `destination` may be the same plane.
+    /// rows of w (one per band, plus one for the column counts). `source`
+    /// and `destination` may be the same plane.
     static func boxFilter(_ source: FloatPlane, radius r: Int, into destination: FloatPlane,
                           scratch: UnsafeMutablePointer<Float>, accumulators: UnsafeMutablePointer<Float>) {
         let w = source.width, h = source.height
-        // Horizontal pass, each row divided by its column counts.
+        // Horizontal pass, each row divided by its column counts. A running
+        // sum is a chain of dependent adds, so four rows go in lock-step to
+        // keep four independent chains in flight.
+        let inverseCounts = accumulators + (RowBands.coreCount * 2) * w
+        for x in 0..<w { inverseCounts[x] = 1 / Float(min(x + r, w - 1) - max(x - r, 0) + 1) }
         RowBands.run(rows: h, samplesPerRow: w) { rows in
-            for y in rows {
-                let s = source.row(y)
-                let out = scratch + y * w
+            var y = rows.lowerBound
+            while y + 4 <= rows.upperBound {
+                let s0 = source.row(y), s1 = source.row(y + 1), s2 = source.row(y + 2), s3 = source.row(y + 3)
+                let o0 = scratch + y * w, o1 = o0 + w, o2 = o1 + w, o3 = o2 + w
+                var sum0: Float = 0, sum1: Float = 0, sum2: Float = 0, sum3: Float = 0
+                for x in 0..<min(r, w) { sum0 += s0[x]; sum1 += s1[x]; sum2 += s2[x]; sum3 += s3[x] }
+                for x in 0..<w {
+                    if x + r < w {
+                        sum0 += s0[x + r]; sum1 += s1[x + r]; sum2 += s2[x + r]; sum3 += s3[x + r]
+                    }
+                    if x - r - 1 >= 0 {
+                        let old = x - r - 1
+                        sum0 -= s0[old]; sum1 -= s1[old]; sum2 -= s2[old]; sum3 -= s3[old]
+                    }
+                    let scale = inverseCounts[x]
+                    o0[x] = sum0 * scale; o1[x] = sum1 * scale; o2[x] = sum2 * scale; o3[x] = sum3 * scale
+                }
+                y += 4
+            }
+            while y < rows.upperBound {
+                let s = source.row(y), out = scratch + y * w
                 var sum: Float = 0
                 for x in 0..<min(r, w) { sum += s[x] }
                 for x in 0..<w {
                     if x + r < w { sum += s[x + r] }
                     if x - r - 1 >= 0 { sum -= s[x - r - 1] }
-                    let count = min(x + r, w - 1) - max(x - r, 0) + 1
-                    out[x] = sum / Float(count)
+                    out[x] = sum * inverseCounts[x]
                 }
+                y += 1
             }
         }
         // Vertical pass: one running column sum per band.

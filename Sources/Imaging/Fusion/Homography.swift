@@ -229,6 +229,7 @@ public struct Homography: Sendable, Codable, Equatable {
         let m = Self.inverted(matrix)
         let sourceWidth = image.width, sourceHeight = image.height
         let maxX = Double(sourceWidth - 1), maxY = Double(sourceHeight - 1)
+        let lastX = max(0, sourceWidth - 2), lastY = max(0, sourceHeight - 2)
         image.samples.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { destination in
                 let src = source.baseAddress!, dst = destination.baseAddress!
@@ -236,25 +237,32 @@ public struct Homography: Sendable, Codable, Equatable {
                     for y in rows {
                         let fy = Double(y)
                         // Homogeneous source coordinates are affine in x along a row.
-                        var hx = m[1] * fy + m[2], hy = m[4] * fy + m[5], hw = m[7] * fy + m[8]
+                        let startX = m[1] * fy + m[2], startY = m[4] * fy + m[5], startW = m[7] * fy + m[8]
+                        let out = dst + y * width * channels
                         for x in 0..<width {
-                            defer { hx += m[0]; hy += m[3]; hw += m[6] }
+                            let fx = Double(x)
+                            let hw = startW + m[6] * fx
                             guard hw > 0 else { continue }
-                            let sx = hx / hw, sy = hy / hw
+                            let inverseW = 1 / hw
+                            let sx = (startX + m[0] * fx) * inverseW, sy = (startY + m[3] * fx) * inverseW
                             guard sx >= 0, sy >= 0, sx <= maxX, sy <= maxY else { continue }
-                            let x0 = min(Int(sx), sourceWidth - 2 < 0 ? 0 : sourceWidth - 2)
-                            let y0 = min(Int(sy), sourceHeight - 2 < 0 ? 0 : sourceHeight - 2)
-                            let x1 = min(x0 + 1, sourceWidth - 1), y1 = min(y0 + 1, sourceHeight - 1)
+                            // The last row/column interpolates with itself (weight 0 beyond it).
+                            let x0 = min(Int(sx), lastX), y0 = min(Int(sy), lastY)
                             let ax = Float(sx - Double(x0)), ay = Float(sy - Double(y0))
-                            let w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay), w10 = (1 - ax) * ay, w11 = ax * ay
+                            let stepX = x0 + 1 < sourceWidth ? channels : 0
+                            let stepY = y0 + 1 < sourceHeight ? sourceWidth * channels : 0
                             let p00 = src + (y0 * sourceWidth + x0) * channels
-                            let p01 = src + (y0 * sourceWidth + x1) * channels
-                            let p10 = src + (y1 * sourceWidth + x0) * channels
-                            let p11 = src + (y1 * sourceWidth + x1) * channels
-                            let out = dst + (y * width + x) * channels
-                            for c in 0..<channels {
-                                let value = w00 * Float(p00[c]) + w01 * Float(p01[c]) + w10 * Float(p10[c]) + w11 * Float(p11[c])
-                                out[c] = UInt8(min(255, value + 0.5))
+                            let p01 = p00 + stepX, p10 = p00 + stepY, p11 = p10 + stepX
+                            let w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay), w10 = (1 - ax) * ay, w11 = ax * ay
+                            let o = out + x * channels
+                            if channels == 3 {
+                                o[0] = Self.blend(p00[0], p01[0], p10[0], p11[0], w00, w01, w10, w11)
+                                o[1] = Self.blend(p00[1], p01[1], p10[1], p11[1], w00, w01, w10, w11)
+                                o[2] = Self.blend(p00[2], p01[2], p10[2], p11[2], w00, w01, w10, w11)
+                            } else {
+                                for c in 0..<channels {
+                                    o[c] = Self.blend(p00[c], p01[c], p10[c], p11[c], w00, w01, w10, w11)
+                                }
                             }
                         }
                     }
@@ -262,6 +270,13 @@ public struct Homography: Sendable, Codable, Equatable {
             }
         }
         return Raster(width: width, height: height, channels: channels, samples: output)
+    }
+
+    @inline(__always)
+    private static func blend(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8,
+                              _ wa: Float, _ wb: Float, _ wc: Float, _ wd: Float) -> UInt8 {
+        // A convex combination of bytes stays within 0…255; + 0.5 rounds.
+        UInt8(min(255, wa * Float(a) + wb * Float(b) + wc * Float(c) + wd * Float(d) + 0.5))
     }
 
     // MARK: File format
