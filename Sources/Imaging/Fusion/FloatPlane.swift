@@ -36,14 +36,24 @@ final class FloatPlane {
 enum RowBands {
     static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    /// The most bands ``run(rows:samplesPerRow:_:)`` uses, so callers can
+    /// keep one scratch slot per band.
+    static let maximumBands = coreCount * 2
+
     /// Calls `body` once per band of rows in `0..<rows`, the bands covering
     /// every row exactly once, in parallel when the work is large enough.
     static func run(rows: Int, samplesPerRow: Int, _ body: (Range<Int>) -> Void) {
+        run(rows: rows, samplesPerRow: samplesPerRow) { rows, _ in body(rows) }
+    }
+
+    /// Like ``run(rows:samplesPerRow:_:)``, also passing each band's index
+    /// (below ``maximumBands``) for per-band scratch space.
+    static func run(rows: Int, samplesPerRow: Int, _ body: (Range<Int>, Int) -> Void) {
         guard rows > 0 else { return }
         let work = rows * max(1, samplesPerRow)
-        let bandCount = work < 24_000 || coreCount == 1 ? 1 : min(rows, coreCount * 2)
+        let bandCount = work < 24_000 || coreCount == 1 ? 1 : min(rows, maximumBands)
         if bandCount == 1 {
-            body(0..<rows)
+            body(0..<rows, 0)
             return
         }
         // concurrentPerform wants a @Sendable closure, but the kernels'
@@ -55,7 +65,7 @@ enum RowBands {
             DispatchQueue.concurrentPerform(iterations: bandCount) { band in
                 let start = rows * band / bandCount
                 let end = rows * (band + 1) / bandCount
-                if start < end { shared.value(start..<end) }
+                if start < end { shared.value(start..<end, band) }
             }
         }
     }
@@ -145,7 +155,7 @@ enum PlaneFilters {
     /// Box (mean) filter of radius `radius` ((2r+1)² window), normalised by
     /// the number of samples inside the image so borders are not darkened.
     /// Running sums make the cost independent of the radius. `scratch` must
-    /// hold w × h samples and `accumulators` `RowBands.coreCount * 2 + 1`
+    /// hold w × h samples and `accumulators` `RowBands.maximumBands + 1`
     /// rows of w (one per band, plus one for the column counts). `source`
     /// and `destination` may be the same plane.
     static func boxFilter(_ source: FloatPlane, radius r: Int, into destination: FloatPlane,
@@ -154,7 +164,7 @@ enum PlaneFilters {
         // Horizontal pass, each row divided by its column counts. A running
         // sum is a chain of dependent adds, so four rows go in lock-step to
         // keep four independent chains in flight.
-        let inverseCounts = accumulators + (RowBands.coreCount * 2) * w
+        let inverseCounts = accumulators + RowBands.maximumBands * w
         for x in 0..<w { inverseCounts[x] = 1 / Float(min(x + r, w - 1) - max(x - r, 0) + 1) }
         RowBands.run(rows: h, samplesPerRow: w) { rows in
             var y = rows.lowerBound
@@ -189,9 +199,8 @@ enum PlaneFilters {
             }
         }
         // Vertical pass: one running column sum per band.
-        let bandCounter = BandCounter()
-        RowBands.run(rows: h, samplesPerRow: w) { rows in
-            let acc = accumulators + bandCounter.next() * w
+        RowBands.run(rows: h, samplesPerRow: w) { rows, band in
+            let acc = accumulators + band * w
             for x in 0..<w { acc[x] = 0 }
             // Rows y0-r-1 ..< y0+r, so the first step's add and subtract leave
             // exactly the window y0-r ... y0+r.
@@ -217,15 +226,4 @@ enum PlaneFilters {
 
     @inline(__always)
     static func clamp(_ i: Int, _ n: Int) -> Int { i < 0 ? 0 : (i >= n ? n - 1 : i) }
-}
-
-/// Hands out distinct band slots to concurrently running bands.
-final class BandCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        value += 1
-        return value - 1
-    }
 }

@@ -110,8 +110,10 @@ final class FusionWorkspace: @unchecked Sendable {
     private var expandScratch = ScratchBuffer()
     private var accumulators = ScratchBuffer()
     private var histogramSlots = [Int32]()
+    private var histogram = [Double](repeating: 0, count: 512)
+    private var saliencyScratch = [Float](repeating: 0, count: 512)
 
-    private static let bandSlots = RowBands.coreCount * 2 + 1
+    private static let bandSlots = RowBands.maximumBands + 1
 
     func fuse(method: FusionMethod, levels: Int, width: Int, height: Int,
               thermal: UnsafePointer<UInt8>, visible: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>) {
@@ -151,10 +153,9 @@ final class FusionWorkspace: @unchecked Sendable {
             if histogramSlots.count != slots * 512 { histogramSlots = [Int32](repeating: 0, count: slots * 512) }
             for i in histogramSlots.indices { histogramSlots[i] = 0 }
         }
-        let counter = BandCounter()
         histogramSlots.withUnsafeMutableBufferPointer { slotBuffer in
             let slotBase = slotBuffer.baseAddress
-            RowBands.run(rows: height, samplesPerRow: w * 4) { rows in
+            RowBands.run(rows: height, samplesPerRow: w * 4) { rows, band in
                 let t = thermalPlane.row(rows.lowerBound), l = lumaPlane.row(rows.lowerBound)
                 let start = rows.lowerBound * w, count = rows.count * w
                 let th = thermal + start, vis = visible + 3 * start
@@ -163,7 +164,7 @@ final class FusionWorkspace: @unchecked Sendable {
                     l[i] = 0.299 * Float(vis[3 * i]) + 0.587 * Float(vis[3 * i + 1]) + 0.114 * Float(vis[3 * i + 2])
                 }
                 if histograms, let slotBase {
-                    let hist = slotBase + counter.next() * 512
+                    let hist = slotBase + band * 512
                     for i in 0..<count {
                         hist[Int(th[i])] &+= 1
                         hist[256 + Int(l[i] + 0.5)] &+= 1
@@ -177,23 +178,25 @@ final class FusionWorkspace: @unchecked Sendable {
     /// grey level is its summed absolute difference to every pixel of the
     /// image, from the histogram, scaled so the most salient level present
     /// is 1. Rare levels far from the bulk (a hot target) score high.
-    private func saliencyTables() -> (thermal: [Float], visible: [Float]) {
-        var histogram = [Double](repeating: 0, count: 512)
+    /// Filled in place, thermal then visible, 256 entries each.
+    private func saliencyTables() -> [Float] {
+        for i in 0..<512 { histogram[i] = 0 }
         for slot in 0..<Self.bandSlots {
             for i in 0..<512 { histogram[i] += Double(histogramSlots[slot * 512 + i]) }
         }
-        func table(_ offset: Int) -> [Float] {
-            var saliency = [Double](repeating: 0, count: 256)
+        for offset in [0, 256] {
             var largest = 0.0
             for level in 0..<256 {
                 var sum = 0.0
                 for j in 0..<256 { sum += histogram[offset + j] * Double(abs(level - j)) }
-                saliency[level] = sum
+                saliencyScratch[offset + level] = Float(sum)
                 if histogram[offset + level] > 0 { largest = max(largest, sum) }
             }
-            return saliency.map { largest > 0 ? Float(min(1, $0 / largest)) : 0 }
+            for level in 0..<256 {
+                saliencyScratch[offset + level] = largest > 0 ? min(1, saliencyScratch[offset + level] / Float(largest)) : 0
+            }
         }
-        return (table(0), table(256))
+        return saliencyScratch
     }
 
     /// Writes visible RGB shifted by the luma change: replacing Y while
@@ -245,16 +248,14 @@ final class FusionWorkspace: @unchecked Sendable {
 
         // Coarsest level: saliency-weighted average (Ma et al.'s base rule),
         // so a hot region keeps more of its thermal contrast than a plain mean.
-        let (thermalSaliency, visibleSaliency) = saliencyTables()
         let top = levels - 1
-        thermalSaliency.withUnsafeBufferPointer { st in
-            visibleSaliency.withUnsafeBufferPointer { sv in
-                let n = a[top].count
-                let at = a[top].base, bt = b[top].base, ft = f[top].base
-                for i in 0..<n {
-                    let weight = 0.5 + 0.5 * (st[byteIndex(at[i])] - sv[byteIndex(bt[i])])
-                    ft[i] = bt[i] + weight * (at[i] - bt[i])
-                }
+        saliencyTables().withUnsafeBufferPointer { tables in
+            let st = tables.baseAddress!, sv = st + 256
+            let n = a[top].count
+            let at = a[top].base, bt = b[top].base, ft = f[top].base
+            for i in 0..<n {
+                let weight = 0.5 + 0.5 * (st[Self.byteIndex(at[i])] - sv[Self.byteIndex(bt[i])])
+                ft[i] = bt[i] + weight * (at[i] - bt[i])
             }
         }
 
@@ -337,21 +338,19 @@ final class FusionWorkspace: @unchecked Sendable {
         // Base choice from visual saliency instead of GFF's detail-based
         // map: a flat hot object has no local detail, so GFF's rule hands
         // it to a textured visible background and it disappears.
-        let (thermalSaliency, visibleSaliency) = saliencyTables()
         let choiceT = plane("choiceT"), choiceV = plane("choiceV"), baseChoice = plane("baseChoice")
-        thermalSaliency.withUnsafeBufferPointer { st in
-            visibleSaliency.withUnsafeBufferPointer { sv in
-                RowBands.run(rows: height, samplesPerRow: width * 2) { rows in
-                    let start = rows.lowerBound * self.width, count = rows.count * self.width
-                    let lt = salT.base + start, lv = salV.base + start
-                    let tt = t.base + start, vv = v.base + start
-                    let pt = choiceT.base + start, pv = choiceV.base + start, pb = baseChoice.base + start
-                    for i in 0..<count {
-                        let thermalWins: Float = lt[i] > lv[i] ? 1 : 0
-                        pt[i] = thermalWins
-                        pv[i] = 1 - thermalWins
-                        pb[i] = 0.5 + 0.5 * (st[Self.byteIndex(tt[i])] - sv[Self.byteIndex(vv[i])])
-                    }
+        saliencyTables().withUnsafeBufferPointer { tables in
+            let st = tables.baseAddress!, sv = st + 256
+            RowBands.run(rows: height, samplesPerRow: width * 2) { rows in
+                let start = rows.lowerBound * self.width, count = rows.count * self.width
+                let lt = salT.base + start, lv = salV.base + start
+                let tt = t.base + start, vv = v.base + start
+                let pt = choiceT.base + start, pv = choiceV.base + start, pb = baseChoice.base + start
+                for i in 0..<count {
+                    let thermalWins: Float = lt[i] > lv[i] ? 1 : 0
+                    pt[i] = thermalWins
+                    pv[i] = 1 - thermalWins
+                    pb[i] = 0.5 + 0.5 * (st[Self.byteIndex(tt[i])] - sv[Self.byteIndex(vv[i])])
                 }
             }
         }
@@ -438,18 +437,16 @@ final class FusionWorkspace: @unchecked Sendable {
                               output: UnsafeMutablePointer<UInt8>) {
         let t = plane("thermal"), v = plane("luma"), fused = plane("fused")
         loadInputs(thermal: thermal, visible: visible, into: t, v, histograms: true)
-        let (thermalSaliency, visibleSaliency) = saliencyTables()
         let w = width
-        thermalSaliency.withUnsafeBufferPointer { st in
-            visibleSaliency.withUnsafeBufferPointer { sv in
-                RowBands.run(rows: height, samplesPerRow: w * 2) { rows in
-                    let start = rows.lowerBound * w, count = rows.count * w
-                    let tt = t.base + start, vv = v.base + start, out = fused.base + start
-                    for i in 0..<count {
-                        let s1 = st[Self.byteIndex(tt[i])], s2 = sv[Self.byteIndex(vv[i])]
-                        let weight = s1 + s2 > 1e-6 ? s1 / (s1 + s2) : 0.5
-                        out[i] = vv[i] + weight * (tt[i] - vv[i])
-                    }
+        saliencyTables().withUnsafeBufferPointer { tables in
+            let st = tables.baseAddress!, sv = st + 256
+            RowBands.run(rows: height, samplesPerRow: w * 2) { rows in
+                let start = rows.lowerBound * w, count = rows.count * w
+                let tt = t.base + start, vv = v.base + start, out = fused.base + start
+                for i in 0..<count {
+                    let s1 = st[Self.byteIndex(tt[i])], s2 = sv[Self.byteIndex(vv[i])]
+                    let weight = s1 + s2 > 1e-6 ? s1 / (s1 + s2) : 0.5
+                    out[i] = vv[i] + weight * (tt[i] - vv[i])
                 }
             }
         }
@@ -484,8 +481,6 @@ final class FusionWorkspace: @unchecked Sendable {
         Int(min(255, max(0, value + 0.5)))
     }
 
-    @inline(__always)
-    private func byteIndex(_ value: Float) -> Int { Self.byteIndex(value) }
 }
 
 /// A growable raw float buffer kept between frames.
