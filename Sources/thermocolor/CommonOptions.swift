@@ -132,8 +132,12 @@ struct NeuralOptions: ParsableArguments {
     @Option(help: "A CLIP text-encoder bundle for prompts the model bundle has no embedding for (cached on disk).")
     var clip: String?
 
-    @Option(help: "Frames per inference.")
-    var batch = 8
+    @Option(help: "Frames per inference (default: 1 on CPU, where batches gain nothing and add latency; 8 elsewhere).")
+    var batch: Int?
+
+    /// On CPUs a batch runs no faster per frame than single frames with two
+    /// requests in flight (Benchmarks/neural.sh); GPUs and NPUs want batches.
+    var framesPerInference: Int { batch ?? (device.uppercased() == "CPU" ? 1 : 8) }
 
     @Option(help: "Longest wait for a batch to fill, in milliseconds (live runs).")
     var batchWait = 10.0
@@ -152,7 +156,7 @@ struct NeuralOptions: ParsableArguments {
             throw ValidationError("--prompt and --embedding need --model")
         }
         guard prompt == nil || embedding == nil else { throw ValidationError("give --prompt or --embedding, not both") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
     }
 
@@ -173,7 +177,7 @@ struct NeuralOptions: ParsableArguments {
         }
         let text = try prompt.map(resolve) ?? bundle.textEmbedding(prompt: nil, file: embedding.map { URL(fileURLWithPath: $0) })
         let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
-                                          maxBatch: batch, inflightRequests: requests)
+                                          maxBatch: framesPerInference, inflightRequests: requests)
         return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
                            visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
     }

@@ -84,7 +84,7 @@ struct RunCommand: ParsableCommand {
             input: input, outputs: output, inputOptions: try inputFormat.options(),
             source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
             encoder: encoder, classic: try color.settings(),
-            pipeline: PipelineOptions(queueCapacity: max(queue, neural.model == nil ? 1 : neural.batch),
+            pipeline: PipelineOptions(queueCapacity: max(queue, neural.model == nil ? 1 : neural.framesPerInference),
                                       capturePolicy: .dropOldest, batchWait: neural.batchWait / 1000))
         let camera = try cameraSource(input: input)
         let colorizer = try liveStage(classic: configuration.classic)
