@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "FusionTests", dependencies: ["Imaging"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "InferenceTests",

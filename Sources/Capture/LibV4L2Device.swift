@@ -14,19 +14,34 @@ import Musl
 /// of waiting and `poll(timeoutMilliseconds:)` does the waiting.
 ///
 /// libv4l2 sits between this type and the kernel so that formats the camera
-/// does not produce natively (an MJPEG-only webcam's frames as planar YUV)
-/// are converted in user space; formats the camera does produce pass
-/// through untouched.
+/// does not produce natively (a Bayer or vendor format as planar YUV) are
+/// converted in user space; formats the camera does produce pass through
+/// untouched.
+///
+/// MJPEG is the exception: capture decodes it itself with libavcodec, and
+/// libv4l2 must not stand in the way (on cameras it flips or processes in
+/// software it answers a request for MJPEG with converted RGB). Once
+/// `setFormat` is asked for MJPEG, this handle talks to the kernel
+/// directly - every ioctl and mmap - for the rest of its life.
 public final class LibV4L2Device: VideoDeviceIO {
     public let path: String
     /// -1 once closed.
     private var descriptor: CInt
     private var mappings: [Int: Mapping] = [:]
+    /// Set once the handle has asked for a format libv4l2 must leave alone;
+    /// libv4l2's idea of the format is stale from then on, so it is never
+    /// asked again.
+    private var bypassesLibV4L2 = false
 
     private struct Mapping {
         let address: UnsafeMutableRawPointer
         let length: Int
+        /// Mapped by the kernel's mmap rather than libv4l2's.
+        let isDirect: Bool
     }
+
+    /// Formats that reach the driver without libv4l2.
+    private static let directFormats: Set<PixelFormat> = [.mjpeg]
 
     /// Opens `path` and checks that it is a V4L2 device.
     ///
@@ -65,12 +80,16 @@ public final class LibV4L2Device: VideoDeviceIO {
     private static let enumerationLimit: UInt32 = 1024
     private static let mmapMemory = V4L2_MEMORY_MMAP.rawValue
 
-    /// One ioctl through libv4l2 on `argument`, retried on EINTR.
+    /// One ioctl on `argument`, through libv4l2 unless the handle bypasses
+    /// it, retried on EINTR.
     private func control<Argument>(_ request: UInt, _ argument: inout Argument) throws(Errno) {
         guard descriptor >= 0 else { throw .badFileDescriptor }
         let fd = descriptor
+        let direct = bypassesLibV4L2
         _ = try valueOrErrno {
-            withUnsafeMutablePointer(to: &argument) { cv4l2_ioctl(fd, request, $0) }
+            withUnsafeMutablePointer(to: &argument) {
+                direct ? cv4l2_raw_ioctl(fd, request, $0) : cv4l2_ioctl(fd, request, $0)
+            }
         }
     }
 
@@ -168,6 +187,7 @@ public final class LibV4L2Device: VideoDeviceIO {
     }
 
     public func setFormat(_ requested: VideoFormat) throws(Errno) -> VideoFormat {
+        if Self.directFormats.contains(requested.pixelFormat) { bypassesLibV4L2 = true }
         var format = v4l2_format()
         format.type = Self.captureType
         format.fmt.pix.width = UInt32(requested.width)
@@ -214,11 +234,14 @@ public final class LibV4L2Device: VideoDeviceIO {
         buffer.memory = Self.mmapMemory
         try control(cv4l2_request_querybuf(), &buffer)
         let length = Int(buffer.length)
-        guard let address = v4l2_mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, Int64(buffer.m.offset)),
-              address != UnsafeMutableRawPointer(bitPattern: -1) else {
+        let direct = bypassesLibV4L2
+        let mapped = direct
+            ? Glibc.mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, off_t(buffer.m.offset))
+            : v4l2_mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, Int64(buffer.m.offset))
+        guard let address = mapped, address != UnsafeMutableRawPointer(bitPattern: -1) else {
             throw Errno.current
         }
-        mappings[index] = Mapping(address: address, length: length)
+        mappings[index] = Mapping(address: address, length: length, isDirect: direct)
         return length
     }
 
@@ -229,7 +252,11 @@ public final class LibV4L2Device: VideoDeviceIO {
 
     public func unmapBuffers() {
         for mapping in mappings.values {
-            v4l2_munmap(mapping.address, mapping.length)
+            if mapping.isDirect {
+                Glibc.munmap(mapping.address, mapping.length)
+            } else {
+                v4l2_munmap(mapping.address, mapping.length)
+            }
         }
         mappings.removeAll()
     }

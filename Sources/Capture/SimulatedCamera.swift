@@ -275,6 +275,11 @@ public final class SimulatedCamera: @unchecked Sendable {
             case .nv12, .yuv420, .yvu420:
                 bytesPerLine = size.width + padding
                 sizeImage = bytesPerLine * size.height * 3 / 2
+            case .mjpeg:
+                // Compressed: no rows, and room for the largest frame, as
+                // uvcvideo sizes MJPEG buffers.
+                bytesPerLine = 0
+                sizeImage = size.width * size.height * 2 + 4096
             default:
                 bytesPerLine = 0
                 sizeImage = size.width * size.height * 2
@@ -518,8 +523,16 @@ public final class SimulatedCamera: @unchecked Sendable {
 
     // MARK: A default picture
 
-    /// A warm spot circling over a gradient, in any format the camera offers:
-    /// 16-bit counts around 30000 for Y16, 8-bit luma otherwise.
+    /// The given frames in turn (frame `sequence % frames.count`), whatever
+    /// the format negotiated: for an MJPEG mode, whole JPEGs as a camera
+    /// sends them, one per buffer.
+    public static func frameSequence(_ frames: [[UInt8]]) -> FrameSource {
+        { _, sequence in frames.isEmpty ? [] : frames[Int(sequence) % frames.count] }
+    }
+
+    /// A warm spot circling over a gradient, in any raw format the camera
+    /// offers: 16-bit counts around 30000 for Y16, 8-bit luma otherwise.
+    /// It makes no JPEGs: give an MJPEG camera `frameSequence(_:)`.
     public static let testPattern: FrameSource = { format, sequence in
         var bytes = [UInt8](repeating: 128, count: format.sizeImage)
         let angle = Double(sequence) * 0.1

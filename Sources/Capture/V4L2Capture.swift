@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import MediaIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,10 +10,12 @@ import Musl
 /// Live thermal frames from a V4L2 camera, surviving unplugs.
 ///
 /// `start()` opens the camera, negotiates a format per its `CameraProfile`
-/// (Y16 and GREY first, then the luma of YUYV, UYVY and 4:2:0 formats),
-/// sets the rate, and streams through memory-mapped buffers on a thread of
-/// its own — never on the Swift concurrency pool, since every call it makes
-/// can block. Each frame is copied out as a `Gray16Image`, its buffer goes
+/// (Y16 and GREY first, then the luma of YUYV, UYVY and 4:2:0 formats, and
+/// MJPEG last), sets the rate, and streams through memory-mapped buffers on
+/// a thread of its own — never on the Swift concurrency pool, since every
+/// call it makes can block. Each frame is copied out as a `Gray16Image`
+/// (MJPEG frames are decoded with libavcodec first, and those that do not
+/// decode are counted as corrupt and skipped), its buffer goes
 /// straight back to the driver, and then `onFrame` runs on that thread: keep
 /// it short (hand the frame to a bounded queue). When several filled buffers
 /// are waiting, only the newest is read, so a late reader never works
@@ -366,6 +369,13 @@ final class CaptureEngine: @unchecked Sendable {
         guard let extraction = match.profile.extraction(for: format) else {
             throw CaptureError(path: path, detail: "the driver chose \(format) when asked for \(requested), and capture cannot read \(format.pixelFormat)", isPermanent: true)
         }
+        if extraction.sample == .jpeg {
+            do {
+                session.jpegDecoder = try MJPEGDecoder(source: path)
+            } catch {
+                throw CaptureError(path: path, detail: "cannot read \(format.pixelFormat): \((error as? MediaError)?.reason ?? "\(error)")", isPermanent: true)
+            }
+        }
 
         var interval: FrameInterval?
         if let wanted = plan.interval {
@@ -569,13 +579,12 @@ final class CaptureEngine: @unchecked Sendable {
         return nil
     }
 
-    /// The frame in `buffer`, or nil when the driver flagged it or it is
-    /// shorter than a frame.
+    /// The frame in `buffer`, or nil when the driver flagged it, it is
+    /// shorter than a frame, or (MJPEG) it does not decode.
     private func read(_ buffer: DequeuedBuffer, from session: StreamSession) -> Gray16Image? {
-        guard !buffer.hasError, let extraction = session.extraction else { return nil }
+        guard !buffer.hasError else { return nil }
         let image = try? session.device.withMappedBuffer(index: buffer.index) { bytes in
-            let used = UnsafeRawBufferPointer(rebasing: bytes.prefix(min(buffer.bytesUsed, bytes.count)))
-            return extraction.extract(from: used, bytesPerLine: session.bytesPerLine)
+            session.image(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(min(buffer.bytesUsed, bytes.count))))
         }
         return image ?? nil
     }
@@ -595,6 +604,8 @@ final class StreamSession {
     var isStreaming = false
     var extraction: FrameExtraction?
     var bytesPerLine = 0
+    /// Decodes the frames of an MJPEG stream; nil for raw formats.
+    var jpegDecoder: MJPEGDecoder?
     var stream: CaptureStream!
 
     /// Flagged by the driver, or too short to hold a frame.
@@ -603,6 +614,21 @@ final class StreamSession {
         let bytesPerLine = max(bytesPerLine, extraction.packedBytesPerLine)
         return buffer.hasError || buffer.bytesUsed < extraction.requiredBytes(bytesPerLine: bytesPerLine)
     }
+
+    /// The frame in a buffer's used bytes: read out of a raw format, or
+    /// decoded from a JPEG. Nil when the bytes are too short, do not decode,
+    /// or decode to another size than the one negotiated (frames downstream
+    /// keep one size).
+    func image(from bytes: UnsafeRawBufferPointer) -> Gray16Image? {
+        guard let extraction else { return nil }
+        guard extraction.sample == .jpeg else {
+            return extraction.extract(from: bytes, bytesPerLine: bytesPerLine)
+        }
+        guard let decoded = try? jpegDecoder?.decodeLuma(bytes),
+              decoded.width == extraction.width, decoded.height == extraction.rows else { return nil }
+        return decoded
+    }
+
     private var isClosed = false
 
     init(device: any VideoDeviceIO) {

@@ -68,24 +68,29 @@ import Testing
             currentSize: { nil }, profile: .generic, settings: CaptureSettings(devicePath: "/dev/video0"), path: "/dev/video0")
         #expect(plan == .init(pixelFormat: .uyvy, size: FrameSize(width: 640, height: 480), interval: FrameInterval(numerator: 1, denominator: 30)))
 
-        // An MJPEG-only camera is still usable through libv4l2's conversion.
+        // An MJPEG-only camera is decoded by capture itself, not through
+        // libv4l2's conversion to YU12.
         let mjpegOnly = try CaptureEngine.plan(
             formats: [formats[0], formats[1]], sizes: { _ in .stepwise(minimum: FrameSize(width: 16, height: 16), maximum: FrameSize(width: 1280, height: 720), step: FrameSize(width: 16, height: 16)) },
             intervals: { _, _ in nil }, currentSize: { nil }, profile: .generic,
             settings: CaptureSettings(devicePath: "/dev/video0", framesPerSecond: 10), path: "/dev/video0")
-        #expect(mjpegOnly == .init(pixelFormat: .yuv420, size: FrameSize(width: 1280, height: 720), interval: FrameInterval(numerator: 1, denominator: 10)))
+        #expect(mjpegOnly == .init(pixelFormat: .mjpeg, size: FrameSize(width: 1280, height: 720), interval: FrameInterval(numerator: 1, denominator: 10)))
     }
 
     @Test func anInsistedFormatMustBeOfferedAndReadable() throws {
+        let h264 = try #require(PixelFormat(fourCC: "H264"))
         let formats = [FormatDescription(pixelFormat: .mjpeg, description: "Motion-JPEG", isCompressed: true),
-                       FormatDescription(pixelFormat: .yuyv, description: "YUYV")]
+                       FormatDescription(pixelFormat: .yuyv, description: "YUYV"),
+                       FormatDescription(pixelFormat: h264, description: "H.264", isCompressed: true)]
         func plan(_ format: PixelFormat) throws -> CaptureEngine.StreamPlan {
             try CaptureEngine.plan(formats: formats, sizes: { _ in nil }, intervals: { _, _ in nil },
                                    currentSize: { FrameSize(width: 320, height: 240) }, profile: .generic,
                                    settings: CaptureSettings(devicePath: "/dev/video4", pixelFormat: format), path: "/dev/video4")
         }
-        #expect(throws: CaptureError(path: "/dev/video4", detail: "does not offer Y16 (it offers MJPG, YUYV)", isPermanent: true)) { try plan(.y16) }
-        #expect(throws: CaptureError.self) { try plan(.mjpeg) }
+        #expect(throws: CaptureError(path: "/dev/video4", detail: "does not offer Y16 (it offers MJPG, YUYV, H264)", isPermanent: true)) { try plan(.y16) }
+        #expect(throws: CaptureError.self) { try plan(h264) }
+        // Offered, readable, but not the default choice: MJPEG when asked.
+        #expect(try plan(.mjpeg).pixelFormat == .mjpeg)
         #expect(try plan(.yuyv).size == FrameSize(width: 320, height: 240))
     }
 }

@@ -209,7 +209,8 @@ import Testing
     }
 
     @Test func aCameraWithNoReadableFormatFailsWithAClearError() {
-        let camera = simulatedCamera(modes: [mode(.mjpeg, [(640, 480)])])
+        let h264 = PixelFormat(fourCC: "H264")!
+        let camera = simulatedCamera(modes: [mode(h264, [(640, 480)])])
         let capture = V4L2Capture(settings: CaptureSettings(devicePath: "/dev/video0"),
                                   opener: SimulatedDeviceOpener(camera), onFrame: { _ in })
         #expect {
@@ -217,7 +218,7 @@ import Testing
         } throws: { error in
             let error = error as? CaptureError
             return error?.isPermanent == true
-                && error?.description == "/dev/video0: offers no format capture can read (it offers MJPG)"
+                && error?.description == "/dev/video0: offers no format capture can read (it offers H264)"
         }
         #expect(camera.report.openHandles == 0)
     }

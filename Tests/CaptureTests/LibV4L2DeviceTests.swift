@@ -142,7 +142,7 @@ import Testing
               by-id: /dev/v4l/by-id/usb-FLIR_Boson_1234-video-index0
               USB 09cb:4007, profile boson (USB id 09cb:4007)
               Y16  16-bit Greyscale: 640x512 @ 60, 30 fps
-              MJPG Motion-JPEG [compressed] [not readable by capture]: 640x512 @ 30 fps
+              MJPG Motion-JPEG [compressed]: 640x512 @ 30 fps
 
             /dev/video1: Boson: FLIR Video (uvcvideo, usb-0000:00:14.0-2)
               not a video capture node (metadata or output)
