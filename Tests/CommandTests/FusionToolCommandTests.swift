@@ -6,7 +6,7 @@ import Testing
 
 /// eval, calibrate and bench-fusion through the real binary.
 @Suite("thermocolor eval, calibrate, bench-fusion")
-struct FusionCommandTests {
+struct FusionToolCommandTests {
     /// A thermal-looking grey image and a colourful visible one of the same scene.
     static func scenePair(width: Int = 64, height: Int = 48) -> (thermal: Gray8Image, visible: RGBImage) {
         var thermal = [UInt8](repeating: 0, count: width * height)
