@@ -29,7 +29,9 @@ if [ "$bundle" = ".deps/bench-model" ] && [ ! -f "$bundle/model.onnx" ]; then
 fi
 
 swift build -c release --product neural-bench --scratch-path "$scratch" 2>&1 | grep -E "error|warning: |Compiling|Build" >&2 || true
+swift build -c release --product thermocolor --scratch-path "$scratch" 2>&1 | grep -E "error|warning: " >&2 || true
 bench="$scratch/release/neural-bench"
+thermocolor="$scratch/release/thermocolor"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
@@ -75,3 +77,16 @@ awk '
     printf "  swift / python loop, batch 8            %5.2fx\n", median("swift/python@8")
     printf "  swift best / python best                %5.2fx  (goal >= 1.2)\n", median("best/best")
   }' "$log"
+
+# The whole pipeline: decode a 16-bit clip, gain control, the network in
+# batches with requests in flight, encode. End-to-end frames per second.
+clip="$(mktemp -d)"
+trap 'rm -f "$log"; rm -rf "$clip"' EXIT
+"$thermocolor" synth "$clip/clip.mkv" --frames "$frames" --size "$size" >/dev/null
+printf '\nthermocolor convert --model (decode → network → encode), %s frames at %s:\n' "$frames" "$size"
+for batch in 1 4 8; do
+  start=$(date +%s.%N)
+  "$thermocolor" convert "$clip/clip.mkv" "$clip/out.mkv" --model "$bundle" --batch "$batch" "${precision_args[@]}" --quiet
+  end=$(date +%s.%N)
+  awk -v b="$batch" -v f="$frames" -v s="$start" -v e="$end" 'BEGIN { printf "  batch %d: %6.2f fps\n", b, f / (e - s) }'
+done

@@ -178,3 +178,56 @@ struct NeuralOptions: ParsableArguments {
                            visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
     }
 }
+
+/// A visible camera to fuse with, or a colour reference to borrow from.
+struct FusionOptions: ParsableArguments {
+    @Option(help: "A visible video, image or stream aligned with the thermal input, to fuse with.")
+    var visible: String?
+
+    @Option(help: "Fusion method: pyramid (default), guided, weighted or max.")
+    var fuse: FusionMethod = .pyramid
+
+    @Option(help: "Registration file from `thermocolor calibrate` mapping the visible image onto the thermal grid.")
+    var homography: String?
+
+    @Option(help: "Seconds added to the visible stream's timestamps before pairing.")
+    var visibleOffset = 0.0
+
+    @Option(help: "Largest time difference, in seconds, still counted as a thermal/visible pair.")
+    var pairTolerance = 0.05
+
+    @Option(help: "A colour image (a daylight picture of the scene) whose colours the thermal frames borrow.")
+    var reference: String?
+
+    @Option(help: "Luminance regions for reference colour transfer (1 = global).")
+    var referenceRegions = 3
+
+    func validate() throws {
+        guard visible == nil || reference == nil else { throw ValidationError("give --visible or --reference, not both") }
+        guard pairTolerance >= 0 else { throw ValidationError("--pair-tolerance must not be negative") }
+        guard referenceRegions >= 1 else { throw ValidationError("--reference-regions must be at least 1") }
+    }
+
+    var pairing: PairingOptions { PairingOptions(offset: visibleOffset, tolerance: pairTolerance) }
+
+    func loadHomography() throws -> Homography? {
+        guard let homography else { return nil }
+        do {
+            return try Homography(contentsOf: URL(fileURLWithPath: homography))
+        } catch {
+            throw ValidationError("cannot read the registration file '\(homography)': \(error)")
+        }
+    }
+
+    func loadReference() throws -> RGBImage? {
+        try reference.map { try ImageFile.readRGB($0) }
+    }
+}
+
+extension FusionMethod: ExpressibleByArgument {}
+
+/// Still images, by file name: these take the single-picture path in convert.
+func isStillImage(_ path: String) -> Bool {
+    let lower = path.lowercased()
+    return !lower.contains("%") && [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"].contains { lower.hasSuffix($0) }
+}

@@ -37,6 +37,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup(title: "Colour") var color: ColorOptions
     @OptionGroup(title: "Input") var inputFormat: InputFormatOptions
+    @OptionGroup(title: "Fusion and reference colour") var fusion: FusionOptions
+    @OptionGroup(title: "Neural models") var neural: NeuralOptions
 
     @Option(help: "Video codec for the outputs.")
     var codec: VideoCodec = .h264
@@ -82,9 +84,11 @@ struct RunCommand: ParsableCommand {
             input: input, outputs: output, inputOptions: try inputFormat.options(),
             source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
             encoder: encoder, classic: try color.settings(),
-            pipeline: PipelineOptions(queueCapacity: queue, capturePolicy: .dropOldest, batchWait: 0.01))
+            pipeline: PipelineOptions(queueCapacity: max(queue, neural.model == nil ? 1 : neural.batch),
+                                      capturePolicy: .dropOldest, batchWait: neural.batchWait / 1000))
         let camera = try cameraSource(input: input)
-        let session = try LiveSession(configuration, source: camera, onEvent: { event in
+        let colorizer = try liveStage(classic: configuration.classic)
+        let session = try LiveSession(configuration, source: camera, colorizer: colorizer, onEvent: { event in
             switch event {
             case .connected(let info):
                 printError("input \(input): \(info.width)×\(info.height) \(info.codec) \(info.pixelFormat)")
@@ -103,6 +107,28 @@ struct RunCommand: ParsableCommand {
             + "dropped \(statistics.framesDropped) · reconnects \(session.reconnectCount)")
         print("stages: \(statistics.stageSummary)")
         print("latency (capture → encoded): \(statistics.latency.summary)")
+    }
+
+    /// The colouring stage for a live run: neural, fusion with a live visible
+    /// camera, reference colour, or nil for the palette.
+    private func liveStage(classic: ClassicSettings) throws -> FrameColorizer? {
+        let visibleFeed = fusion.visible.map { location in
+            VisibleFeed(live: location, options: fusion.pairing) { event in
+                if case .disconnected(let reason) = event { printError("visible input lost: \(reason)") }
+            }
+        }
+        let reference = try fusion.loadReference()
+        if let stage = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return stage }
+        if let visibleFeed, let visible = fusion.visible {
+            return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fusion.fuse,
+                               homography: try fusion.loadHomography()) { available in
+                printError(available ? "visible input \(visible) is back; fusing" : "visible input \(visible) stalled; colouring thermal only")
+            }
+        }
+        if let reference {
+            return try ReferenceStage(gain: try ClassicColorizer(settings: classic), reference: reference, regions: fusion.referenceRegions)
+        }
+        return nil
     }
 
     /// A V4L2 camera when `--input` names one, else nil (FFmpeg opens the input).

@@ -51,6 +51,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Write the JSON here instead of standard output.")
     var out: String?
 
+    @Option(help: "Bake the embeddings into this colouriser bundle's model.json, so the device needs no text encoder.")
+    var intoBundle: String?
+
     @Option(help: "The cache folder (default: $XDG_CACHE_HOME/thermocolor/embeddings).")
     var cache: String?
 
@@ -69,16 +72,44 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let cache = try makeEmbeddingCache(clip: clip, merges: merges, cacheFolder: cache, noCache: noCache, device: device)
+        if let intoBundle {
+            try bake(try cache.embeddings(for: prompts), into: intoBundle)
+            print("baked \(prompts.count) embeddings into \(intoBundle)/model.json")
+        }
         if let out {
             try cache.export(prompts, to: URL(fileURLWithPath: out))
             print("wrote \(out): \(prompts.count) embeddings")
-        } else {
+        } else if intoBundle == nil {
             let vectors = try cache.embeddings(for: prompts)
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("thermocolor-embed-\(getpid()).json")
             try EmbeddingFile.write(Dictionary(zip(prompts, vectors), uniquingKeysWith: { first, _ in first }), to: folder)
             defer { try? FileManager.default.removeItem(at: folder) }
             print(String(decoding: try Data(contentsOf: folder), as: UTF8.self))
         }
+    }
+}
+
+extension EmbedCommand {
+    /// Adds the prompts' vectors to the bundle's "embeddings" table, keeping
+    /// the rest of model.json as it was.
+    func bake(_ vectors: [[Float]], into bundle: String) throws {
+        let manifestURL = URL(fileURLWithPath: bundle).appendingPathComponent("model.json")
+        guard let data = FileManager.default.contents(atPath: manifestURL.path),
+              var manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("cannot read \(manifestURL.path) as a model bundle description")
+        }
+        guard let dimension = manifest["textDimension"] as? Int else {
+            throw ValidationError("the model bundle \(bundle) takes no text (no textDimension in model.json)")
+        }
+        if let wrong = vectors.first(where: { $0.count != dimension }) {
+            throw ValidationError("the CLIP bundle gives \(wrong.count) values per prompt, the model in \(bundle) takes \(dimension)")
+        }
+        var table = manifest["embeddings"] as? [String: Any] ?? [:]
+        for (prompt, vector) in zip(prompts, vectors) { table[prompt] = vector.map { Double($0) } }
+        manifest["embeddings"] = table
+        if manifest["defaultPrompt"] == nil { manifest["defaultPrompt"] = prompts[0] }
+        let updated = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+        try updated.write(to: manifestURL, options: .atomic)
     }
 }
 

@@ -43,4 +43,25 @@ struct RunCommandTests {
         #expect(run.exitStatus == 0)
         #expect(!run.log.contains("Fatal error"))
     }
+
+    @Test("Live fusion: when the visible input stalls, output continues from thermal alone and says so")
+    func visibleStallKeepsGoing() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let visible = folder.file("visible.mkv")
+        #expect(try runProcess("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x256:rate=30", "-t", "0.5",
+                                          "-c:v", "ffv1", visible]).status == 0)
+        let output = folder.file("live.mkv")
+        let run = try BackgroundProcess(thermocolorBinary, [
+            "run", "--input", packageRoot + "/Samples/thermal-sample.mkv", "--realtime", "--loop",
+            "--visible", visible, "--output", output, "--codec", "ffv1", "--stats",
+        ])
+        defer { run.stop(signal: SIGKILL) }
+        #expect(run.waitForLog("colouring thermal only", timeout: 60), "\(run.log)")
+        usleep(500_000)
+        kill(run.processIdentifier, SIGTERM)
+        #expect(run.waitForExit(timeout: 30))
+        #expect(run.exitStatus == 0, "\(run.log)")
+        #expect(try ffprobe(output).frameCount > 30)
+    }
 }

@@ -44,4 +44,30 @@ struct TextCommandTests {
         #expect(result.status != 0)
         #expect(result.error.contains("16 values per prompt, the model takes 4"), "\(result.error)")
     }
+
+    @Test("embed --into-bundle bakes the vectors into model.json, checking the width")
+    func bakeIntoBundle() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let bundle = folder.file("bundle")
+        try FileManager.default.copyItem(atPath: packageRoot + "/Tests/InferenceTests/Fixtures/colorizer-rgb", toPath: bundle)
+        let refused = try runProcess(thermocolorBinary, ["embed", "--clip", tinyClip, "--no-cache", "--into-bundle", bundle, "fog"])
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("16 values per prompt"))
+
+        // A bundle whose text input is as wide as the CLIP model's.
+        let manifestPath = bundle + "/model.json"
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any])
+        manifest["textDimension"] = 16
+        manifest["embeddings"] = [String: Any]()
+        manifest["defaultPrompt"] = nil
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
+        let baked = try runProcess(thermocolorBinary, ["embed", "--clip", tinyClip, "--no-cache", "--into-bundle", bundle, "fog", "rain"])
+        #expect(baked.status == 0, "\(baked.error)")
+        let updated = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any])
+        let table = try #require(updated["embeddings"] as? [String: [Double]])
+        #expect(table.keys.sorted() == ["fog", "rain"])
+        #expect(table["fog"]?.count == 16)
+        #expect(updated["defaultPrompt"] as? String == "fog")
+    }
 }
