@@ -39,7 +39,7 @@ extension Palette {
 }
 
 /// A tiny 5×7 bitmap font for labels: a–z (drawn as capitals), 0–9 and
-/// '-'; other characters draw as blanks.
+/// `- _ . : /`; other characters draw as blanks.
 enum BitmapFont {
     static let glyphWidth = 5
     static let glyphHeight = 7
@@ -110,6 +110,10 @@ enum BitmapFont {
             "8": [" ### ", "#   #", "#   #", " ### ", "#   #", "#   #", " ### "],
             "9": [" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "],
             "-": ["     ", "     ", "     ", "#####", "     ", "     ", "     "],
+            "_": ["     ", "     ", "     ", "     ", "     ", "     ", "#####"],
+            ".": ["     ", "     ", "     ", "     ", "     ", " ##  ", " ##  "],
+            ":": ["     ", " ##  ", " ##  ", "     ", " ##  ", " ##  ", "     "],
+            "/": ["    #", "    #", "   # ", "  #  ", " #   ", "#    ", "#    "],
         ]
         return pictures.mapValues { rows in
             rows.map { row in row.reduce(UInt8(0)) { bits, pixel in bits << 1 | (pixel == "#" ? 1 : 0) } }

@@ -33,12 +33,16 @@ public struct InputOptions: Sendable {
     public var decoderThreads: Int
     /// Gives up opening or reading after this long without data (network inputs); nil waits forever.
     public var ioTimeout: Double?
+    /// Decoder options (`-idct faani` is `["idct": "faani"]`).
+    public var decoderOptions: [String: String]
 
-    public init(format: String? = nil, options: [String: String] = [:], decoderThreads: Int = 0, ioTimeout: Double? = nil) {
+    public init(format: String? = nil, options: [String: String] = [:], decoderThreads: Int = 0, ioTimeout: Double? = nil,
+                decoderOptions: [String: String] = [:]) {
         self.format = format
         self.options = options
         self.decoderThreads = decoderThreads
         self.ioTimeout = ioTimeout
+        self.decoderOptions = decoderOptions
     }
 }
 
@@ -120,7 +124,8 @@ public final class VideoReader {
         avcodec_parameters_to_context(decoder.pointer, parameters)
         decoder.pointer.pointee.thread_count = Int32(options.decoderThreads)
         decoder.pointer.pointee.pkt_timebase = stream.pointee.time_base
-        let openedCodec = avcodec_open2(decoder.pointer, codec, nil)
+        var decoderDictionary = FFOptions(options.decoderOptions)
+        let openedCodec = avcodec_open2(decoder.pointer, codec, &decoderDictionary.dictionary)
         guard openedCodec >= 0 else {
             avformat_close_input(&formatContext)
             throw MediaError("cannot decode", location, code: openedCodec)
@@ -186,6 +191,14 @@ public final class VideoReader {
         let image = try rgbImage(from: decoded)
         return ColorFrame(image: image, pts: presentationTime(of: decoded), duration: decoded.pointee.pkt_duration,
                           timeBase: info.timeBase, index: decodedCount - 1)
+    }
+
+    /// Hands the next decoded frame, as the decoder left it, to `body`;
+    /// nil at the end of the input. For readers that need the decoder's own
+    /// planes rather than a converted picture.
+    func withNextDecodedFrame<Result>(_ body: (UnsafeMutablePointer<AVFrame>) throws -> Result) throws -> Result? {
+        guard let decoded = try nextDecodedFrame() else { return nil }
+        return try body(decoded)
     }
 
     // MARK: Decoding

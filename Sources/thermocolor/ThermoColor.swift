@@ -11,7 +11,7 @@ struct ThermoColor: ParsableCommand {
         version: "0.1.0 (OpenVINO \(openVINOVersion()))",
         subcommands: [
             ConvertCommand.self, RunCommand.self, CheckConfigCommand.self, DevicesCommand.self, SynthCommand.self, ProbeCommand.self,
-            PalettesCommand.self, TokenizeCommand.self, EmbedCommand.self,
+            PalettesCommand.self, TokenizeCommand.self, EmbedCommand.self, EvalCommand.self, CalibrateCommand.self, BenchFusionCommand.self,
         ]
     )
 

@@ -8,7 +8,8 @@ import Imaging
 /// JPEGs are decoded as MATLAB's `imread` (libjpeg) decodes them, since the
 /// VIFB reference values were computed on those pixels: FFmpeg gives the
 /// Y, Cb, Cr planes, then libjpeg's "fancy" triangular chroma upsampling and
-/// its fixed-point YCbCr → RGB conversion run here. FFmpeg's own RGB output
+/// its fixed-point YCbCr → RGB conversion run in Imaging's ``JPEGPlanes``
+/// (which `thermocolor eval` uses too, on planes from libavcodec). FFmpeg's own RGB output
 /// replicates chroma instead, which moves gradient metrics by up to 20 % on
 /// images with strong colour edges. Of FFmpeg's IDCTs the floating-point
 /// AAN one (`faani`) fits VIFB's values best; the integer one decodes one
@@ -56,56 +57,16 @@ enum FFmpegImageLoader {
         return [UInt8](data)
     }
 
-    /// libjpeg's h2v2 fancy upsampling (jdsample.c) of planar 4:2:0 or 4:4:4
-    /// Y, Cb, Cr, then jdcolor.c's fixed-point conversion to RGB.
+    /// libjpeg's upsampling and colour conversion of planar Y, Cb, Cr, shared
+    /// with `thermocolor eval` through ``JPEGPlanes``.
     static func libjpegRGB(_ planes: [UInt8], width: Int, height: Int, chromaWidth: Int, chromaHeight: Int) -> RGBImage {
         let lumaCount = width * height, chromaCount = chromaWidth * chromaHeight
-        let subsampled = chromaWidth != width
-        func upsample(_ offset: Int) -> [Int] {
-            let c = { (x: Int, y: Int) in Int(planes[offset + y * chromaWidth + x]) }
-            guard subsampled else { return (0..<lumaCount).map { c($0 % width, $0 / width) } }
-            var out = [Int](repeating: 0, count: lumaCount)
-            for cy in 0..<chromaHeight {
-                for v in 0..<2 where 2 * cy + v < height {
-                    // Each output row mixes its own chroma row (×3) with the
-                    // nearer neighbour row; edges repeat the last row.
-                    let neighbour = v == 0 ? max(cy - 1, 0) : min(cy + 1, chromaHeight - 1)
-                    let column = { (x: Int) in c(x, cy) * 3 + c(x, neighbour) }
-                    let y = 2 * cy + v
-                    for cx in 0..<chromaWidth {
-                        let this = column(cx)
-                        let even: Int, odd: Int
-                        if chromaWidth == 1 {
-                            even = (this * 4 + 8) >> 4; odd = (this * 4 + 7) >> 4
-                        } else if cx == 0 {
-                            even = (this * 4 + 8) >> 4; odd = (this * 3 + column(cx + 1) + 7) >> 4
-                        } else if cx == chromaWidth - 1 {
-                            even = (this * 3 + column(cx - 1) + 8) >> 4; odd = (this * 4 + 7) >> 4
-                        } else {
-                            even = (this * 3 + column(cx - 1) + 8) >> 4; odd = (this * 3 + column(cx + 1) + 7) >> 4
-                        }
-                        if 2 * cx < width { out[y * width + 2 * cx] = even }
-                        if 2 * cx + 1 < width { out[y * width + 2 * cx + 1] = odd }
-                    }
-                }
-            }
-            return out
-        }
-        let cb = upsample(lumaCount), cr = upsample(lumaCount + chromaCount)
-        // FIX(x) = round(x · 2¹⁶), as jdcolor.c builds its tables.
-        func fix(_ x: Double) -> Int { Int(x * 65536 + 0.5) }
-        let half = 1 << 15
-        var rgb = [UInt8](repeating: 0, count: 3 * lumaCount)
-        for i in 0..<lumaCount {
-            let y = Int(planes[i]), u = cb[i] - 128, v = cr[i] - 128
-            let r = y + ((fix(1.40200) * v + half) >> 16)
-            let g = y + ((-fix(0.34414) * u - fix(0.71414) * v + half) >> 16)
-            let b = y + ((fix(1.77200) * u + half) >> 16)
-            rgb[3 * i] = UInt8(clamping: r)
-            rgb[3 * i + 1] = UInt8(clamping: g)
-            rgb[3 * i + 2] = UInt8(clamping: b)
-        }
-        return RGBImage(width: width, height: height, channels: 3, samples: rgb)
+        guard let jpeg = JPEGPlanes(width: width, height: height, chromaWidth: chromaWidth, chromaHeight: chromaHeight,
+                                    luma: Array(planes[0..<lumaCount]),
+                                    cb: Array(planes[lumaCount..<(lumaCount + chromaCount)]),
+                                    cr: Array(planes[(lumaCount + chromaCount)..<(lumaCount + 2 * chromaCount)]))
+        else { preconditionFailure("plane sizes were checked when decoding") }
+        return jpeg.libjpegRGB()
     }
 
     private static func run(_ tool: String, _ arguments: [String]) throws -> Data {
