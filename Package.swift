@@ -97,6 +97,12 @@ let package = Package(
             linkerSettings: openVINOLinkerSettings
         ),
         .testTarget(
+            name: "OutputTests",
+            dependencies: ["Pipeline", "MediaIO", "Imaging", "TestSupport"],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
+        .testTarget(
             name: "ServiceTests",
             dependencies: ["Service", "Pipeline"],
             swiftSettings: openVINOSwiftSettings,

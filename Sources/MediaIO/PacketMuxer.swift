@@ -76,7 +76,7 @@ public final class PacketMuxer {
         guard header >= 0 else {
             if needsFile { avio_closep(&context.pointee.pb) }
             avformat_free_context(context)
-            throw MediaError("cannot write", location, code: header).explainingConnectionFailure(muxerName)
+            throw explained(MediaError("cannot write", location, code: header).explainingConnectionFailure(muxerName))
         }
         formatContext = context
     }
@@ -114,7 +114,7 @@ public final class PacketMuxer {
         interrupt.arm()
         // The muxer takes over the packet's reference, written or not.
         let written = av_interleaved_write_frame(formatContext, local)
-        if written < 0 { throw MediaError("cannot write", location, code: written) }
+        if written < 0 { throw explained(MediaError("cannot write", location, code: written)) }
         packetsWritten += 1
         bytesWritten += size
     }
@@ -129,7 +129,15 @@ public final class PacketMuxer {
         let trailer = av_write_trailer(context)
         if (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 { avio_closep(&context.pointee.pb) }
         avformat_free_context(context)
-        if trailer < 0 { throw MediaError("cannot finish", location, code: trailer) }
+        if trailer < 0 { throw explained(MediaError("cannot finish", location, code: trailer)) }
+    }
+
+    /// A call cut short by the I/O timeout says so, whatever FFmpeg made of it.
+    private func explained(_ error: MediaError) -> MediaError {
+        guard interrupt.timedOut, !interrupt.stopRequested, let seconds = interrupt.timeoutSeconds else { return error }
+        var copy = error
+        copy.reason = "no answer within \(seconds < 1 ? String(seconds) : String(Int(seconds.rounded()))) s (the peer is gone or stuck)"
+        return copy
     }
 
     /// Closes without waiting on the peer: for a connection already lost, whose

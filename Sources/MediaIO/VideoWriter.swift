@@ -79,7 +79,7 @@ public struct EncoderSettings: Sendable, Equatable {
 }
 
 /// Where and how the encoded stream is stored or sent.
-public struct OutputOptions: Sendable {
+public struct OutputOptions: Sendable, Equatable {
     /// FFmpeg's muxer name (`mp4`, `matroska`, `mpegts`, `rtsp`…); nil guesses from the file name.
     public var format: String?
     /// MP4 only: write self-contained fragments of about a second, so a file cut
