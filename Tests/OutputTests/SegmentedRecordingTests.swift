@@ -20,7 +20,7 @@ struct SegmentedRecordingTests {
     private func record(into target: String, frames: Int, policy: SegmentPolicy, width: Int = 160, height: Int = 128,
                         encoder: EncoderSettings = .lowLatency(frameRate: 25), events: EventLog = EventLog()) throws -> OutputSet {
         let source = try SceneSource(count: frames, width: width, height: height)
-        let sink = try OutputSet(targets: [try OutputTarget(parsing: target)], width: width, height: height,
+        let sink = try OutputSet(targets: [try OutputTarget(parsing: target).segmented()], width: width, height: height,
                                  timeBase: source.timeBase, frameRate: Rational(source.rate, 1), encoder: encoder,
                                  recording: policy, network: .offline, onEvent: events.handler)
         try FramePipeline(source: source, colorizer: try ClassicColorizer(settings: ClassicSettings()), sinks: [sink]).run()
@@ -54,7 +54,7 @@ struct SegmentedRecordingTests {
         #expect(status.state == .finished)
     }
 
-    @Test("A file target with --segment keeps its name as the prefix and its container")
+    @Test("A file target made segmented() keeps its name as the prefix and its container")
     func fileTargetSegments() throws {
         let folder = try TemporaryFolder("named")
         defer { folder.cleanup() }

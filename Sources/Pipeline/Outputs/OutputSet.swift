@@ -35,8 +35,8 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
     /// - Parameters:
     ///   - timeBase: the unit of the frames' `pts`; usually the input's.
     ///   - encoder: settings shared by every output; `EncoderSettings.lowLatency(frameRate:)` for live runs.
-    ///   - recording: cuts file targets into segments too; folder targets (`dir/`) use it, or one-minute
-    ///     segments without limits when nil.
+    ///   - recording: segment length and limits of `.segments` targets (folders, or files made
+    ///     `segmented()`); one-minute segments without limits when nil.
     ///   - network: queueing, timeouts and retry delays of network outputs; `.live` or `.offline`.
     ///   - onEvent: called from output threads with connection, segment and disk events; keep it quick.
     /// - Throws: `MediaError` for an output that cannot be opened, `OutputTargetError` for none at all.
@@ -66,7 +66,7 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
             let opened = try VideoEncoder(width: width, height: height, timeBase: timeBase, frameRate: frameRate,
                                           settings: settings, label: label)
             if let note = opened.fallbackNote, notes.insert(note).inserted {
-                onEvent?(OutputEvent(.encoderFallback, target: label, message: note))
+                onEvent?(OutputEvent(.encoderFallback, target: "encoder", message: note))
             }
             encoders.append(opened)
         }
@@ -131,21 +131,11 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
 
     private static func makeFileOutput(_ target: OutputTarget, encoder: VideoEncoder, recording: SegmentPolicy?,
                                        events: (@Sendable (OutputEvent) -> Void)?) throws -> PacketOutput {
-        switch target.kind {
-        case .segments:
-            return try SegmentedRecorder(folder: target.location, prefix: "thermocolor", fileExtension: "mp4", muxerFormat: "mp4",
-                                         stream: encoder.stream, keyframes: encoder.keyframes, policy: recording ?? SegmentPolicy(),
-                                         target: target.text, events: events)
-        case .file where recording != nil:
-            let path = target.location as NSString
-            let ext = path.pathExtension.isEmpty ? "mp4" : path.pathExtension
-            return try SegmentedRecorder(folder: path.deletingLastPathComponent,
-                                         prefix: (path.lastPathComponent as NSString).deletingPathExtension, fileExtension: ext,
-                                         muxerFormat: target.output.format ?? "mp4", stream: encoder.stream,
-                                         keyframes: encoder.keyframes, policy: recording!, target: target.text, events: events)
-        default:
-            return try FileOutput(target: target, stream: encoder.stream, events: events)
-        }
+        guard target.kind == .segments else { return try FileOutput(target: target, stream: encoder.stream, events: events) }
+        return try SegmentedRecorder(folder: target.location, prefix: target.segmentPrefix, fileExtension: target.segmentExtension,
+                                     muxerFormat: target.output.format ?? "mp4", stream: encoder.stream,
+                                     keyframes: encoder.keyframes, policy: recording ?? SegmentPolicy(), target: target.text,
+                                     events: events)
     }
 }
 

@@ -30,6 +30,9 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
     public var output: OutputOptions
     /// Changes to the shared encoder settings for this output alone.
     public var encoderOverrides: EncoderOverrides
+    /// Segments only: file names are `PREFIX-YYYYMMDD-HHMMSS.EXTENSION` in the `location` folder.
+    public var segmentPrefix = "thermocolor"
+    public var segmentExtension = "mp4"
     /// What was typed, for messages.
     public var text: String
 
@@ -108,6 +111,20 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
             let muxer = try format ?? Self.container(forFile: trimmed, text: text)
             output = OutputOptions(format: muxer)
         }
+    }
+
+    /// This file target as a segmented recording beside it: `night/cam.ts`
+    /// becomes `night/cam-YYYYMMDD-HHMMSS.ts`, … Other targets are returned as they are.
+    public func segmented() -> OutputTarget {
+        guard kind == .file else { return self }
+        var target = self
+        let path = location as NSString
+        target.kind = .segments
+        target.location = path.deletingLastPathComponent.isEmpty ? "." : path.deletingLastPathComponent
+        target.segmentPrefix = (path.lastPathComponent as NSString).deletingPathExtension
+        target.segmentExtension = path.pathExtension.isEmpty ? "mp4" : path.pathExtension
+        if target.output.format == nil { target.output.format = "mp4" }
+        return target
     }
 
     /// The container for a file name's extension: ours for the usual ones, else FFmpeg's guess.

@@ -300,12 +300,13 @@ final class SegmentedRecorder: PacketOutput {
     }
 }
 
-/// "1.5 GB", "800 MB", "12 kB".
+/// "1.5 GiB", "800 MiB", "12 KiB": powers of 1024, as `df -h` and the size options count.
 func formatByteCount(_ bytes: Int64) -> String {
     let value = Double(bytes)
-    if value >= 1e9 { return String(format: "%.1f GB", value / 1e9) }
-    if value >= 1e6 { return String(format: "%.0f MB", value / 1e6) }
-    if value >= 1e3 { return String(format: "%.0f kB", value / 1e3) }
+    let kibi = 1024.0
+    if value >= kibi * kibi * kibi { return String(format: "%.1f GiB", value / (kibi * kibi * kibi)) }
+    if value >= kibi * kibi { return String(format: "%.1f MiB", value / (kibi * kibi)) }
+    if value >= kibi { return String(format: "%.0f KiB", value / kibi) }
     return "\(bytes) B"
 }
 
