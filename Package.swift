@@ -30,7 +30,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // C libraries: one module map and shim header each.
@@ -64,7 +65,11 @@ let package = Package(
         ),
         .target(
             name: "Service",
-            dependencies: ["Pipeline", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Pipeline", "MediaIO", "Capture", "Imaging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: openVINOSwiftSettings
         ),
         .executableTarget(
@@ -77,11 +82,20 @@ let package = Package(
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
+        // Benchmarks/neural.sh's driver for the neural engine alone.
+        .executableTarget(
+            name: "neural-bench",
+            dependencies: ["Inference", "Imaging"],
+            path: "Benchmarks/NeuralBench",
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "FusionTests", dependencies: ["Imaging"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "InferenceTests",
@@ -92,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging", "TestSupport"],
+            dependencies: ["Pipeline", "MediaIO", "Imaging", "Capture", "Inference", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
@@ -104,7 +118,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["Service", "Pipeline"],
+            dependencies: [
+                "thermocolor", "Service", "Pipeline", "MediaIO", "Imaging", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),

@@ -2,8 +2,25 @@
 # Installs everything ThermoColor needs to build and test, and nothing twice:
 # Debian packages (FFmpeg 5.1, libv4l2, Python for the model scripts), the
 # pinned OpenVINO wheel unpacked into .deps/openvino, and CLIP's BPE merges
-# file. Safe to run again; it only does what is missing.
+# file (gzipped and plain). Safe to run again; it only does what is missing.
+#
+#   --models  also make the Python venv .deps/py with onnx and numpy, for
+#             Scripts/make-test-models.py and make-tiny-clip.py, and ftfy and
+#             regex for CLIP's reference tokenizer (make-tokenizer-goldens.py);
+#             the committed fixtures need none of it
+#   --bench   --models plus the pinned openvino Python wheel, for
+#             Scripts/make-bench-model.py and Benchmarks/neural.sh's baseline
 set -euo pipefail
+
+want_models=0
+want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --models) want_models=1 ;;
+    --bench) want_models=1; want_bench=1 ;;
+    *) printf 'setup: unknown option %s (known: --models, --bench)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 OPENVINO_VERSION="2026.4.1"
 CLIP_WHEEL="clip-anytorch==2.6.0"
@@ -20,6 +37,10 @@ debian_packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev
   libv4l-dev
   python3 python3-pip python3-venv
+  # Test peers: an RTSP server on 127.0.0.1 for the network capture tests.
+  python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  # The service tests: systemd-analyze verifies the units.
+  systemd
 )
 missing=()
 for p in "${debian_packages[@]}"; do
@@ -86,5 +107,44 @@ with zipfile.ZipFile(wheel) as archive:
     with open(sys.argv[2] + "/bpe_simple_vocab_16e6.txt.gz", "wb") as out:
         out.write(archive.read(name))
 PY
+fi
+# The tokenizer reads the merges file plain or gzipped; tests and tools use
+# the plain copy, which needs no decompression at start-up.
+if [ ! -s "$clip/bpe_simple_vocab_16e6.txt" ]; then
+  say "decompressing CLIP's BPE merges file"
+  python3 - "$clip/bpe_simple_vocab_16e6.txt.gz" "$clip/bpe_simple_vocab_16e6.txt" <<'PY'
+import gzip, os, sys
+with gzip.open(sys.argv[1]) as source, open(sys.argv[2] + ".tmp", "wb") as out:
+    out.write(source.read())
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+fi
+
+# --- Python venv for the model scripts (only on request) -------------------
+# CI's default set-up stays fast: the committed test bundles need no Python.
+py="$deps/py"
+ONNX_VERSION="1.23.2"
+FTFY_VERSION="6.3.1"  # what clip-anytorch's unpinned "ftfy" resolves to; the goldens depend on it
+if ((want_models)); then
+  if [ ! -x "$py/bin/python" ]; then
+    say "making the Python venv $py"
+    python3 -m venv "$py"
+  fi
+  if ! "$py/bin/python" -c "import onnx, numpy; assert onnx.__version__ == '$ONNX_VERSION'" 2>/dev/null; then
+    say "installing onnx $ONNX_VERSION and numpy into $py"
+    "$py/bin/python" -m pip install --quiet --disable-pip-version-check "onnx==$ONNX_VERSION" numpy
+  fi
+  if ! "$py/bin/python" -c "import ftfy, regex; assert ftfy.__version__ == '$FTFY_VERSION'" 2>/dev/null; then
+    say "installing ftfy $FTFY_VERSION and regex into $py"
+    "$py/bin/python" -m pip install --quiet --disable-pip-version-check "ftfy==$FTFY_VERSION" regex
+  fi
+fi
+if ((want_bench)); then
+  if [ "$("$py/bin/python" -c 'import openvino; print(openvino.__version__.split("-")[0])' 2>/dev/null)" != "$OPENVINO_VERSION" ]; then
+    say "installing the openvino $OPENVINO_VERSION Python wheel into $py"
+    # The C API's wheel is already in .deps/wheels when it suits this Python.
+    "$py/bin/python" -m pip install --quiet --disable-pip-version-check \
+      --find-links "$deps/wheels" "openvino==$OPENVINO_VERSION"
+  fi
 fi
 say "ready"

@@ -28,8 +28,8 @@ public final class PacketMuxer {
     /// Opens `location` and writes the container header (connecting, for network outputs).
     /// - Parameters:
     ///   - stream: the encoder's `stream`, whose parameters the muxer copies.
-    ///   - startsAtZero: shift timestamps so the first packet is at 0: each segment
-    ///     or reconnected stream then stands alone, whenever it began.
+    ///   - startsAtZero: shift timestamps so the first packet is shown at 0: each
+    ///     segment or reconnected stream then stands alone, whenever it began.
     /// - Throws: `MediaError` naming the location and FFmpeg's reason.
     public init(_ location: String, stream source: EncodedStreamFormat, output: OutputOptions = OutputOptions(),
                 startsAtZero: Bool = false) throws {
@@ -63,7 +63,9 @@ public final class PacketMuxer {
         }
         var muxerOptions = output.muxerOptions
         if output.fragmented, muxerName == "mp4" || muxerName == "mov" || muxerName == "ipod" {
-            muxerOptions["movflags", default: ""] += "+frag_keyframe+empty_moov+default_base_moof"
+            // delay_moov: the moov goes out with the first fragment, once the encoder's
+            // B-frame delay (the edit list) is known, so frame times stay right.
+            muxerOptions["movflags", default: ""] += "+frag_keyframe+empty_moov+delay_moov+default_base_moof"
             muxerOptions["frag_duration"] = muxerOptions["frag_duration"] ?? "1000000"
         }
         if muxerName == "matroska" || muxerName == "mp4" || muxerName == "mpegts" {
@@ -103,7 +105,9 @@ public final class PacketMuxer {
         let referenced = av_packet_ref(local, encoded.pointer)
         guard referenced >= 0 else { throw MediaError("cannot write", location, code: referenced) }
         if startsAtZero {
-            let offset = timestampOffset ?? (local.pointee.dts != cffmpeg_nopts_value() ? local.pointee.dts : local.pointee.pts)
+            // The first packet (a keyframe) is shown at 0; B-frame delay leaves its dts below,
+            // which each muxer handles as it does for any stream.
+            let offset = timestampOffset ?? (local.pointee.pts != cffmpeg_nopts_value() ? local.pointee.pts : local.pointee.dts)
             timestampOffset = offset
             if local.pointee.pts != cffmpeg_nopts_value() { local.pointee.pts -= offset }
             if local.pointee.dts != cffmpeg_nopts_value() { local.pointee.dts -= offset }

@@ -36,6 +36,9 @@ public final class PipelineStatistics: Sendable {
         var captured = 0
         var written = 0
         var droppedBeforeProcessing = 0
+        var lastWrittenAt: UInt64?
+        var capturedQueueDepth = 0
+        var processedQueueDepth = 0
     }
 
     public var framesCaptured: Int { counters.withLock { $0.captured } }
@@ -43,10 +46,33 @@ public final class PipelineStatistics: Sendable {
     /// Frames dropped because processing was slower than the source (live only).
     public var framesDropped: Int { counters.withLock { $0.droppedBeforeProcessing } }
     public var elapsedSeconds: Double { Double(monotonicNanoseconds() - startedAt) / 1e9 }
+    /// Seconds since a frame last reached every sink; nil before the first (health checks).
+    public var secondsSinceLastWrite: Double? {
+        counters.withLock { $0.lastWrittenAt }.map { Double(monotonicNanoseconds() - $0) / 1e9 }
+    }
+    /// Frames waiting for the colouriser, as of the last capture.
+    public var capturedQueueDepth: Int { counters.withLock { $0.capturedQueueDepth } }
+    /// Pictures waiting for the sinks, as of the last write.
+    public var processedQueueDepth: Int { counters.withLock { $0.processedQueueDepth } }
 
-    func noteCaptured() { counters.withLock { $0.captured += 1 } }
-    func noteWritten() { counters.withLock { $0.written += 1 } }
-    func setDropped(_ count: Int) { counters.withLock { $0.droppedBeforeProcessing = count } }
+    /// `-1` takes back a frame the closing queue refused, so that at the end
+    /// frames captured = written + dropped exactly.
+    func noteCaptured(_ change: Int = 1) { counters.withLock { $0.captured += change } }
+
+    func noteWritten(queueDepth: Int) {
+        let now = monotonicNanoseconds()
+        counters.withLock {
+            $0.written += 1
+            $0.lastWrittenAt = now
+            $0.processedQueueDepth = queueDepth
+        }
+    }
+    func setDropped(_ count: Int, queueDepth: Int) {
+        counters.withLock {
+            $0.droppedBeforeProcessing = count
+            $0.capturedQueueDepth = queueDepth
+        }
+    }
 
     /// "decode 1.10 ms/frame · colorize 0.62 ms/frame · encode 5.31 ms/frame".
     public var stageSummary: String {
@@ -77,12 +103,12 @@ public final class FramePipeline: @unchecked Sendable {
     /// Called on the processing thread before each batch: the place to apply live changes.
     public var beforeBatch: (@Sendable () -> Void)?
 
-    struct TimedFrame {
+    struct TimedFrame: Sendable {
         var frame: ThermalFrame
         var capturedAt: UInt64
     }
 
-    struct TimedPicture {
+    struct TimedPicture: Sendable {
         var picture: EncoderPicture
         var frame: ThermalFrame
         var capturedAt: UInt64
@@ -139,8 +165,11 @@ public final class FramePipeline: @unchecked Sendable {
             do {
                 guard let frame = try statistics.capture.measure({ try source.nextFrame() }) else { return }
                 statistics.noteCaptured()
-                guard captured.push(TimedFrame(frame: frame, capturedAt: monotonicNanoseconds())) else { return }
-                statistics.setDropped(captured.dropped)
+                guard captured.push(TimedFrame(frame: frame, capturedAt: monotonicNanoseconds())) else {
+                    statistics.noteCaptured(-1)
+                    return
+                }
+                statistics.setDropped(captured.dropped, queueDepth: captured.depth)
             } catch {
                 if !stopRequested.load(ordering: .relaxed) { record(error) }
                 return
@@ -149,7 +178,12 @@ public final class FramePipeline: @unchecked Sendable {
     }
 
     private func processLoop() {
-        defer { processed.close() }
+        let pipelined = colorizer as? PipelinedColorizer
+        defer {
+            // Batches still in flight deliver before the sink sees the end.
+            pipelined?.waitUntilIdle()
+            processed.close()
+        }
         let batchSize = max(1, colorizer.maxBatchSize)
         while let first = captured.pop() {
             var batch = [first]
@@ -167,6 +201,26 @@ public final class FramePipeline: @unchecked Sendable {
                 batch.append(next)
             }
             beforeBatch?()
+            if let pipelined {
+                let processed = self.processed
+                let clock = statistics.colorize
+                let started = monotonicNanoseconds()
+                let batch = batch
+                pipelined.submit(batch.map(\.frame)) { [weak self] result in
+                    clock.add(nanoseconds: monotonicNanoseconds() - started, frames: batch.count)
+                    switch result {
+                    case .success(let pictures) where pictures.count == batch.count:
+                        for (item, picture) in zip(batch, pictures) {
+                            processed.push(TimedPicture(picture: picture, frame: item.frame, capturedAt: item.capturedAt))
+                        }
+                    case .success(let pictures):
+                        self?.record(PipelineError("the colouriser returned \(pictures.count) pictures for \(batch.count) frames"))
+                    case .failure(let error):
+                        self?.record(error)
+                    }
+                }
+                continue
+            }
             do {
                 let pictures = try statistics.colorize.measure(frames: batch.count) {
                     try colorizer.colorize(batch.map(\.frame))
@@ -197,7 +251,7 @@ public final class FramePipeline: @unchecked Sendable {
                 return
             }
             statistics.latency.record(nanoseconds: monotonicNanoseconds() - item.capturedAt)
-            statistics.noteWritten()
+            statistics.noteWritten(queueDepth: processed.depth)
             onFrameWritten?(statistics)
         }
     }

@@ -25,7 +25,16 @@ public final class StageClock: Sendable {
         return try work()
     }
 
+    /// Adds time measured elsewhere (a batch that completed on another queue).
+    public func add(nanoseconds: UInt64, frames: Int) {
+        totalNanoseconds.add(nanoseconds, ordering: .relaxed)
+        frameCount.add(frames, ordering: .relaxed)
+    }
+
     public var frames: Int { frameCount.load(ordering: .relaxed) }
+
+    /// All the time spent so far, in seconds (a Prometheus counter).
+    public var totalSeconds: Double { Double(totalNanoseconds.load(ordering: .relaxed)) / 1e9 }
 
     /// Mean milliseconds per frame, 0 before the first.
     public var millisecondsPerFrame: Double {

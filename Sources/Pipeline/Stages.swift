@@ -22,6 +22,16 @@ public protocol FrameColorizer: AnyObject {
     func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture]
 }
 
+/// A stage whose work can overlap: the pipeline submits batch after batch
+/// without waiting, and results come back in submission order (a neural
+/// network with several infer requests in flight).
+public protocol PipelinedColorizer: FrameColorizer {
+    /// Starts a batch; `completion` runs once, in call order, on the stage's own queue.
+    func submit(_ frames: [ThermalFrame], completion: @escaping @Sendable (Result<[EncoderPicture], any Error>) -> Void)
+    /// Waits until every submitted batch has completed.
+    func waitUntilIdle()
+}
+
 /// Where pictures go: a file, a stream, a segmented recording.
 public protocol FrameSink: AnyObject {
     /// Encodes and stores one picture; `frame` carries its timing.

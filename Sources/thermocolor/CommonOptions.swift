@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Imaging
+import Inference
 import MediaIO
 import Pipeline
 
@@ -118,4 +120,122 @@ func parseSize(_ text: String) throws -> (width: Int, height: Int) {
         throw ValidationError("size '\(text)' is not like 640x512")
     }
     return (width, height)
+}
+
+/// A neural colouriser or fuser from a model bundle.
+struct NeuralOptions: ParsableArguments {
+    @Option(help: "A model bundle folder (model.json + model.onnx or model.xml); see docs/MODELS.md.")
+    var model: String?
+
+    @Option(help: "Scene description for text-guided models (needs a baked embedding or --clip).")
+    var prompt: String?
+
+    @Option(help: "The prompt's embedding as a JSON array of floats (or raw f32), instead of --prompt.")
+    var embedding: String?
+
+    @Option(help: "A CLIP text-encoder bundle for prompts the model bundle has no embedding for (cached on disk).")
+    var clip: String?
+
+    @Option(help: "Frames per inference (default: 1 on CPU, where batches gain nothing and add latency; 8 elsewhere).")
+    var batch: Int?
+
+    /// On CPUs a batch runs no faster per frame than single frames with two
+    /// requests in flight (Benchmarks/neural.sh); GPUs and NPUs want batches.
+    var framesPerInference: Int { batch ?? (device.uppercased() == "CPU" ? 1 : 8) }
+
+    @Option(help: "Longest wait for a batch to fill, in milliseconds (live runs).")
+    var batchWait = 10.0
+
+    @Option(help: "OpenVINO device: CPU, GPU or AUTO.")
+    var device = "CPU"
+
+    @Option(help: "Inference precision hint, e.g. f32 (CPUs with bf16 otherwise use bf16).")
+    var precision: String?
+
+    @Option(help: "Infer requests in flight, so preparation and inference overlap.")
+    var requests = 2
+
+    func validate() throws {
+        guard model != nil || (prompt == nil && embedding == nil) else {
+            throw ValidationError("--prompt and --embedding need --model")
+        }
+        guard prompt == nil || embedding == nil else { throw ValidationError("give --prompt or --embedding, not both") }
+        guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
+    }
+
+    /// The stage, or nil for the classic colouriser.
+    func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, reference: RGBImage? = nil) throws -> NeuralStage? {
+        guard let model else { return nil }
+        let bundle = try ModelBundle(folder: URL(fileURLWithPath: model))
+        let cache = try clip.map { try makeEmbeddingCache(clip: $0, merges: nil, cacheFolder: nil, noCache: false, device: "CPU") }
+        // Baked embeddings first (a deployed device needs no text encoder), then CLIP through the cache.
+        let resolve: @Sendable (String) throws -> [Float] = { prompt in
+            if let baked = bundle.embedding(forPrompt: prompt) { return baked }
+            guard let cache else { return try bundle.textEmbedding(prompt: prompt, file: nil) ?? [] }
+            let vector = try cache.embedding(for: prompt)
+            guard vector.count == bundle.textDimension else {
+                throw ValidationError("the CLIP bundle gives \(vector.count) values per prompt, the model takes \(bundle.textDimension ?? 0)")
+            }
+            return vector
+        }
+        let text = try prompt.map(resolve) ?? bundle.textEmbedding(prompt: nil, file: embedding.map { URL(fileURLWithPath: $0) })
+        let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
+                                          maxBatch: framesPerInference, inflightRequests: requests)
+        return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
+                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
+    }
+}
+
+/// A visible camera to fuse with, or a colour reference to borrow from.
+struct FusionOptions: ParsableArguments {
+    @Option(help: "A visible video, image or stream aligned with the thermal input, to fuse with.")
+    var visible: String?
+
+    @Option(help: "Fusion method: pyramid (default), guided, weighted or max.")
+    var fuse: FusionMethod = .pyramid
+
+    @Option(help: "Registration file from `thermocolor calibrate` mapping the visible image onto the thermal grid.")
+    var homography: String?
+
+    @Option(help: "Seconds added to the visible stream's timestamps before pairing.")
+    var visibleOffset = 0.0
+
+    @Option(help: "Largest time difference, in seconds, still counted as a thermal/visible pair.")
+    var pairTolerance = 0.05
+
+    @Option(help: "A colour image (a daylight picture of the scene) whose colours the thermal frames borrow.")
+    var reference: String?
+
+    @Option(help: "Luminance regions for reference colour transfer (1 = global).")
+    var referenceRegions = 3
+
+    func validate() throws {
+        guard visible == nil || reference == nil else { throw ValidationError("give --visible or --reference, not both") }
+        guard pairTolerance >= 0 else { throw ValidationError("--pair-tolerance must not be negative") }
+        guard referenceRegions >= 1 else { throw ValidationError("--reference-regions must be at least 1") }
+    }
+
+    var pairing: PairingOptions { PairingOptions(offset: visibleOffset, tolerance: pairTolerance) }
+
+    func loadHomography() throws -> Homography? {
+        guard let homography else { return nil }
+        do {
+            return try Homography(contentsOf: URL(fileURLWithPath: homography))
+        } catch {
+            throw ValidationError("cannot read the registration file '\(homography)': \(error)")
+        }
+    }
+
+    func loadReference() throws -> RGBImage? {
+        try reference.map { try ImageFile.readRGB($0) }
+    }
+}
+
+extension FusionMethod: ExpressibleByArgument {}
+
+/// Still images, by file name: these take the single-picture path in convert.
+func isStillImage(_ path: String) -> Bool {
+    let lower = path.lowercased()
+    return !lower.contains("%") && [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"].contains { lower.hasSuffix($0) }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import MediaIO
 import Pipeline
 
@@ -26,6 +27,8 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup(title: "Colour") var color: ColorOptions
     @OptionGroup(title: "Encoding") var encode: EncodeOptions
     @OptionGroup(title: "Input") var inputFormat: InputFormatOptions
+    @OptionGroup(title: "Neural models") var neural: NeuralOptions
+    @OptionGroup(title: "Fusion and reference colour") var fusion: FusionOptions
     @OptionGroup(title: "More outputs") var more: MoreOutputOptions
     @OptionGroup(title: "Segmented recording") var recording: RecordingOptions
 
@@ -39,6 +42,10 @@ struct ConvertCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        if isStillImage(input) && isStillImage(output) {
+            try convertStill()
+            return
+        }
         let outputOptions = try encode.outputOptions()
         var request = ConversionRequest(
             input: input, output: output, inputOptions: try inputFormat.options(),
@@ -49,7 +56,7 @@ struct ConvertCommand: ParsableCommand {
         do { _ = try recording.apply(to: request.targets()) } catch let error as OutputTargetError {
             throw ValidationError(error.description)
         }
-        let conversion = try Conversion(request, onOutputEvent: reportOutputEvent)
+        let conversion = try Conversion(request, colorizer: try stage(classic: request.classic), onOutputEvent: reportOutputEvent)
         let progress = ProgressLine(total: conversion.reader.info.frameCount, enabled: !quiet && isatty(STDERR_FILENO) == 1)
         conversion.pipeline.onFrameWritten = { statistics in
             progress.update(frames: statistics.framesWritten, seconds: statistics.elapsedSeconds)
@@ -75,6 +82,61 @@ struct ConvertCommand: ParsableCommand {
         for status in conversion.outputs.statuses.dropFirst() { print(describe(status)) }
         if let preview { print("preview: \(preview)") }
         if stats { print("stages: \(summary.stageSummary)") }
+    }
+}
+
+extension ConvertCommand {
+    /// The colouring stage the options ask for: neural, fusion, reference, or nil for the palette.
+    func stage(classic: ClassicSettings) throws -> FrameColorizer? {
+        let visibleFeed = try fusion.visible.map { try VisibleFeed(offline: $0, options: fusion.pairing) }
+        let reference = try fusion.loadReference()
+        if let neural = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return neural }
+        if let visibleFeed {
+            let visible = fusion.visible ?? ""
+            return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fusion.fuse,
+                               homography: try fusion.loadHomography()) { available in
+                printError(available ? "visible frames from \(visible) pair again; fusing"
+                                     : "no visible frame from \(visible) pairs here; colouring thermal only")
+            }
+        }
+        if let reference {
+            return try ReferenceStage(gain: try ClassicColorizer(settings: classic), reference: reference,
+                                      regions: fusion.referenceRegions)
+        }
+        return nil
+    }
+
+    /// One picture in, one picture out: image pairs for fusion, stills for palettes.
+    func convertStill() throws {
+        guard output.lowercased().hasSuffix(".png") else {
+            throw ValidationError("a single picture is written as PNG; name the output .png")
+        }
+        let classic = try color.settings()
+        let frame = try ImageFile.readThermal(input)
+        let gain = try ClassicColorizer(settings: classic)
+        let picture: RGBImage
+        if let visiblePath = fusion.visible {
+            let visible = try ImageFile.readRGB(visiblePath)
+            let thermal = try gain.grayLevels(of: frame)
+            let aligned: RGBImage
+            if let homography = try fusion.loadHomography() {
+                aligned = homography.warp(visible, toWidth: thermal.width, height: thermal.height)
+            } else if visible.width != thermal.width || visible.height != thermal.height {
+                let scale = try Homography(matrix: [Double(thermal.width) / Double(visible.width), 0, 0,
+                                                    0, Double(thermal.height) / Double(visible.height), 0, 0, 0, 1])
+                aligned = scale.warp(visible, toWidth: thermal.width, height: thermal.height)
+            } else {
+                aligned = visible
+            }
+            var fuser = ImageFuser(method: fusion.fuse)
+            picture = try fuser.fuse(thermal: thermal, visible: aligned)
+        } else {
+            let stage: FrameColorizer = try self.stage(classic: classic) ?? gain
+            guard let first = try stage.colorize([frame]).first else { throw PipelineError("no picture came out") }
+            picture = first.rgbImage
+        }
+        try ImageFile.writePNG(picture, to: output)
+        if !quiet { print("wrote \(output): \(picture.width)×\(picture.height)") }
     }
 }
 

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import MediaIO
 import TestSupport
 import Testing
 
@@ -102,5 +104,42 @@ struct ConvertCommandTests {
         let sheet = folder.file("palettes.png")
         #expect(try runProcess(thermocolorBinary, ["palettes", "--preview", sheet]).status == 0)
         #expect(try ffprobe(sheet).codec == "png")
+    }
+}
+
+@Suite("Timing is kept")
+struct TimingTests {
+    /// Presentation times of every frame, as ffprobe reads them.
+    func frameTimes(_ path: String) throws -> [Double] {
+        let result = try runProcess("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time",
+                                                "-of", "csv=p=0", path])
+        // One line per frame ("0.033333," when the frame has side data); blank lines between.
+        return result.output.split(separator: "\n").compactMap { line in
+            line.split(separator: ",").first.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        }
+    }
+
+    @Test("A variable-frame-rate input keeps each frame's time")
+    func variableFrameRate() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let input = folder.file("vfr.mkv")
+        let times: [Int64] = [0, 40, 80, 200, 240, 500, 520, 540, 900, 1000]  // milliseconds
+        let writer = try VideoWriter(input, width: 64, height: 48, timeBase: Rational(1, 1000), frameRate: nil,
+                                     settings: EncoderSettings(codec: .ffv1), gray16: true)
+        var synthesizer = try ThermalSceneSynthesizer(width: 64, height: 48)
+        for time in times { try writer.write(.gray16(synthesizer.nextFrame()), pts: time) }
+        try writer.finish()
+
+        for container in ["mkv", "mp4"] {
+            let output = folder.file("out.\(container)")
+            let result = try runProcess(thermocolorBinary, ["convert", input, output, "-q"])
+            #expect(result.status == 0, "\(result.error)")
+            let written = try frameTimes(output)
+            #expect(written.count == times.count)
+            for (got, expected) in zip(written, times) {
+                #expect(abs(got - Double(expected) / 1000) < 0.002, "\(container): frame at \(got) s, expected \(Double(expected) / 1000) s")
+            }
+        }
     }
 }

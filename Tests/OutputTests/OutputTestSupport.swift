@@ -184,3 +184,15 @@ func decodeErrors(_ path: String) throws -> String {
     let result = try runProcess("ffmpeg", ["-v", "error", "-i", path, "-f", "null", "-"])
     return result.status == 0 ? result.error : "exit \(result.status): \(result.error)"
 }
+
+/// Presentation time of every frame in seconds, as ffprobe decodes them.
+func frameTimes(_ path: String) throws -> [Double] {
+    let result = try runProcess("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time",
+                                            "-of", "json", path])
+    guard result.status == 0,
+          let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],
+          let frames = object["frames"] as? [[String: Any]] else {
+        throw TestFailure("ffprobe could not read \(path): \(result.error)")
+    }
+    return frames.compactMap { ($0["pts_time"] as? String).flatMap(Double.init) }
+}

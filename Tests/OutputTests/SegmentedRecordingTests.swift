@@ -46,6 +46,9 @@ struct SegmentedRecordingTests {
             #expect(probed.codec == "h264")
             counts.append(probed.frameCount)
             #expect(try keyframeFlags(path).first == true, "\(name) does not start on a keyframe")
+            // Each file stands alone: its first frame is shown at 0, the rest 1/25 s apart.
+            let times = try frameTimes(path)
+            #expect(times.enumerated().allSatisfy { abs($1 - Double($0) / 25) < 0.002 }, "\(name): \(times.prefix(5))")
             #expect(try decodeErrors(path) == "", "\(name)")
         }
         #expect(counts == [25, 25, 25, 25, 25, 5])

@@ -1,0 +1,194 @@
+import Foundation
+import Imaging
+
+/// What to capture from a V4L2 camera, and how to behave when it goes away.
+public struct CaptureSettings: Sendable, Hashable {
+    /// The device node: `/dev/video0`, or better a `/dev/v4l/by-id/...` link,
+    /// which keeps naming the camera when it comes back under another number.
+    public var devicePath: String
+    /// The camera profile; nil detects it from the USB id and card name.
+    public var profile: CameraProfile?
+    /// A pixel format to insist on instead of the profile's choice.
+    public var pixelFormat: PixelFormat?
+    /// A frame size to ask for (the driver picks the closest it has).
+    public var frameSize: FrameSize?
+    /// A frame rate to ask for (the driver picks the closest it has); nil
+    /// asks for the fastest on offer.
+    public var framesPerSecond: Double?
+    /// Memory-mapped buffers to request; the driver may grant another count.
+    public var bufferCount: Int
+    /// How long without a good frame counts as the camera being gone.
+    public var frameTimeout: Duration
+    /// How to wait between attempts to reopen a camera that went away.
+    public var reconnect: ReconnectPolicy
+    /// Whether `start()` should succeed when the camera is not there yet and
+    /// keep trying in the background, instead of failing at once.
+    public var waitForDevice: Bool
+
+    public init(
+        devicePath: String,
+        profile: CameraProfile? = nil,
+        pixelFormat: PixelFormat? = nil,
+        frameSize: FrameSize? = nil,
+        framesPerSecond: Double? = nil,
+        bufferCount: Int = 4,
+        frameTimeout: Duration = .seconds(2),
+        reconnect: ReconnectPolicy = ReconnectPolicy(),
+        waitForDevice: Bool = false
+    ) {
+        self.devicePath = devicePath
+        self.profile = profile
+        self.pixelFormat = pixelFormat
+        self.frameSize = frameSize
+        self.framesPerSecond = framesPerSecond
+        self.bufferCount = bufferCount
+        self.frameTimeout = frameTimeout
+        self.reconnect = reconnect
+        self.waitForDevice = waitForDevice
+    }
+}
+
+/// Exponential backoff between reopen attempts: `initialDelay`, multiplied
+/// by `multiplier` after each failure, never above `maximumDelay`.
+public struct ReconnectPolicy: Sendable, Hashable {
+    public var initialDelay: Duration
+    public var maximumDelay: Duration
+    public var multiplier: Double
+
+    public init(initialDelay: Duration = .milliseconds(250), maximumDelay: Duration = .seconds(5), multiplier: Double = 2) {
+        self.initialDelay = initialDelay
+        self.maximumDelay = maximumDelay
+        self.multiplier = max(multiplier, 1)
+    }
+
+    /// The wait before attempt `attempt` (1 for the first).
+    public func delay(beforeAttempt attempt: Int) -> Duration {
+        let growth = pow(multiplier, Double(min(max(attempt - 1, 0), 64)))
+        let seconds = min(initialDelay.seconds * growth, maximumDelay.seconds)
+        return .nanoseconds(Int64((seconds * 1e9).rounded()))
+    }
+}
+
+/// The stream capture negotiated with a camera.
+public struct CaptureStream: Sendable, Hashable, CustomStringConvertible {
+    /// The path the camera was opened at this time.
+    public var devicePath: String
+    public var card: String
+    public var driver: String
+    public var busInfo: String
+    public var profile: CameraProfile
+    /// Why that profile: "USB id 09cb:4007", "chosen by name", ...
+    public var profileReason: String
+    /// The format the driver settled on.
+    public var format: VideoFormat
+    /// The time per frame the driver settled on, if it takes one.
+    public var frameInterval: FrameInterval?
+    /// Memory-mapped buffers the driver granted.
+    public var bufferCount: Int
+    /// The size of the frames capture delivers (without telemetry rows or
+    /// the P2 Pro's image half).
+    public var imageSize: FrameSize
+    /// Significant bits of the delivered samples.
+    public var significantBits: Int
+
+    public var description: String {
+        var text = "\(devicePath) \"\(card)\" (\(driver)), profile \(profile.name) [\(profileReason)], \(format)"
+        if let frameInterval { text += " at \(frameInterval)" }
+        text += ", \(bufferCount) buffers -> \(imageSize) \(significantBits)-bit"
+        return text
+    }
+}
+
+/// One thermal frame from a camera.
+public struct CapturedFrame: Sendable {
+    /// The thermal samples, one per pixel.
+    public var image: Gray16Image
+    /// How many low bits of each sample carry data: 8 for GREY and the luma
+    /// of colour formats, the profile's Y16 depth otherwise.
+    public var significantBits: Int
+    /// When the frame was captured, on `MonotonicClock`.
+    public var timestampNanoseconds: UInt64
+    /// Capture's own frame counter: increases by one per delivered frame,
+    /// across reconnects.
+    public var sequence: UInt64
+    /// The driver's counter for the frame, which restarts on reconnect and
+    /// skips where the driver dropped frames.
+    public var deviceSequence: UInt32
+
+    public init(image: Gray16Image, significantBits: Int, timestampNanoseconds: UInt64, sequence: UInt64, deviceSequence: UInt32) {
+        self.image = image
+        self.significantBits = significantBits
+        self.timestampNanoseconds = timestampNanoseconds
+        self.sequence = sequence
+        self.deviceSequence = deviceSequence
+    }
+}
+
+/// What happens to a capture besides frames, in order, on the capture thread.
+public enum CaptureEvent: Sendable, Hashable {
+    /// The camera is streaming for the first time.
+    case started(CaptureStream)
+    /// The camera stopped answering or went away; capture will reopen it.
+    case disconnected(reason: String)
+    /// Capture waits `delay` before reopen attempt `attempt`; `lastError` is
+    /// why the camera is not streaming.
+    case reconnecting(attempt: Int, delay: Duration, lastError: String)
+    /// The camera is streaming again after a disconnect.
+    case reconnected(CaptureStream)
+    /// Capture has stopped and released the camera; nothing follows.
+    case stopped
+}
+
+/// Counters since `start()`.
+public struct CaptureStatistics: Sendable, Hashable {
+    /// Frames handed to the frame handler.
+    public var framesDelivered = 0
+    /// Filled buffers dequeued together with a newer one and requeued
+    /// unread, so that the newest frame goes out first.
+    public var framesSkippedAsStale = 0
+    /// Frames the driver dropped, from gaps in its sequence numbers.
+    public var framesDroppedByDevice = 0
+    /// Buffers flagged `V4L2_BUF_FLAG_ERROR` or shorter than a frame.
+    public var framesCorrupt = 0
+    /// Times the camera went away.
+    public var disconnects = 0
+    /// Times it came back.
+    public var reconnects = 0
+
+    public init() {}
+}
+
+/// Why a capture could not start, in one line naming the device and cause.
+public struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The device path involved.
+    public var path: String
+    /// What failed: "open", "VIDIOC_S_FMT", ...; nil for conclusions that
+    /// are not one call's failure.
+    public var operation: String?
+    /// The driver's answer, when a call failed.
+    public var errno: Errno?
+    /// Words for failures without an errno, or to explain one.
+    public var detail: String?
+    /// Retrying cannot help: the path names something that is not a
+    /// camera capture can use.
+    public var isPermanent: Bool
+
+    public init(path: String, operation: String? = nil, errno: Errno? = nil, detail: String? = nil, isPermanent: Bool = false) {
+        self.path = path
+        self.operation = operation
+        self.errno = errno
+        self.detail = detail
+        self.isPermanent = isPermanent
+    }
+
+    public var description: String {
+        var text = "\(path):"
+        if let detail { text += " \(detail)" }
+        if let operation, let errno {
+            text += detail == nil ? " \(operation) failed: \(errno)" : " (\(operation): \(errno))"
+        } else if let errno {
+            text += " \(errno)"
+        }
+        return text
+    }
+}

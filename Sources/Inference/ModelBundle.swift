@@ -1,0 +1,301 @@
+import Foundation
+
+/// A bad model bundle, as one line naming the bundle and the problem.
+public struct ModelBundleError: Error, CustomStringConvertible, Sendable {
+    /// The bundle folder as given.
+    public let bundle: String
+    public let problem: String
+
+    public init(bundle: String, problem: String) {
+        self.bundle = bundle
+        self.problem = problem
+    }
+
+    public var description: String { "model bundle \(bundle): \(problem)" }
+}
+
+/// A neural colouriser on disk: a folder with `model.json` (what the
+/// network is and how to feed it) and `model.onnx`, or `model.xml` with
+/// `model.bin` (OpenVINO IR). docs/MODELS.md is the full contract.
+///
+/// Reading a bundle checks the manifest and the files; the tensors are
+/// checked against the network itself when a `NeuralColorizer` loads it.
+public struct ModelBundle: Sendable {
+    /// What the network computes, which decides the inputs it needs.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Thermal (and optional text) in, colour out.
+        case colorizer
+        /// Thermal plus a colour reference image, e.g. a daylight shot of the scene.
+        case referenceColorizer = "reference-colorizer"
+        /// Thermal plus the aligned visible frame, fused into one colour image.
+        case fuser
+    }
+
+    /// What the output tensor holds.
+    public enum OutputKind: String, Sendable {
+        /// [N,3,h,w] RGB on 0–1.
+        case rgb
+        /// [N,2,h,w] Lab chroma (a, b) that is joined with the thermal
+        /// frame as lightness at video resolution.
+        case ab
+    }
+
+    /// The resolution the network runs at.
+    public enum WorkingSize: Sendable, Equatable {
+        /// Frames are resized to width × height.
+        case fixed(width: Int, height: Int)
+        /// The network takes any size: frames go in at video size, rounded
+        /// down to a multiple of `multiple` (e.g. a patch size).
+        case dynamic(multiple: Int)
+    }
+
+    /// The network's tensor names, by role.
+    public struct TensorNames: Sendable, Equatable {
+        public var thermal: String
+        public var visible: String?
+        public var reference: String?
+        public var text: String?
+        public var output: String
+
+        /// Input names with their roles, in a fixed order.
+        var inputs: [(role: String, name: String)] {
+            var list = [("thermal", thermal)]
+            if let visible { list.append(("visible", visible)) }
+            if let reference { list.append(("reference", reference)) }
+            if let text { list.append(("text", text)) }
+            return list
+        }
+    }
+
+    public let folder: URL
+    /// The folder's name, for messages.
+    public var name: String { folder.lastPathComponent }
+    public let kind: Kind
+    public let workingSize: WorkingSize
+    public let tensors: TensorNames
+    public let output: OutputKind
+    /// Multiplies the `ab` output into Lab units (networks often emit a/110).
+    public let abScale: Float
+    /// Length of the text vector; nil when the network takes no text.
+    public let textDimension: Int?
+    /// Prompt embeddings computed offline, so a device needs no text encoder.
+    public let embeddings: [String: [Float]]
+    /// The prompt used when a batch brings no embedding of its own.
+    public let defaultPrompt: String?
+    /// The network file: model.onnx or model.xml.
+    public let modelFile: URL
+    /// model.bin beside model.xml; nil for ONNX.
+    public let weightsFile: URL?
+
+    /// Reads and checks `folder/model.json` and finds the network file.
+    public init(folder: URL) throws(ModelBundleError) {
+        let bundleName = folder.path
+        func fail(_ problem: String) -> ModelBundleError { ModelBundleError(bundle: bundleName, problem: problem) }
+        self.folder = folder
+
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+            throw fail("no such folder")
+        }
+        guard isDirectory.boolValue else { throw fail("not a folder (a bundle is a folder with model.json and model.onnx)") }
+
+        let manifestURL = folder.appendingPathComponent("model.json")
+        guard let data = FileManager.default.contents(atPath: manifestURL.path) else {
+            throw fail("model.json is missing")
+        }
+        let json: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw fail("model.json must hold a JSON object")
+            }
+            json = object
+        } catch let error as ModelBundleError {
+            throw error
+        } catch {
+            throw fail("model.json is not valid JSON (\(Self.oneLine(error)))")
+        }
+
+        // kind
+        guard let kindText = json["kind"] as? String else {
+            throw fail("model.json needs \"kind\": one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let kind = Kind(rawValue: kindText) else {
+            throw fail("unknown kind '\(kindText)' (known: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self.kind = kind
+
+        // size
+        switch json["size"] {
+        case let text as String where text == "dynamic":
+            let multiple = (json["sizeMultiple"] as? NSNumber)?.intValue ?? 1
+            guard multiple >= 1 else { throw fail("\"sizeMultiple\" must be a positive integer") }
+            workingSize = .dynamic(multiple: multiple)
+        case let pair as [Any]:
+            let numbers = pair.compactMap { ($0 as? NSNumber)?.intValue }
+            guard numbers.count == 2, pair.count == 2, numbers.allSatisfy({ $0 > 0 }) else {
+                throw fail("\"size\" must be [width, height] in pixels or \"dynamic\"")
+            }
+            workingSize = .fixed(width: numbers[0], height: numbers[1])
+        default:
+            throw fail("model.json needs \"size\": [width, height] or \"dynamic\"")
+        }
+
+        // tensors
+        guard let names = json["tensors"] as? [String: Any] else {
+            throw fail("model.json needs \"tensors\": {\"thermal\": …, \"output\": …}")
+        }
+        let known: Set = ["thermal", "visible", "reference", "text", "output"]
+        if let unknown = names.keys.sorted().first(where: { !known.contains($0) }) {
+            throw fail("unknown tensor role '\(unknown)' (roles: thermal, visible, reference, text, output)")
+        }
+        func name(_ role: String) throws(ModelBundleError) -> String? {
+            guard let value = names[role] else { return nil }
+            guard let text = value as? String, !text.isEmpty else {
+                throw fail("tensor name for '\(role)' must be a non-empty string")
+            }
+            return text
+        }
+        guard let thermal = try name("thermal") else { throw fail("\"tensors\" needs a 'thermal' input name") }
+        guard let outputName = try name("output") else { throw fail("\"tensors\" needs an 'output' name") }
+        let tensors = TensorNames(thermal: thermal, visible: try name("visible"), reference: try name("reference"),
+                                  text: try name("text"), output: outputName)
+        switch kind {
+        case .colorizer:
+            break
+        case .referenceColorizer:
+            guard tensors.reference != nil else { throw fail("a reference-colorizer needs a 'reference' tensor name") }
+        case .fuser:
+            guard tensors.visible != nil else { throw fail("a fuser needs a 'visible' tensor name") }
+        }
+        self.tensors = tensors
+
+        // output kind
+        guard let outputText = json["output"] as? String, let output = OutputKind(rawValue: outputText) else {
+            throw fail("model.json needs \"output\": \"rgb\" or \"ab\"")
+        }
+        self.output = output
+        if let scale = json["abScale"] {
+            guard let number = scale as? NSNumber, number.floatValue > 0 else {
+                throw fail("\"abScale\" must be a positive number")
+            }
+            abScale = number.floatValue
+        } else {
+            abScale = 1
+        }
+
+        // text
+        if let dimension = json["textDimension"] {
+            guard let number = dimension as? NSNumber, number.intValue > 0 else {
+                throw fail("\"textDimension\" must be a positive integer")
+            }
+            textDimension = number.intValue
+        } else {
+            textDimension = nil
+        }
+        if tensors.text != nil, textDimension == nil {
+            throw fail("a 'text' tensor needs \"textDimension\"")
+        }
+        if tensors.text == nil, textDimension != nil {
+            throw fail("\"textDimension\" is set but \"tensors\" names no 'text' input")
+        }
+        var embeddings: [String: [Float]] = [:]
+        if let table = json["embeddings"] {
+            guard let table = table as? [String: Any] else {
+                throw fail("\"embeddings\" must map prompts to arrays of numbers")
+            }
+            for (prompt, value) in table {
+                guard let numbers = value as? [NSNumber], numbers.count == (value as? [Any])?.count else {
+                    throw fail("embedding for '\(prompt)' must be an array of numbers")
+                }
+                guard numbers.count == textDimension else {
+                    throw fail("embedding for '\(prompt)' has \(numbers.count) values, textDimension is \(textDimension ?? 0)")
+                }
+                embeddings[prompt] = numbers.map(\.floatValue)
+            }
+        }
+        self.embeddings = embeddings
+        defaultPrompt = json["defaultPrompt"] as? String
+        if let defaultPrompt, embeddings[defaultPrompt] == nil {
+            throw fail("defaultPrompt '\(defaultPrompt)' has no entry in \"embeddings\"")
+        }
+
+        // network files
+        let onnx = folder.appendingPathComponent("model.onnx")
+        let xml = folder.appendingPathComponent("model.xml")
+        let bin = folder.appendingPathComponent("model.bin")
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: onnx.path) {
+            modelFile = onnx
+            weightsFile = nil
+        } else if fileManager.fileExists(atPath: xml.path) {
+            guard fileManager.fileExists(atPath: bin.path) else { throw fail("model.xml has no model.bin beside it") }
+            modelFile = xml
+            weightsFile = bin
+        } else {
+            throw fail("no network file: expected model.onnx, or model.xml with model.bin")
+        }
+    }
+
+    /// The baked embedding for `prompt` (exact, then ignoring case and
+    /// surrounding spaces), or nil when the bundle has none for it.
+    public func embedding(forPrompt prompt: String) -> [Float]? {
+        if let exact = embeddings[prompt] { return exact }
+        let wanted = prompt.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        return embeddings.first { $0.key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == wanted }?.value
+    }
+
+    /// The embedding used when a batch brings none: the default prompt's.
+    public var defaultEmbedding: [Float]? { defaultPrompt.flatMap { embeddings[$0] } }
+
+    /// Resolves a command line's `--prompt` or `--embedding FILE` into the
+    /// text vector to pass to `NeuralColorizer`; nil when neither is given
+    /// (the default prompt then applies). The file is a JSON array of
+    /// numbers or raw little-endian f32 values.
+    public func textEmbedding(prompt: String?, file: URL?) throws(ModelBundleError) -> [Float]? {
+        func fail(_ problem: String) -> ModelBundleError { ModelBundleError(bundle: folder.path, problem: problem) }
+        guard prompt != nil || file != nil else { return nil }
+        guard let dimension = textDimension else { throw fail("the network takes no text; drop the prompt") }
+        if let prompt {
+            guard file == nil else { throw fail("give a prompt or an embedding file, not both") }
+            guard let embedding = embedding(forPrompt: prompt) else {
+                let known = embeddings.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
+                throw fail("no embedding for the prompt '\(prompt)' (known: \(known.isEmpty ? "none" : known)); "
+                           + "give an embedding file instead")
+            }
+            return embedding
+        }
+        let url = file!
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw fail("cannot read the embedding file \(url.path)")
+        }
+        let values: [Float]
+        if let numbers = try? JSONSerialization.jsonObject(with: data) as? [NSNumber] {
+            values = numbers.map(\.floatValue)
+        } else if data.count % 4 == 0, data.first != UInt8(ascii: "[") {
+            values = data.withUnsafeBytes { raw in
+                (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            }
+        } else {
+            throw fail("the embedding file \(url.lastPathComponent) is neither a JSON array of numbers nor raw f32 values")
+        }
+        guard values.count == dimension else {
+            throw fail("the embedding file \(url.lastPathComponent) has \(values.count) values, the network takes \(dimension)")
+        }
+        return values
+    }
+
+    /// The working size for frames of `width` × `height`.
+    func workingSize(forVideoWidth width: Int, height: Int) -> (width: Int, height: Int) {
+        switch workingSize {
+        case .fixed(let w, let h):
+            return (w, h)
+        case .dynamic(let multiple):
+            return (max(multiple, width / multiple * multiple), max(multiple, height / multiple * multiple))
+        }
+    }
+
+    static func oneLine(_ error: Error) -> String {
+        let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+        return text.split(whereSeparator: \.isNewline).joined(separator: "; ")
+    }
+}

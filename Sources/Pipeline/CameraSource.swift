@@ -1,0 +1,76 @@
+import Capture
+import Foundation
+import Imaging
+import MediaIO
+import Synchronization
+
+/// A V4L2 camera as a pipeline source.
+///
+/// Capture runs on its own thread and hands each frame over through a
+/// one-frame slot where the newest frame wins, so a slow pipeline never
+/// works through a backlog. Unplug and return are handled by the capture
+/// (reopened with backoff); the pipeline simply waits for the next frame.
+public final class CameraSource: SizedFrameSource, @unchecked Sendable {
+    public static let timeBase = Rational(1, 90_000)
+
+    private let capture: V4L2Capture
+    private let slot = BoundedQueue<CapturedFrame>(capacity: 1, policy: .dropOldest)
+    private var firstFrame: CapturedFrame?
+    private var origin: UInt64 = 0
+    private var lastPTS: Int64 = -1
+    private var format: StreamFormat?
+
+    /// - Parameters:
+    ///   - opener: real cameras by default; tests pass a simulated camera.
+    ///   - onEvent: capture's disconnects and reconnects, on the capture thread.
+    public init(settings: CaptureSettings, opener: any VideoDeviceOpener = LibV4L2Opener(),
+                onEvent: @escaping @Sendable (CaptureEvent) -> Void = { _ in }) {
+        let slot = self.slot
+        capture = V4L2Capture(settings: settings, opener: opener, onEvent: onEvent, onFrame: { slot.push($0) })
+    }
+
+    /// Opens the camera and waits for its first frame (its size is the output's).
+    /// - Throws: `CaptureError` naming the device and cause, or when stopped before a frame came.
+    public func start() throws {
+        try capture.start()
+        guard let first = slot.pop() else {
+            throw PipelineError("camera \(capture.settings.devicePath) stopped before delivering a frame")
+        }
+        firstFrame = first
+        origin = first.timestampNanoseconds
+        var rate: Rational? = nil
+        if let interval = capture.stream?.frameInterval, interval.numerator > 0 {
+            rate = Rational(Int32(interval.denominator), Int32(interval.numerator))
+        }
+        format = StreamFormat(width: first.image.width, height: first.image.height, timeBase: Self.timeBase, frameRate: rate)
+    }
+
+    public var streamFormat: StreamFormat {
+        format ?? StreamFormat(width: 0, height: 0, timeBase: Self.timeBase, frameRate: nil)
+    }
+
+    /// Frames and losses counted by the capture thread.
+    public var captureStatistics: CaptureStatistics { capture.statistics }
+
+    public func nextFrame() throws -> ThermalFrame? {
+        let next: CapturedFrame
+        if let first = firstFrame {
+            firstFrame = nil
+            next = first
+        } else {
+            guard let popped = slot.pop() else { return nil }
+            next = popped
+        }
+        // Capture timestamps are monotonic nanoseconds; the output timeline starts at the first frame.
+        var pts = Int64((next.timestampNanoseconds &- origin) / 1000) * 9 / 100
+        if pts <= lastPTS { pts = lastPTS + 1 }
+        lastPTS = pts
+        return ThermalFrame(image: next.image, significantBits: next.significantBits, pts: pts, duration: 0,
+                            timeBase: Self.timeBase, index: Int(next.sequence))
+    }
+
+    public func interrupt() {
+        slot.close()
+        capture.stop()
+    }
+}

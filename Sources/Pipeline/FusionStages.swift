@@ -1,0 +1,85 @@
+import Foundation
+import Imaging
+import MediaIO
+import Synchronization
+
+/// Thermal + visible fusion as a pipeline stage: gain control, then the
+/// visible frame nearest in time, registered onto the thermal grid, fused.
+///
+/// When no visible frame pairs (the visible input stalled or ended), frames
+/// are coloured with the palette alone and `onVisibleChange(false)` says so,
+/// once; `onVisibleChange(true)` when pairs return.
+public final class FusionStage: FrameColorizer, @unchecked Sendable {
+    public let maxBatchSize = 1
+    private let gain: ClassicColorizer
+    private let visible: VisibleFeed
+    private let homography: Homography?
+    private var fuser: ImageFuser
+    private let onVisibleChange: @Sendable (Bool) -> Void
+    private var visibleAvailable = true
+    private var fallback = YUV420Image(width: 0, height: 0)
+    /// Frames coloured from thermal alone because no visible frame paired.
+    public private(set) var unpairedFrames = 0
+
+    public init(gain: ClassicColorizer, visible: VisibleFeed, method: FusionMethod = .pyramid, homography: Homography? = nil,
+                onVisibleChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
+        self.gain = gain
+        self.visible = visible
+        self.homography = homography
+        fuser = ImageFuser(method: method)
+        self.onVisibleChange = onVisibleChange
+    }
+
+    public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
+        try frames.map { frame in
+            let thermal = try gain.grayLevels(of: frame)
+            guard let picture = try visible.frame(at: frame.seconds) else {
+                if visibleAvailable { visibleAvailable = false; onVisibleChange(false) }
+                unpairedFrames += 1
+                if fallback.width != thermal.width || fallback.height != thermal.height {
+                    fallback = YUV420Image(width: thermal.width, height: thermal.height)
+                }
+                gain.currentSettings.palette.colorize(thermal, into: &fallback)
+                return .yuv420(fallback)
+            }
+            if !visibleAvailable { visibleAvailable = true; onVisibleChange(true) }
+            let aligned = registered(picture, toWidth: thermal.width, height: thermal.height)
+            return .rgb(try fuser.fuse(thermal: thermal, visible: aligned))
+        }
+    }
+
+    /// The visible picture on the thermal grid: through the calibration's
+    /// homography, or scaled when there is none and the sizes differ.
+    private func registered(_ picture: RGBImage, toWidth width: Int, height: Int) -> RGBImage {
+        if let homography { return homography.warp(picture, toWidth: width, height: height) }
+        guard picture.width != width || picture.height != height else { return picture }
+        let scale = try! Homography(matrix: [Double(width) / Double(picture.width), 0, 0,
+                                             0, Double(height) / Double(picture.height), 0, 0, 0, 1])
+        return scale.warp(picture, toWidth: width, height: height)
+    }
+}
+
+/// Reference colour transfer as a pipeline stage: a colour image (a daylight
+/// picture of the same place) lends its colour statistics to the thermal frames.
+public final class ReferenceStage: FrameColorizer, @unchecked Sendable {
+    public let maxBatchSize = 1
+    private let gain: ClassicColorizer
+    private let transfer: ReferenceColorTransfer
+    private var output = RGBImage(width: 0, height: 0, channels: 3, repeating: 0)
+
+    public init(gain: ClassicColorizer, reference: RGBImage, regions: Int = 3) throws {
+        self.gain = gain
+        transfer = try ReferenceColorTransfer(reference: reference, regions: regions)
+    }
+
+    public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
+        try frames.map { frame in
+            let thermal = try gain.grayLevels(of: frame)
+            if output.width != thermal.width || output.height != thermal.height {
+                output = RGBImage(width: thermal.width, height: thermal.height, channels: 3, repeating: 0)
+            }
+            transfer.colorize(thermal, into: &output)
+            return .rgb(output)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Imaging
+import MediaIO
+import Synchronization
+
+/// The size and timing of the colourised stream, known once the input is open.
+public struct StreamFormat: Sendable {
+    public var width: Int
+    public var height: Int
+    public var timeBase: Rational
+    public var frameRate: Rational?
+}
+
+/// Everything a live run needs: one input, processing, outputs.
+public struct LiveConfiguration: Sendable {
+    /// A URL (rtsp://, http://, udp://, srt://), a file, or a V4L2 device.
+    public var input: String
+    public var inputOptions: InputOptions
+    public var source: LiveSourceOptions
+    /// Files or stream URLs to write.
+    public var outputs: [String]
+    /// nil picks the low-latency profile for the input's frame rate.
+    public var encoder: EncoderSettings?
+    public var classic: ClassicSettings
+    public var pipeline: PipelineOptions
+
+    public init(input: String, outputs: [String], inputOptions: InputOptions = InputOptions(),
+                source: LiveSourceOptions = LiveSourceOptions(), encoder: EncoderSettings? = nil,
+                classic: ClassicSettings = ClassicSettings(), pipeline: PipelineOptions = .live) {
+        self.input = input
+        self.outputs = outputs
+        self.inputOptions = inputOptions
+        self.source = source
+        self.encoder = encoder
+        self.classic = classic
+        self.pipeline = pipeline
+    }
+}
+
+/// A live run: capture → colourise → outputs until stopped, surviving input
+/// losses. Processing settings can change while it runs.
+public final class LiveSession: @unchecked Sendable {
+    /// Builds the outputs once the stream's format is known.
+    public typealias SinkFactory = @Sendable (StreamFormat, LiveConfiguration) throws -> [FrameSink]
+
+    public let configuration: LiveConfiguration
+    public let colorizer: FrameColorizer
+    private let classicColorizer: ClassicColorizer?
+    private let sinkFactory: SinkFactory
+    private let source: ThermalFrameSource
+    private let liveSource: LiveSource?
+    private let lock = NSLock()
+    private var pipeline: FramePipeline?
+    private var stopped = false
+    /// Called once, on the sink thread, when the first frame has been written to every output.
+    public var onFirstFrameWritten: (@Sendable () -> Void)?
+    /// Called on the sink thread after each written frame.
+    public var onFrameWritten: (@Sendable (PipelineStatistics) -> Void)?
+
+    /// - Parameters:
+    ///   - source: a custom source (a camera); nil opens `configuration.input` through FFmpeg.
+    ///   - colorizer: a custom stage (neural, fusion); nil uses the classic colouriser.
+    ///   - sinkFactory: nil writes each output as a file or URL with one encoder each.
+    ///   - onEvent: connects, losses and retries of the input.
+    public init(_ configuration: LiveConfiguration, source: ThermalFrameSource? = nil, colorizer: FrameColorizer? = nil,
+                sinkFactory: SinkFactory? = nil, onEvent: @escaping @Sendable (LiveSourceEvent) -> Void = { _ in }) throws {
+        self.configuration = configuration
+        if let colorizer {
+            self.colorizer = colorizer
+            classicColorizer = colorizer as? ClassicColorizer
+        } else {
+            let classic = try ClassicColorizer(settings: configuration.classic)
+            self.colorizer = classic
+            classicColorizer = classic
+        }
+        if let source {
+            self.source = source
+            liveSource = nil
+        } else {
+            let live = LiveSource(configuration.input, inputOptions: configuration.inputOptions,
+                                  options: configuration.source, onEvent: onEvent)
+            self.source = live
+            liveSource = live
+        }
+        self.sinkFactory = sinkFactory ?? LiveSession.writeEachOutput
+    }
+
+    /// The running pipeline's counters; nil before the input is open.
+    public var statistics: PipelineStatistics? { lock.withLock { pipeline?.statistics } }
+
+    /// Times the input was reopened after a loss.
+    public var reconnectCount: Int { liveSource?.reconnectCount ?? 0 }
+
+    /// Changes palette and gain control from the next batch on, without touching capture.
+    public func updateClassic(_ settings: ClassicSettings) throws {
+        guard let classicColorizer else { throw PipelineError("this session does not use the classic colouriser") }
+        try classicColorizer.update(settings)
+    }
+
+    /// Changes the text prompt of a text-guided model; it applies at the next
+    /// batch boundary, without stalling or dropping frames.
+    public func updatePrompt(_ prompt: String) throws {
+        guard let neural = colorizer as? NeuralStage else { throw PipelineError("this session runs no text-guided model") }
+        try neural.setPrompt(prompt)
+    }
+
+    public var classicSettings: ClassicSettings? { classicColorizer?.currentSettings }
+
+    /// Ends the run from any thread; outputs are finished properly.
+    public func stop() {
+        let running = lock.withLock { () -> FramePipeline? in
+            stopped = true
+            return pipeline
+        }
+        source.interrupt()
+        running?.stop()
+    }
+
+    /// Opens the input (waiting for it if need be), builds the outputs, and runs until stopped.
+    public func run() throws {
+        let format: StreamFormat
+        if let liveSource {
+            let info: VideoStreamInfo
+            do { info = try liveSource.connect() } catch {
+                if lock.withLock({ stopped }) { return }
+                throw error
+            }
+            format = StreamFormat(width: info.width, height: info.height, timeBase: LiveSource.timeBase, frameRate: info.frameRate)
+        } else if let sized = source as? SizedFrameSource {
+            format = sized.streamFormat
+        } else {
+            throw PipelineError("the source cannot tell its picture size before its first frame")
+        }
+        let sinks = try sinkFactory(format, configuration)
+        let pipeline = FramePipeline(source: source, colorizer: colorizer, sinks: sinks, options: configuration.pipeline)
+        let firstFrame = onFirstFrameWritten
+        let everyFrame = onFrameWritten
+        let announced = Atomic<Bool>(false)
+        pipeline.onFrameWritten = { statistics in
+            if let firstFrame, !announced.exchange(true, ordering: .relaxed) { firstFrame() }
+            everyFrame?(statistics)
+        }
+        let alreadyStopped = lock.withLock { () -> Bool in
+            self.pipeline = pipeline
+            return stopped
+        }
+        if alreadyStopped { pipeline.stop() }
+        try pipeline.run()
+    }
+
+    /// The default outputs: one low-latency encoder per file or URL.
+    public static let writeEachOutput: SinkFactory = { format, configuration in
+        let fps = format.frameRate?.doubleValue ?? 30
+        let settings = configuration.encoder ?? .lowLatency(frameRate: fps)
+        return try configuration.outputs.map { output in
+            try VideoWriter(output, width: format.width, height: format.height, timeBase: format.timeBase,
+                            frameRate: format.frameRate, settings: settings)
+        }
+    }
+}
+
+/// A source that knows its picture size before delivering frames (a camera
+/// after format negotiation).
+public protocol SizedFrameSource: ThermalFrameSource {
+    var streamFormat: StreamFormat { get }
+}

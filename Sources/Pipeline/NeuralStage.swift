@@ -1,0 +1,78 @@
+import Foundation
+import Imaging
+import Inference
+import MediaIO
+import Synchronization
+
+/// A neural colouriser or fuser as a pipeline stage.
+///
+/// Gain control (the classic AGC) runs first on the processing thread, then
+/// batches go to OpenVINO with several requests in flight, so preparing the
+/// next batch overlaps inference of the last. The text embedding can change
+/// while frames flow: the change applies from the next batch on.
+public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
+    public let network: NeuralColorizer
+    public var maxBatchSize: Int { network.framesPerInference }
+    private let gain: ClassicColorizer
+    private let visible: VisibleFeed?
+    private let reference: RGBImage?
+    private let text: Mutex<[Float]?>
+    private let promptResolver: (@Sendable (String) throws -> [Float])?
+
+    /// - Parameters:
+    ///   - gain: its gain-control settings make the network's 8-bit thermal input.
+    ///   - text: the prompt embedding; nil uses the bundle's default prompt.
+    ///   - visible: the visible camera, for fusers.
+    ///   - reference: a colour reference image, for reference colourisers.
+    ///   - promptResolver: turns a new prompt into its embedding (a bundle's baked
+    ///     embeddings, or CLIP through the cache) for `setPrompt`.
+    public init(network: NeuralColorizer, gain: ClassicColorizer, text: [Float]? = nil,
+                visible: VisibleFeed? = nil, reference: RGBImage? = nil,
+                promptResolver: (@Sendable (String) throws -> [Float])? = nil) {
+        self.network = network
+        self.promptResolver = promptResolver
+        self.gain = gain
+        self.visible = visible
+        self.reference = reference
+        self.text = Mutex(text)
+    }
+
+    /// Uses `embedding` from the next batch on; callable from any thread.
+    public func setText(_ embedding: [Float]?) {
+        text.withLock { $0 = embedding }
+    }
+
+    /// Resolves `prompt` on the caller's thread (the text encoder may run
+    /// once; the cache answers after that), then uses it from the next batch
+    /// on. Frames keep flowing meanwhile.
+    public func setPrompt(_ prompt: String) throws {
+        guard let promptResolver else {
+            throw PipelineError("this model takes no new prompts while running (no text encoder and no baked embeddings)")
+        }
+        setText(try promptResolver(prompt))
+    }
+
+    public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
+        try network.colorize(try inputs(for: frames), text: text.withLock { $0 }).map { .rgb($0) }
+    }
+
+    public func submit(_ frames: [ThermalFrame], completion: @escaping @Sendable (Result<[EncoderPicture], any Error>) -> Void) {
+        let batch: [NeuralInput]
+        do { batch = try inputs(for: frames) } catch {
+            completion(.failure(error))
+            return
+        }
+        network.submit(batch, text: text.withLock { $0 }) { result in
+            completion(result.map { $0.map { .rgb($0) } })
+        }
+    }
+
+    public func waitUntilIdle() { network.waitUntilIdle() }
+
+    private func inputs(for frames: [ThermalFrame]) throws -> [NeuralInput] {
+        try frames.map { frame in
+            NeuralInput(thermal: try gain.grayLevels(of: frame),
+                        visible: try visible?.frame(at: frame.seconds), reference: reference)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Capture
+import Foundation
+import Imaging
+import MediaIO
+import Pipeline
+import Synchronization
+
+/// What the service runs and supervises: a `LiveSession` in production, a
+/// stand-in in tests.
+public protocol ServiceSession: AnyObject, Sendable {
+    /// Runs until the source ends, `stop()` is called, or a stage fails.
+    func run() throws
+    /// Ends the run from any thread; outputs are finished properly.
+    func stop()
+    /// The running pipeline's counters; nil before the input is open.
+    var statistics: PipelineStatistics? { get }
+    /// Times the input was reopened after a loss.
+    var reconnectCount: Int { get }
+    /// Called once, on the sink thread, when the first frame reached every output.
+    var onFirstFrameWritten: (@Sendable () -> Void)? { get set }
+    /// Palette and gain control from the next batch on.
+    func updateClassic(_ settings: ClassicSettings) throws
+    /// A new prompt for a prompt-steered model, from the next batch on.
+    func applyPrompt(_ prompt: String) throws
+}
+
+extension LiveSession: ServiceSession {
+    public func applyPrompt(_ prompt: String) throws {
+        try updatePrompt(prompt)
+    }
+}
+
+/// A live session fed by a V4L2 camera: the camera starts (and waits for its
+/// first frame) inside `run`, so a stop during that wait ends it too.
+public final class CameraServiceSession: ServiceSession, @unchecked Sendable {
+    public let session: LiveSession
+    public let camera: CameraSource
+    private let stopped = Atomic<Bool>(false)
+
+    public init(session: LiveSession, camera: CameraSource) {
+        self.session = session
+        self.camera = camera
+    }
+
+    public func run() throws {
+        do {
+            try camera.start()
+        } catch {
+            // Stopped while waiting for the camera: a clean stop, not a failure.
+            if stopped.load(ordering: .relaxed) { return }
+            throw error
+        }
+        try session.run()
+    }
+
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        session.stop()
+    }
+    public var statistics: PipelineStatistics? { session.statistics }
+    /// Times the camera came back after going away.
+    public var reconnectCount: Int { camera.captureStatistics.reconnects }
+
+    public var onFirstFrameWritten: (@Sendable () -> Void)? {
+        get { session.onFirstFrameWritten }
+        set { session.onFirstFrameWritten = newValue }
+    }
+
+    public func updateClassic(_ settings: ClassicSettings) throws { try session.updateClassic(settings) }
+    public func applyPrompt(_ prompt: String) throws { try session.updatePrompt(prompt) }
+}
+
+/// What the runner hands a session factory: where to report input events,
+/// and the meters its outputs should feed.
+public struct ServiceContext: Sendable {
+    /// Connects, losses and retries of a file or stream input, for the log and the counters.
+    public var onSourceEvent: @Sendable (LiveSourceEvent) -> Void
+    /// The same for a V4L2 camera.
+    public var onCameraEvent: @Sendable (CaptureEvent) -> Void
+    /// Creates the meter for one output; the runner exposes them on /metrics.
+    public var meter: @Sendable (_ kind: String, _ name: String) -> OutputMeter
+
+    public init(onSourceEvent: @escaping @Sendable (LiveSourceEvent) -> Void,
+                onCameraEvent: @escaping @Sendable (CaptureEvent) -> Void = { _ in },
+                meter: @escaping @Sendable (String, String) -> OutputMeter) {
+        self.onSourceEvent = onSourceEvent
+        self.onCameraEvent = onCameraEvent
+        self.meter = meter
+    }
+}
+
+extension LiveConfiguration {
+    /// The live run a service configuration describes. Outputs are built by
+    /// `ServiceOutputs.sinkFactory`, which needs the configuration too.
+    public init(_ configuration: ServiceConfiguration) {
+        let source = configuration.source
+        self.init(input: source.input,
+                  outputs: configuration.outputs.map(\.location),
+                  inputOptions: source.inputOptions,
+                  source: LiveSourceOptions(readTimeout: source.inputOptions.ioTimeout ?? 5,
+                                            initialBackoff: source.reconnectDelay,
+                                            maximumBackoff: max(8, source.reconnectDelay), realtime: source.realtime,
+                                            loop: source.loop),
+                  classic: configuration.processing.classic,
+                  pipeline: PipelineOptions(queueCapacity: max(2, configuration.processing.batch), capturePolicy: .dropOldest,
+                                            batchWait: 0.01))
+    }
+}
+
+extension OutputConfiguration {
+    /// The folder or URL, for logs and metric labels.
+    public var location: String {
+        switch self {
+        case .recording(let recording): recording.directory
+        case .stream(let stream): stream.url
+        }
+    }
+
+    public var kind: String {
+        switch self {
+        case .recording: "recording"
+        case .stream: "stream"
+        }
+    }
+}
+
+/// Builds the configured outputs once the stream's size is known.
+public enum ServiceOutputs {
+    /// One encoder per output, each behind a meter.
+    ///
+    /// A recording is, for now, one fragmented file per run in its folder,
+    /// named by the UTC start time; segment length and rotation limits are
+    /// validated but wait for the segmenting sink.
+    public static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
+        let outputs = configuration.outputs
+        return { format, _ in
+            let frameRate = format.frameRate?.doubleValue ?? 30
+            return try outputs.map { output -> FrameSink in
+                var encoder = output.encoder
+                encoder.keyframeInterval = encoder.keyframeInterval ?? max(1, Int(frameRate.rounded()))
+                let writer: VideoWriter
+                switch output {
+                case .recording(let recording):
+                    try FileManager.default.createDirectory(atPath: recording.directory, withIntermediateDirectories: true)
+                    let path = recording.directory + "/" + recordingFileName(container: recording.container)
+                    writer = try VideoWriter(path, width: format.width, height: format.height, timeBase: format.timeBase,
+                                             frameRate: format.frameRate, settings: encoder,
+                                             output: OutputOptions(format: recording.container, fragmented: true))
+                case .stream(let stream):
+                    writer = try VideoWriter(stream.url, width: format.width, height: format.height, timeBase: format.timeBase,
+                                             frameRate: format.frameRate, settings: encoder,
+                                             output: OutputOptions(format: stream.format, ioTimeout: 5))
+                }
+                return MeteredSink(writer, meter: context.meter(output.kind, output.location))
+            }
+        }
+    }
+
+    /// `thermocolor-20260101T120000Z.mp4`: sorts by time, unique per second.
+    static func recordingFileName(container: String, date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let suffix = ["matroska": "mkv", "mpegts": "ts"][container] ?? container
+        return "thermocolor-\(formatter.string(from: date)).\(suffix)"
+    }
+
+    /// The production session with the classic colouriser.
+    public static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
+        try liveSession(configuration, context: context, colorizer: nil)
+    }
+
+    /// The production session: a V4L2 camera (waiting for it to be plugged
+    /// in) or a file or stream through `LiveSession`, `colorizer` (nil: the
+    /// classic one), outputs from `sinkFactory`.
+    public static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext,
+                                   colorizer: FrameColorizer?) throws -> ServiceSession {
+        let live = LiveConfiguration(configuration)
+        let sinks = sinkFactory(configuration, context: context)
+        guard V4L2Capture.isDevicePath(configuration.source.input) else {
+            return try LiveSession(live, colorizer: colorizer, sinkFactory: sinks, onEvent: context.onSourceEvent)
+        }
+        var profile: CameraProfile?
+        if let name = configuration.source.cameraProfile {
+            guard let named = CameraProfile.named(name) else { throw PipelineError("unknown camera profile '\(name)'") }
+            profile = named
+        }
+        // A service waits for its camera: failing would only restart it in a loop.
+        let settings = CaptureSettings(devicePath: configuration.source.input, profile: profile,
+                                       framesPerSecond: configuration.source.framesPerSecond, waitForDevice: true)
+        let camera = CameraSource(settings: settings, onEvent: context.onCameraEvent)
+        let session = try LiveSession(live, source: camera, colorizer: colorizer, sinkFactory: sinks, onEvent: context.onSourceEvent)
+        return CameraServiceSession(session: session, camera: camera)
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Capture
+import Foundation
+import MediaIO
+import Pipeline
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Colourise a live source until stopped (SIGINT/SIGTERM finish the outputs cleanly).",
+        discussion: """
+        INPUT is a network stream (rtsp://, http(s)://, udp://, srt://) or a file; with \
+        --realtime a file is paced at its own frame rate, as a camera would deliver it. \
+        A lost or silent input is reopened with backoff and the output timeline runs on. \
+        Between capture and processing the queue is short and the newest frame wins, so \
+        latency stays bounded when processing is slower than the source.
+        """
+    )
+
+    @Option(help: "Run as a service from this TOML file (see docs/SERVICE.md) instead of the options below.")
+    var config: String?
+
+    @Option(help: "The live source: a V4L2 camera (/dev/videoN, /dev/v4l/by-id/…), a stream URL or a file.")
+    var input: String?
+
+    @Option(help: "Camera profile: boson, lepton, p2pro or generic (default: recognised by USB id or name).")
+    var cameraProfile: String?
+
+    @Option(help: "Camera frame rate to ask for (default: the fastest).")
+    var fps: Double?
+
+    @Flag(help: "Wait for a camera that is not plugged in yet instead of failing.")
+    var waitForDevice = false
+
+    @Option(help: "A file or stream URL to write (repeatable).")
+    var output: [String] = []
+
+    @OptionGroup(title: "Colour") var color: ColorOptions
+    @OptionGroup(title: "Input") var inputFormat: InputFormatOptions
+    @OptionGroup(title: "Fusion and reference colour") var fusion: FusionOptions
+    @OptionGroup(title: "Neural models") var neural: NeuralOptions
+
+    @Option(help: "Video codec for the outputs.")
+    var codec: VideoCodec = .h264
+
+    @Option(help: "Target bitrate, e.g. 4M (default: constant quality).")
+    var bitrate: String?
+
+    @Flag(help: "Pace a file input at its own frame rate.")
+    var realtime = false
+
+    @Flag(help: "Start a file input again when it ends.")
+    var loop = false
+
+    @Option(help: "Seconds without data before a network input is reopened.")
+    var readTimeout = 5.0
+
+    @Option(help: "Frames waiting between capture and processing (newest wins).")
+    var queue = 2
+
+    @Flag(help: "Print counters, per-stage times and the latency histogram at the end.")
+    var stats = false
+
+    func validate() throws {
+        if config != nil {
+            guard input == nil, output.isEmpty else { throw ValidationError("--config describes input and outputs; leave out --input and --output") }
+            return
+        }
+        guard input != nil else { throw ValidationError("give --input (or --config FILE)") }
+        guard !output.isEmpty else { throw ValidationError("give at least one --output") }
+        guard queue > 0 else { throw ValidationError("--queue must be at least 1") }
+    }
+
+    func run() throws {
+        if let config { return try runService(configurationPath: config) }
+        guard let input else { return }
+        var encoder: EncoderSettings? = nil
+        if codec != .h264 || bitrate != nil {
+            encoder = EncoderSettings.lowLatency(frameRate: 30)
+            encoder?.codec = codec
+            encoder?.bitrate = try bitrate.map(parseBitrate)
+        }
+        let configuration = LiveConfiguration(
+            input: input, outputs: output, inputOptions: try inputFormat.options(),
+            source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
+            encoder: encoder, classic: try color.settings(),
+            pipeline: PipelineOptions(queueCapacity: max(queue, neural.model == nil ? 1 : neural.framesPerInference),
+                                      capturePolicy: .dropOldest, batchWait: neural.batchWait / 1000))
+        let camera = try cameraSource(input: input)
+        let colorizer = try liveStage(classic: configuration.classic)
+        let session = try LiveSession(configuration, source: camera, colorizer: colorizer, onEvent: { event in
+            switch event {
+            case .connected(let info):
+                printError("input \(input): \(info.width)×\(info.height) \(info.codec) \(info.pixelFormat)")
+            case .disconnected(let reason):
+                printError("input lost: \(reason)")
+            case .retrying(let attempt, let delay, let reason):
+                printError("reconnecting in \(String(format: "%.1f", delay)) s (attempt \(attempt)): \(reason)")
+            }
+        })
+        let signals = StopSignals { _ in session.stop() }
+        defer { withExtendedLifetime(signals) {} }
+        try camera?.start()
+        try session.run()
+        guard stats, let statistics = session.statistics else { return }
+        print("frames: captured \(statistics.framesCaptured) · written \(statistics.framesWritten) · "
+            + "dropped \(statistics.framesDropped) · reconnects \(session.reconnectCount)")
+        print("stages: \(statistics.stageSummary)")
+        print("latency (capture → encoded): \(statistics.latency.summary)")
+    }
+
+    /// The colouring stage for a live run: neural, fusion with a live visible
+    /// camera, reference colour, or nil for the palette.
+    private func liveStage(classic: ClassicSettings) throws -> FrameColorizer? {
+        let visibleFeed = fusion.visible.map { location in
+            VisibleFeed(live: location, options: fusion.pairing) { event in
+                if case .disconnected(let reason) = event { printError("visible input lost: \(reason)") }
+            }
+        }
+        let reference = try fusion.loadReference()
+        if let stage = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return stage }
+        if let visibleFeed, let visible = fusion.visible {
+            return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fusion.fuse,
+                               homography: try fusion.loadHomography()) { available in
+                printError(available ? "visible input \(visible) is back; fusing" : "visible input \(visible) stalled; colouring thermal only")
+            }
+        }
+        if let reference {
+            return try ReferenceStage(gain: try ClassicColorizer(settings: classic), reference: reference, regions: fusion.referenceRegions)
+        }
+        return nil
+    }
+
+    /// A V4L2 camera when `--input` names one, else nil (FFmpeg opens the input).
+    private func cameraSource(input: String) throws -> CameraSource? {
+        guard V4L2Capture.isDevicePath(input) else { return nil }
+        var profile: CameraProfile? = nil
+        if let cameraProfile {
+            guard let named = CameraProfile.named(cameraProfile) else {
+                throw ValidationError("--camera-profile must be one of \(CameraProfile.names.joined(separator: ", "))")
+            }
+            profile = named
+        }
+        let settings = CaptureSettings(devicePath: input, profile: profile, framesPerSecond: fps, waitForDevice: waitForDevice)
+        return CameraSource(settings: settings, onEvent: { event in printError("camera: \(event)") })
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Service
+
+/// sysexits' EX_CONFIG: the unit's RestartPreventExitStatus= keeps systemd
+/// from restarting a service whose configuration cannot work.
+let configurationExitCode: Int32 = 78
+
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check a service configuration file without running it.",
+        discussion: "Prints one line per problem, `key: what is wrong`, and exits 1; exits 0 when the file is good."
+    )
+
+    @Argument(help: "The TOML file, e.g. /etc/thermocolor/thermocolor.toml.")
+    var file: String
+
+    func run() throws {
+        do {
+            let configuration = try ConfigurationLoader.load(path: file)
+            let outputs = configuration.outputs.map { "\($0.kind) \($0.location)" }.joined(separator: ", ")
+            let metrics = configuration.service.metricsAddress.map { "metrics on \($0)" } ?? "metrics off"
+            print("\(file): ok — input \(configuration.source.input); outputs: \(outputs); \(metrics)")
+        } catch {
+            for problem in error.problems {
+                FileHandle.standardError.write(Data("\(problem)\n".utf8))
+            }
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `thermocolor run --config FILE`: the service.
+func runService(configurationPath: String) throws {
+    let configuration: ServiceConfiguration
+    do {
+        configuration = try ConfigurationLoader.load(path: configurationPath)
+    } catch {
+        printError("configuration \(error.file):")
+        for problem in error.problems { FileHandle.standardError.write(Data("  \(problem)\n".utf8)) }
+        throw ExitCode(configurationExitCode)
+    }
+    let level = LogLevelControl(configuration.service.logLevel)
+    let style = JournalLogHandler.detectStyle()
+    LoggingSystem.bootstrap { label in JournalLogHandler(label: label, style: style, level: level) }
+    let logger = Logger(label: "thermocolor")
+    let runner = ServiceRunner(configuration: configuration, configurationPath: configurationPath, logger: logger,
+                               logLevel: level, makeSession: makeServiceSession)
+    do {
+        try runner.run()
+    } catch let error as SocketError {
+        // A taken metrics port is a configuration problem: restarting will not free it.
+        logger.critical("\(error)")
+        throw ExitCode(configurationExitCode)
+    } catch {
+        throw ExitCode.failure
+    }
+}
+
+/// The service's session: a neural stage when the configuration names a
+/// model (built as `--model` would build it), the classic colouriser otherwise.
+@Sendable
+func makeServiceSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
+    let processing = configuration.processing
+    guard let model = processing.model else { return try ServiceOutputs.liveSession(configuration, context: context) }
+    var arguments = ["--model", model, "--batch", String(processing.batch), "--device", processing.device]
+    if let prompt = processing.prompt { arguments += ["--prompt", prompt] }
+    if let clip = processing.clip { arguments += ["--clip", clip] }
+    let neural = try NeuralOptions.parse(arguments)
+    return try ServiceOutputs.liveSession(configuration, context: context,
+                                          colorizer: try neural.stage(classic: processing.classic))
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func CaptureTargetBuilds() {
-    #expect(Bool(true))
-}

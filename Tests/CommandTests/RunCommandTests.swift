@@ -1,0 +1,67 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("thermocolor run")
+struct RunCommandTests {
+    @Test("A file played as a live source; SIGTERM finishes the output cleanly")
+    func sigtermFinishesOutput() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let output = folder.file("live.mp4")
+        let run = try BackgroundProcess(thermocolorBinary, [
+            "run", "--input", packageRoot + "/Samples/thermal-sample.mkv", "--realtime", "--loop",
+            "--output", output, "--stats",
+        ])
+        defer { run.stop(signal: SIGKILL) }
+        // Let it write a few fragments, then ask it to stop.
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline, ((try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0) < 20_000 {
+            usleep(50_000)
+        }
+        kill(run.processIdentifier, SIGTERM)
+        #expect(run.waitForExit(timeout: 30), "run did not stop on SIGTERM")
+        #expect(run.exitStatus == 0, "\(run.log)")
+        #expect(run.log.contains("latency (capture → encoded)"))
+        let probed = try ffprobe(output)
+        #expect(probed.codec == "h264")
+        #expect(probed.frameCount > 0)
+        #expect(try runProcess("ffmpeg", ["-v", "error", "-i", output, "-f", "null", "-"]).status == 0)
+    }
+
+    @Test("A refused stream is retried with one line per attempt until stopped")
+    func refusedStreamRetries() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let run = try BackgroundProcess(thermocolorBinary, [
+            "run", "--input", "rtsp://127.0.0.1:\(freePort())/none", "--output", folder.file("never.mp4"),
+        ])
+        defer { run.stop(signal: SIGKILL) }
+        #expect(run.waitForLog("reconnecting in", timeout: 30))
+        kill(run.processIdentifier, SIGTERM)
+        #expect(run.waitForExit(timeout: 20))
+        #expect(run.exitStatus == 0)
+        #expect(!run.log.contains("Fatal error"))
+    }
+
+    @Test("Live fusion: when the visible input stalls, output continues from thermal alone and says so")
+    func visibleStallKeepsGoing() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let visible = folder.file("visible.mkv")
+        #expect(try runProcess("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x256:rate=30", "-t", "0.5",
+                                          "-c:v", "ffv1", visible]).status == 0)
+        let output = folder.file("live.mkv")
+        let run = try BackgroundProcess(thermocolorBinary, [
+            "run", "--input", packageRoot + "/Samples/thermal-sample.mkv", "--realtime", "--loop",
+            "--visible", visible, "--output", output, "--codec", "ffv1", "--stats",
+        ])
+        defer { run.stop(signal: SIGKILL) }
+        #expect(run.waitForLog("colouring thermal only", timeout: 60), "\(run.log)")
+        usleep(500_000)
+        kill(run.processIdentifier, SIGTERM)
+        #expect(run.waitForExit(timeout: 30))
+        #expect(run.exitStatus == 0, "\(run.log)")
+        #expect(try ffprobe(output).frameCount > 30)
+    }
+}

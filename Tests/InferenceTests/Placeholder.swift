@@ -1,5 +1,0 @@
-import Testing
-
-@Test func InferenceTargetBuilds() {
-    #expect(Bool(true))
-}

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func ServiceTargetBuilds() {
-    #expect(Bool(true))
-}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// A real peer process (an RTSP server, an ffmpeg listener) that a test
+/// starts and always stops, also when the test fails.
+public final class BackgroundProcess: @unchecked Sendable {
+    private let process = Process()
+    public let logPath: String
+
+    /// - Parameter environment: variables added to (or replacing) this process's own.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        logPath = NSTemporaryDirectory() + "peer-\(UUID().uuidString.prefix(8)).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    public var isRunning: Bool { process.isRunning }
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// What the peer printed so far.
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits up to `timeout` seconds for `text` to appear in the peer's output.
+    @discardableResult
+    public func waitForLog(_ text: String, timeout: Double = 20) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while Date() < deadline {
+            if log.contains(text) { return true }
+            if !process.isRunning { return false }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// Waits up to `timeout` seconds for the process to end by itself.
+    public func waitForExit(timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if !process.isRunning { process.waitUntilExit() }
+        return !process.isRunning
+    }
+
+    /// The exit status once it has ended.
+    public var exitStatus: Int32 { process.terminationStatus }
+
+    /// SIGTERM, then SIGKILL if it lingers; waits for the exit.
+    public func stop(signal: Int32 = SIGTERM) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit {
+        stop(signal: SIGKILL)
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+}
+
+/// A TCP (or UDP) port on 127.0.0.1 that nothing listens on right now.
+public func freePort(udp: Bool = false) -> Int {
+    let descriptor = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Starts the GStreamer RTSP test server (Scripts/testing/rtsp-server.py) on `port`;
+/// nil, with the reason printed, where GStreamer's RTSP server is not installed.
+public func startRTSPServer(port: Int, size: String = "160x128", fps: Int = 25) throws -> BackgroundProcess? {
+    let script = packageRoot + "/Scripts/testing/rtsp-server.py"
+    let server = try BackgroundProcess("/usr/bin/python3", [script, String(port), size, String(fps)])
+    guard server.waitForLog("serving rtsp://") else {
+        print("skipping: the RTSP test server did not start (install it with Scripts/setup.sh): \(server.log)")
+        server.stop()
+        return nil
+    }
+    return server
+}
+
+/// Runs `body` on a thread of its own and waits up to `timeout` seconds;
+/// returns false on a timeout (the thread is left to finish by itself),
+/// so a hang fails the test instead of stalling the suite.
+public func finishes(within timeout: Double, _ body: @escaping @Sendable () -> Void) -> Bool {
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        body()
+        done.signal()
+    }
+    thread.start()
+    return done.wait(timeout: .now() + timeout) == .success
+}

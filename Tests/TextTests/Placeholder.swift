@@ -1,5 +1,0 @@
-import Testing
-
-@Test func TextTargetBuilds() {
-    #expect(Bool(true))
-}
