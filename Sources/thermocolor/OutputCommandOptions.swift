@@ -27,6 +27,9 @@ struct RecordingOptions: ParsableArguments {
     @Option(help: "Delete the oldest segments while all of them exceed this: 500M, 2G (powers of 1024).")
     var maxTotal: String?
 
+    @Option(help: "Keep at most this many segments, deleting the oldest.")
+    var maxFiles: Int?
+
     @Option(help: "Delete segments older than this: 12h, 7d.")
     var maxAge: String?
 
@@ -38,7 +41,7 @@ struct RecordingOptions: ParsableArguments {
 
     /// The policy, or nil when no recording option was given.
     func policy() throws -> SegmentPolicy? {
-        guard segment != nil || maxTotal != nil || maxAge != nil || minFree != nil else { return nil }
+        guard segment != nil || hasLimits else { return nil }
         var policy = SegmentPolicy()
         if let segment {
             let seconds = try parseDuration(segment, option: "--segment")
@@ -46,6 +49,8 @@ struct RecordingOptions: ParsableArguments {
             policy.duration = seconds
         }
         policy.maxTotalBytes = try maxTotal.map { try parseByteSize($0, option: "--max-total") }
+        if let maxFiles, maxFiles < 1 { throw ValidationError("--max-files must be at least 1") }
+        policy.maxSegments = maxFiles
         policy.maxAge = try maxAge.map { try parseDuration($0, option: "--max-age") }
         policy.minFreeBytes = try minFree.map { try parseByteSize($0, option: "--min-free") }
         policy.onFull = onFull
@@ -56,11 +61,13 @@ struct RecordingOptions: ParsableArguments {
     /// - Throws: when limits are given but nothing records in segments.
     func apply(to targets: [OutputTarget]) throws -> [OutputTarget] {
         let result = segment == nil ? targets : targets.map { $0.segmented() }
-        if maxTotal != nil || maxAge != nil || minFree != nil, !result.contains(where: { $0.kind == .segments }) {
-            throw ValidationError("--max-total, --max-age and --min-free apply to segmented recordings: add --segment 60s or a folder/ output")
+        if hasLimits, !result.contains(where: { $0.kind == .segments }) {
+            throw ValidationError("--max-total, --max-files, --max-age and --min-free apply to segmented recordings: add --segment 60s or a folder/ output")
         }
         return result
     }
+
+    private var hasLimits: Bool { maxTotal != nil || maxFiles != nil || maxAge != nil || minFree != nil }
 }
 
 extension FullDiskAction: ExpressibleByArgument {}

@@ -63,6 +63,13 @@ struct OutputTargetTests {
         #expect(srt.encoderOverrides.crf == 30)
     }
 
+    @Test("RTMP carries FLV")
+    func rtmp() throws {
+        let target = try OutputTarget(parsing: "rtmp://live.example/app/stream-key")
+        #expect(target.kind == .rtmp && target.kind.isNetwork)
+        #expect(target.output.format == "flv")
+    }
+
     @Test("hls:FOLDER writes index.m3u8 and segments into the folder")
     func hls() throws {
         let target = try OutputTarget(parsing: "hls:/var/www/live?bitrate=800k&preset=ultrafast")
@@ -74,7 +81,7 @@ struct OutputTargetTests {
     }
 
     @Test("Bad outputs are refused with what was typed and why", arguments: [
-        ("rtmp://host/app", "unsupported scheme 'rtmp://'"),
+        ("ftp://host/file.ts", "unsupported scheme 'ftp://'"),
         ("udp://127.0.0.1", "udp:// needs a port"),
         ("srt://host", "srt:// needs a port"),
         ("rtsp:///live", "the URL has no host"),

@@ -96,6 +96,20 @@ struct SegmentedRecordingTests {
         for name in kept { #expect(try decodeErrors(capped + "/" + name) == "") }
     }
 
+    @Test("A segment-count limit keeps that many files, the newest")
+    func countLimit() throws {
+        let folder = try TemporaryFolder("counted")
+        defer { folder.cleanup() }
+        let events = EventLog()
+        let sink = try record(into: folder.path + "/", frames: 200, policy: SegmentPolicy(duration: 1, maxSegments: 3), events: events)
+        let kept = try segments(in: folder.path)
+        let started = events.of(.segmentStarted).map { ($0.message as NSString).lastPathComponent }
+        #expect(started.count == 8)
+        #expect(kept == Array(started.suffix(3)))
+        #expect(sink.statuses[0].segmentsDeleted == 5)
+        #expect(sink.statuses[0].segmentsFinished == 8)
+    }
+
     @Test("Segments older than the age limit go, earlier runs' included; other files stay")
     func ageLimit() throws {
         let folder = try TemporaryFolder("aged")

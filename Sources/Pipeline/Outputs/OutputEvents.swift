@@ -49,8 +49,10 @@ public struct OutputStatus: Sendable {
     public var packetsDropped = 0
     /// Successful connections after the first.
     public var reconnects = 0
-    /// Segments written (for segmented recordings).
+    /// Segments opened (for segmented recordings).
     public var segmentsStarted = 0
+    /// Segments closed whole: trailer written and synced to disk.
+    public var segmentsFinished = 0
     /// Segments deleted by rotation or the free-space guard.
     public var segmentsDeleted = 0
     /// The file being written now, for recordings.

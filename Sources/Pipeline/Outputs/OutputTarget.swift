@@ -11,16 +11,17 @@ import MediaIO
 /// | `rtsp://host[:port]/path` | RTSP push (ANNOUNCE/RECORD) over TCP; `?transport=udp` for RTP over UDP |
 /// | `udp://host:port` | MPEG-TS in UDP datagrams (1316-byte payloads unless `pkt_size` says otherwise) |
 /// | `srt://host:port` | MPEG-TS over SRT, as caller unless `mode=` says otherwise |
+/// | `rtmp://host[:port]/app/key` | FLV over RTMP (YouTube, nginx-rtmp…) |
 /// | `hls:folder` | HLS playlist `folder/index.m3u8` and two-second MPEG-TS segments, for browsers |
 ///
 /// Network and HLS targets take `?bitrate=800k`, `?crf=28` and `?preset=ultrafast`,
 /// which give that output an encoder of its own; other query keys go to FFmpeg.
 public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case file, segments, rtsp, udp, srt, hls
+        case file, segments, rtsp, rtmp, udp, srt, hls
 
         /// Sent over a network: may fail and reconnect, never holds up the others.
-        public var isNetwork: Bool { self == .rtsp || self == .udp || self == .srt }
+        public var isNetwork: Bool { self == .rtsp || self == .rtmp || self == .udp || self == .srt }
     }
 
     public var kind: Kind
@@ -37,6 +38,18 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
     public var text: String
 
     public var description: String { text }
+
+    /// A target built in code (a service's configuration, say) rather than parsed.
+    /// `kind` decides how it is written: network kinds on their own thread with
+    /// reconnection, `.segments` as a segmented recording into the `location` folder.
+    public init(kind: Kind, location: String, output: OutputOptions, encoderOverrides: EncoderOverrides = EncoderOverrides(),
+                text: String? = nil) {
+        self.kind = kind
+        self.location = location
+        self.output = output
+        self.encoderOverrides = encoderOverrides
+        self.text = text ?? location
+    }
 
     /// Parses `text`.
     /// - Parameter format: a container for file targets (`mp4`, `matroska`, `mpegts`) instead of the extension.
@@ -89,12 +102,15 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
                 // Seven TS packets a datagram: fits any Ethernet MTU, what receivers expect.
                 if !query.contains(where: { $0.name == "pkt_size" }) { query.append((name: "pkt_size", value: "1316")) }
                 output = OutputOptions(format: "mpegts")
+            case "rtmp", "rtmps":
+                kind = .rtmp
+                output = OutputOptions(format: "flv")
             case "srt":
                 kind = .srt
                 guard parsed.port != nil else { throw OutputTargetError(text, "srt:// needs a port, like srt://host:9000") }
                 output = OutputOptions(format: "mpegts")
             default:
-                throw OutputTargetError(text, "unsupported scheme '\(scheme)://'; use a file, a folder/, rtsp://, udp://, srt:// or hls:FOLDER")
+                throw OutputTargetError(text, "unsupported scheme '\(scheme)://'; use a file, a folder/, rtsp://, rtmp://, udp://, srt:// or hls:FOLDER")
             }
             options.merge(output.muxerOptions) { mine, _ in mine }
             output.muxerOptions = options

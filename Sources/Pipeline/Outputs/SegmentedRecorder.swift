@@ -15,6 +15,8 @@ public struct SegmentPolicy: Sendable {
     public var duration: Double
     /// Delete the oldest segments while all of them together exceed this.
     public var maxTotalBytes: Int64?
+    /// Keep at most this many segments, the open one included.
+    public var maxSegments: Int?
     /// Delete segments last written longer ago than this many seconds.
     public var maxAge: Double?
     /// Keep at least this much free on the recording's filesystem (see `onFull`).
@@ -24,11 +26,12 @@ public struct SegmentPolicy: Sendable {
     /// or a quota the filesystem does not show).
     public var availableBytes: @Sendable (String) -> Int64?
 
-    public init(duration: Double = 60, maxTotalBytes: Int64? = nil, maxAge: Double? = nil, minFreeBytes: Int64? = nil,
-                onFull: FullDiskAction = .delete,
+    public init(duration: Double = 60, maxTotalBytes: Int64? = nil, maxSegments: Int? = nil, maxAge: Double? = nil,
+                minFreeBytes: Int64? = nil, onFull: FullDiskAction = .delete,
                 availableBytes: @escaping @Sendable (String) -> Int64? = SegmentPolicy.filesystemAvailableBytes) {
         self.duration = duration
         self.maxTotalBytes = maxTotalBytes
+        self.maxSegments = maxSegments
         self.maxAge = maxAge
         self.minFreeBytes = minFreeBytes
         self.onFull = onFull
@@ -178,6 +181,7 @@ final class SegmentedRecorder: PacketOutput {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         closedSegments.append(Segment(path: path, bytes: (attributes?[.size] as? NSNumber)?.int64Value ?? muxer.bytesWritten,
                                       modified: attributes?[.modificationDate] as? Date ?? Date()))
+        reporter.update { $0.segmentsFinished += 1 }
     }
 
     /// `PREFIX-YYYYMMDD-HHMMSS.EXT` for the moment `pts` was captured: the
@@ -253,6 +257,12 @@ final class SegmentedRecorder: PacketOutput {
             let current = muxer?.bytesWritten ?? 0
             while !closedSegments.isEmpty, closedSegments.reduce(current, { $0 + $1.bytes }) > maxTotal {
                 delete(closedSegments[0], because: "recordings exceed \(formatByteCount(maxTotal))")
+            }
+        }
+        if let maxSegments = policy.maxSegments {
+            // The segment about to open (or open) counts as one.
+            while !closedSegments.isEmpty, closedSegments.count + 1 > max(1, maxSegments) {
+                delete(closedSegments[0], because: "more than \(maxSegments) segments")
             }
         }
         guard let minimum = policy.minFreeBytes else { return true }
