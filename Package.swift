@@ -111,6 +111,12 @@ let package = Package(
             linkerSettings: openVINOLinkerSettings
         ),
         .testTarget(
+            name: "OutputTests",
+            dependencies: ["Pipeline", "MediaIO", "Imaging", "TestSupport"],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
+        .testTarget(
             name: "ServiceTests",
             dependencies: [
                 "thermocolor", "Service", "Pipeline", "MediaIO", "Imaging", "TestSupport",

@@ -13,6 +13,7 @@
 #include <libavutil/pixdesc.h>
 #include <libavutil/dict.h>
 #include <libavutil/log.h>
+#include <libavutil/hwcontext.h>
 #include <libswscale/swscale.h>
 
 static inline int cffmpeg_averror(int posixErrno) { return AVERROR(posixErrno); }

@@ -24,6 +24,15 @@ final class InterruptState: Sendable {
 
     var stopRequested: Bool { stop.load(ordering: .relaxed) }
 
+    /// True when the last armed call ran past the timeout (not a stop request).
+    var timedOut: Bool {
+        let limit = deadline.load(ordering: .relaxed)
+        return limit != 0 && DispatchTime.now().uptimeNanoseconds > limit
+    }
+
+    /// The timeout in seconds, when there is one.
+    var timeoutSeconds: Double? { timeoutNanoseconds.map { Double($0) / 1e9 } }
+
     var shouldInterrupt: Bool {
         if stop.load(ordering: .relaxed) { return true }
         let limit = deadline.load(ordering: .relaxed)

@@ -12,10 +12,17 @@ public struct ConversionRequest: Sendable {
     public var classic: ClassicSettings
     /// Writes one colourised frame as PNG here (the middle of the clip, or the first frame when the length is unknown).
     public var previewPath: String?
+    /// Outputs beside `output` (files, folders of segments, streams), fed from the same encode.
+    public var moreOutputs: [OutputTarget]
+    /// Segment length and limits of segmented outputs (folders, or files made `segmented()`).
+    public var recording: SegmentPolicy?
+    /// Cut file outputs, the main one included, into segments (`--segment`).
+    public var segmentFiles = false
 
     public init(input: String, output: String, inputOptions: InputOptions = InputOptions(),
                 outputOptions: OutputOptions = OutputOptions(), encoder: EncoderSettings = .quality,
-                classic: ClassicSettings = ClassicSettings(), previewPath: String? = nil) {
+                classic: ClassicSettings = ClassicSettings(), previewPath: String? = nil,
+                moreOutputs: [OutputTarget] = [], recording: SegmentPolicy? = nil) {
         self.input = input
         self.output = output
         self.inputOptions = inputOptions
@@ -23,6 +30,17 @@ public struct ConversionRequest: Sendable {
         self.encoder = encoder
         self.classic = classic
         self.previewPath = previewPath
+        self.moreOutputs = moreOutputs
+        self.recording = recording
+    }
+
+    /// The main output and the others, as targets.
+    public func targets() throws -> [OutputTarget] {
+        var main = try OutputTarget(parsing: output, format: outputOptions.format)
+        main.output.fragmented = outputOptions.fragmented
+        main.output.muxerOptions.merge(outputOptions.muxerOptions) { _, given in given }
+        let targets = [main] + moreOutputs
+        return segmentFiles ? targets.map { $0.segmented() } : targets
     }
 }
 
@@ -45,16 +63,22 @@ public final class Conversion: @unchecked Sendable {
     public let request: ConversionRequest
     public let reader: VideoReader
     public let pipeline: FramePipeline
-    private let writer: VideoWriter
+    /// Every output; `statuses` says how each fared.
+    public let outputs: OutputSet
 
-    /// Opens both ends; throws a `MediaError` naming the file that failed.
-    public init(_ request: ConversionRequest, colorizer: FrameColorizer? = nil) throws {
+    /// Opens both ends; throws a `MediaError` naming the file that failed, or an
+    /// `OutputTargetError` for an output that cannot be understood.
+    /// - Parameter onOutputEvent: connection, segment and disk events, from output threads.
+    public init(_ request: ConversionRequest, colorizer: FrameColorizer? = nil,
+                onOutputEvent: (@Sendable (OutputEvent) -> Void)? = nil) throws {
         self.request = request
+        let targets = try request.targets()
         reader = try VideoReader(request.input, options: request.inputOptions)
         let info = reader.info
-        writer = try VideoWriter(request.output, width: info.width, height: info.height, timeBase: info.timeBase,
-                                 frameRate: info.frameRate, settings: request.encoder, output: request.outputOptions)
-        var sinks: [FrameSink] = [writer]
+        outputs = try OutputSet(targets: targets, width: info.width, height: info.height, timeBase: info.timeBase,
+                                frameRate: info.frameRate, encoder: request.encoder, recording: request.recording,
+                                network: .offline, onEvent: onOutputEvent)
+        var sinks: [FrameSink] = [outputs]
         if let previewPath = request.previewPath {
             sinks.append(PreviewSink(path: previewPath, frameIndex: (info.frameCount ?? 0) / 2))
         }
@@ -67,7 +91,8 @@ public final class Conversion: @unchecked Sendable {
         let start = monotonicNanoseconds()
         try pipeline.run()
         return ConversionSummary(
-            input: reader.info, framesWritten: pipeline.statistics.framesWritten, bytesWritten: writer.bytesWritten,
+            input: reader.info, framesWritten: pipeline.statistics.framesWritten,
+            bytesWritten: outputs.statuses.first?.bytesWritten ?? 0,
             seconds: Double(monotonicNanoseconds() - start) / 1e9, corruptPackets: reader.corruptPacketCount,
             stageSummary: pipeline.statistics.stageSummary.replacingOccurrences(of: "capture", with: "decode"))
     }

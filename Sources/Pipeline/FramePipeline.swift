@@ -281,4 +281,8 @@ final class StageThread: @unchecked Sendable {
 
     func start() { thread.start() }
     func join() { done.wait() }
+
+    /// Waits at most `timeout` seconds. - Returns: true when the thread ended;
+    /// after false, a plain `join()` still waits for the end.
+    func join(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
 }

@@ -48,6 +48,9 @@ struct EncodeOptions: ParsableArguments {
     @Option(help: "x264/x265 speed preset, ultrafast … veryslow.")
     var preset = "veryfast"
 
+    @Option(help: "H.264 encoder: software (libx264), auto (hardware if present, else libx264), vaapi, v4l2m2m or nvenc.")
+    var encoder: EncoderAcceleration = .software
+
     @Option(help: "Container: mp4, mkv or ts (default: from the output's file name).")
     var format: String?
 
@@ -58,7 +61,8 @@ struct EncodeOptions: ParsableArguments {
         guard codec.isAvailable else {
             throw ValidationError("this FFmpeg build has no encoder for \(codec.rawValue)")
         }
-        return EncoderSettings(codec: codec, crf: crf, bitrate: try bitrate.map(parseBitrate), preset: preset)
+        return EncoderSettings(codec: codec, crf: crf, bitrate: try bitrate.map(parseBitrate), preset: preset,
+                               acceleration: encoder)
     }
 
     func outputOptions() throws -> OutputOptions {

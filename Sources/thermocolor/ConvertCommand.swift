@@ -12,7 +12,9 @@ struct ConvertCommand: ParsableCommand {
         INPUT is anything FFmpeg reads: an 8-bit grey MP4, a 16-bit FFV1 or raw recording, \
         a PNG-16 sequence such as 'frames/%05d.png'. OUTPUT's extension picks the container \
         (.mp4, .mkv, .ts) unless --format says otherwise. MP4 output is fragmented, so a file \
-        cut off by a crash still plays up to its last second.
+        cut off by a crash still plays up to its last second. OUTPUT may also be a folder/ \
+        (segmented recording) or a stream URL; --output adds more outputs from the same encode \
+        (see docs/OUTPUTS.md).
         """
     )
 
@@ -27,6 +29,8 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup(title: "Input") var inputFormat: InputFormatOptions
     @OptionGroup(title: "Neural models") var neural: NeuralOptions
     @OptionGroup(title: "Fusion and reference colour") var fusion: FusionOptions
+    @OptionGroup(title: "More outputs") var more: MoreOutputOptions
+    @OptionGroup(title: "Segmented recording") var recording: RecordingOptions
 
     @Option(help: "Also write one colourised frame (from the middle) as a PNG here.")
     var preview: String?
@@ -42,11 +46,17 @@ struct ConvertCommand: ParsableCommand {
             try convertStill()
             return
         }
-        let request = ConversionRequest(
+        let outputOptions = try encode.outputOptions()
+        var request = ConversionRequest(
             input: input, output: output, inputOptions: try inputFormat.options(),
-            outputOptions: try encode.outputOptions(), encoder: try encode.encoderSettings(),
-            classic: try color.settings(), previewPath: preview)
-        let conversion = try Conversion(request, colorizer: try stage(classic: request.classic))
+            outputOptions: outputOptions, encoder: try encode.encoderSettings(),
+            classic: try color.settings(), previewPath: preview, moreOutputs: try more.targets(format: outputOptions.format))
+        request.recording = try recording.policy()
+        request.segmentFiles = recording.segment != nil
+        do { _ = try recording.apply(to: request.targets()) } catch let error as OutputTargetError {
+            throw ValidationError(error.description)
+        }
+        let conversion = try Conversion(request, colorizer: try stage(classic: request.classic), onOutputEvent: reportOutputEvent)
         let progress = ProgressLine(total: conversion.reader.info.frameCount, enabled: !quiet && isatty(STDERR_FILENO) == 1)
         conversion.pipeline.onFrameWritten = { statistics in
             progress.update(frames: statistics.framesWritten, seconds: statistics.elapsedSeconds)
@@ -66,8 +76,10 @@ struct ConvertCommand: ParsableCommand {
         var line = "wrote \(output): \(summary.framesWritten) frames, \(info.width)×\(info.height), \(encode.codec.rawValue), "
             + "\(formatBytes(summary.bytesWritten)) in \(String(format: "%.1f", summary.seconds)) s "
             + "(\(String(format: "%.1f", summary.framesPerSecond)) fps)"
+        if let main = conversion.outputs.statuses.first, main.segmentsStarted > 0 { line += " in \(main.segmentsStarted) segments" }
         if summary.corruptPackets > 0 { line += "; skipped \(summary.corruptPackets) corrupt packets" }
         print(line)
+        for status in conversion.outputs.statuses.dropFirst() { print(describe(status)) }
         if let preview { print("preview: \(preview)") }
         if stats { print("stages: \(summary.stageSummary)") }
     }
