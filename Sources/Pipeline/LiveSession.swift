@@ -60,7 +60,8 @@ public final class LiveSession: @unchecked Sendable {
     /// - Parameters:
     ///   - source: a custom source (a camera); nil opens `configuration.input` through FFmpeg.
     ///   - colorizer: a custom stage (neural, fusion); nil uses the classic colouriser.
-    ///   - sinkFactory: nil writes each output as a file or URL with one encoder each.
+    ///   - sinkFactory: nil writes `configuration.outputs` through one `OutputSet`
+    ///     (files, segments, streams; one shared encoder where settings agree).
     ///   - onEvent: connects, losses and retries of the input.
     public init(_ configuration: LiveConfiguration, source: ThermalFrameSource? = nil, colorizer: FrameColorizer? = nil,
                 sinkFactory: SinkFactory? = nil, onEvent: @escaping @Sendable (LiveSourceEvent) -> Void = { _ in }) throws {
@@ -82,7 +83,7 @@ public final class LiveSession: @unchecked Sendable {
             self.source = live
             liveSource = live
         }
-        self.sinkFactory = sinkFactory ?? LiveSession.writeEachOutput
+        self.sinkFactory = sinkFactory ?? LiveSession.sharedOutputs()
     }
 
     /// The running pipeline's counters; nil before the input is open.
@@ -146,16 +147,6 @@ public final class LiveSession: @unchecked Sendable {
         }
         if alreadyStopped { pipeline.stop() }
         try pipeline.run()
-    }
-
-    /// The default outputs: one low-latency encoder per file or URL.
-    public static let writeEachOutput: SinkFactory = { format, configuration in
-        let fps = format.frameRate?.doubleValue ?? 30
-        let settings = configuration.encoder ?? .lowLatency(frameRate: fps)
-        return try configuration.outputs.map { output in
-            try VideoWriter(output, width: format.width, height: format.height, timeBase: format.timeBase,
-                            frameRate: format.frameRate, settings: settings)
-        }
     }
 }
 

@@ -39,12 +39,16 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Input") var inputFormat: InputFormatOptions
     @OptionGroup(title: "Fusion and reference colour") var fusion: FusionOptions
     @OptionGroup(title: "Neural models") var neural: NeuralOptions
+    @OptionGroup(title: "Segmented recording") var recording: RecordingOptions
 
     @Option(help: "Video codec for the outputs.")
     var codec: VideoCodec = .h264
 
     @Option(help: "Target bitrate, e.g. 4M (default: constant quality).")
     var bitrate: String?
+
+    @Option(help: "H.264 encoder: auto (hardware if present, else libx264; the default), software, vaapi, v4l2m2m or nvenc.")
+    var encoder: EncoderAcceleration = .auto
 
     @Flag(help: "Pace a file input at its own frame rate.")
     var realtime = false
@@ -74,21 +78,31 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         if let config { return try runService(configurationPath: config) }
         guard let input else { return }
-        var encoder: EncoderSettings? = nil
-        if codec != .h264 || bitrate != nil {
-            encoder = EncoderSettings.lowLatency(frameRate: 30)
-            encoder?.codec = codec
-            encoder?.bitrate = try bitrate.map(parseBitrate)
+        // The low-latency profile at the camera's rate unless asked otherwise.
+        var encoderSettings: EncoderSettings? = nil
+        if codec != .h264 || bitrate != nil || encoder != .software {
+            var settings = EncoderSettings.lowLatency(frameRate: fps ?? 30)
+            settings.codec = codec
+            settings.bitrate = try bitrate.map(parseBitrate)
+            settings.acceleration = codec == .h264 ? encoder : .software
+            encoderSettings = settings
+        }
+        let policy = try recording.policy()
+        do {
+            _ = try recording.apply(to: output.map { try OutputTarget(parsing: $0) })
+        } catch let error as OutputTargetError {
+            throw ValidationError(error.description)
         }
         let configuration = LiveConfiguration(
             input: input, outputs: output, inputOptions: try inputFormat.options(),
             source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
-            encoder: encoder, classic: try color.settings(),
+            encoder: encoderSettings, classic: try color.settings(),
             pipeline: PipelineOptions(queueCapacity: max(queue, neural.model == nil ? 1 : neural.framesPerInference),
                                       capturePolicy: .dropOldest, batchWait: neural.batchWait / 1000))
         let camera = try cameraSource(input: input)
         let colorizer = try liveStage(classic: configuration.classic)
-        let session = try LiveSession(configuration, source: camera, colorizer: colorizer, onEvent: { event in
+        let outputs = LiveSession.sharedOutputs(recording: policy, segmentFiles: recording.segment != nil, onEvent: reportOutputEvent)
+        let session = try LiveSession(configuration, source: camera, colorizer: colorizer, sinkFactory: outputs, onEvent: { event in
             switch event {
             case .connected(let info):
                 printError("input \(input): \(info.width)×\(info.height) \(info.codec) \(info.pixelFormat)")

@@ -64,4 +64,41 @@ struct RunCommandTests {
         #expect(run.exitStatus == 0, "\(run.log)")
         #expect(try ffprobe(output).frameCount > 30)
     }
+
+    @Test("Live to an RTSP listener and a segmented recording at once; SIGTERM leaves every segment decodable")
+    func streamAndRecord() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let port = freePort()
+        let received = folder.file("received.ts")
+        let listener = try BackgroundProcess("ffmpeg", ["-v", "error", "-rtsp_flags", "listen", "-timeout", "60",
+                                                        "-i", "rtsp://127.0.0.1:\(port)/live", "-c", "copy", "-f", "mpegts", received])
+        defer { listener.stop(signal: SIGKILL) }
+        usleep(500_000)
+        let recordings = folder.file("recordings") + "/"
+        let run = try BackgroundProcess(thermocolorBinary, [
+            "run", "--input", packageRoot + "/Samples/thermal-sample.mkv", "--realtime", "--loop",
+            "--output", "rtsp://127.0.0.1:\(port)/live", "--output", recordings, "--segment", "1s", "--encoder", "software",
+        ])
+        defer { run.stop(signal: SIGKILL) }
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline, ((try? FileManager.default.contentsOfDirectory(atPath: recordings))?.count ?? 0) < 3 {
+            usleep(100_000)
+        }
+        kill(run.processIdentifier, SIGTERM)
+        #expect(run.waitForExit(timeout: 30))
+        #expect(run.exitStatus == 0, "\(run.log)")
+        #expect(listener.waitForExit(timeout: 20))
+
+        let segments = try FileManager.default.contentsOfDirectory(atPath: recordings).sorted()
+        #expect(segments.count >= 3)
+        for segment in segments {
+            let probed = try ffprobe(recordings + segment)
+            #expect(probed.frameCount > 0, "\(segment) holds no frames")
+            #expect(try runProcess("ffmpeg", ["-v", "error", "-i", recordings + segment, "-f", "null", "-"]).status == 0)
+        }
+        let streamed = try ffprobe(received)
+        #expect(streamed.codec == "h264")
+        #expect(streamed.frameCount > 30)
+    }
 }
