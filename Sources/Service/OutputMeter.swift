@@ -104,3 +104,8 @@ extension PrometheusText {
         }
     }
 }
+
+extension OutputSet: MeasuredOutput {
+    public var bytesWritten: Int64 { statuses.reduce(0) { $0 + $1.bytesWritten } }
+    public var segmentsFinished: Int { statuses.reduce(0) { $0 + $1.segmentsFinished } }
+}

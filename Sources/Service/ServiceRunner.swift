@@ -106,6 +106,7 @@ public final class ServiceRunner: @unchecked Sendable {
         let context = ServiceContext(
             onSourceEvent: { [weak self] event in self?.note(event) },
             onCameraEvent: { [weak self] event in self?.note(event) },
+            onOutputEvent: { [weak self] event in self?.logger.notice("\(event.description)") },
             meter: { [weak self] kind, name in
                 let meter = OutputMeter(kind: kind, name: name)
                 self?.meters.withLock { $0.append(meter) }

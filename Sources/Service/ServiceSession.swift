@@ -79,12 +79,16 @@ public struct ServiceContext: Sendable {
     public var onCameraEvent: @Sendable (CaptureEvent) -> Void
     /// Creates the meter for one output; the runner exposes them on /metrics.
     public var meter: @Sendable (_ kind: String, _ name: String) -> OutputMeter
+    /// Connections, segments and disk events of the outputs, for the log.
+    public var onOutputEvent: @Sendable (OutputEvent) -> Void
 
     public init(onSourceEvent: @escaping @Sendable (LiveSourceEvent) -> Void,
                 onCameraEvent: @escaping @Sendable (CaptureEvent) -> Void = { _ in },
+                onOutputEvent: @escaping @Sendable (OutputEvent) -> Void = { _ in },
                 meter: @escaping @Sendable (String, String) -> OutputMeter) {
         self.onSourceEvent = onSourceEvent
         self.onCameraEvent = onCameraEvent
+        self.onOutputEvent = onOutputEvent
         self.meter = meter
     }
 }
@@ -126,44 +130,40 @@ extension OutputConfiguration {
 
 /// Builds the configured outputs once the stream's size is known.
 public enum ServiceOutputs {
-    /// One encoder per output, each behind a meter.
-    ///
-    /// A recording is, for now, one fragmented file per run in its folder,
-    /// named by the UTC start time; segment length and rotation limits are
-    /// validated but wait for the segmenting sink.
+    /// One `OutputSet` per configured output, each behind a meter: a
+    /// recording is a folder of self-contained segments of `segment_seconds`,
+    /// named by their UTC start time, with the oldest deleted past
+    /// `max_segments` or `max_size`; a stream queues, reconnects with backoff
+    /// and resumes on a keyframe without holding up the recording.
     public static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
         let outputs = configuration.outputs
+        let onEvent = context.onOutputEvent
         return { format, _ in
             let frameRate = format.frameRate?.doubleValue ?? 30
             return try outputs.map { output -> FrameSink in
                 var encoder = output.encoder
                 encoder.keyframeInterval = encoder.keyframeInterval ?? max(1, Int(frameRate.rounded()))
-                let writer: VideoWriter
+                let target: OutputTarget
+                var policy: SegmentPolicy? = nil
                 switch output {
                 case .recording(let recording):
                     try FileManager.default.createDirectory(atPath: recording.directory, withIntermediateDirectories: true)
-                    let path = recording.directory + "/" + recordingFileName(container: recording.container)
-                    writer = try VideoWriter(path, width: format.width, height: format.height, timeBase: format.timeBase,
-                                             frameRate: format.frameRate, settings: encoder,
-                                             output: OutputOptions(format: recording.container, fragmented: true))
+                    var segments = OutputTarget(kind: .segments, location: recording.directory,
+                                                output: OutputOptions(format: recording.container, fragmented: true))
+                    segments.segmentExtension = ["matroska": "mkv", "mpegts": "ts"][recording.container] ?? recording.container
+                    target = segments
+                    policy = SegmentPolicy(duration: recording.segmentSeconds, maxTotalBytes: recording.maxBytes,
+                                           maxSegments: recording.maxSegments)
                 case .stream(let stream):
-                    writer = try VideoWriter(stream.url, width: format.width, height: format.height, timeBase: format.timeBase,
-                                             frameRate: format.frameRate, settings: encoder,
-                                             output: OutputOptions(format: stream.format, ioTimeout: 5))
+                    do { target = try OutputTarget(parsing: stream.url, format: stream.format) } catch let error as OutputTargetError {
+                        throw PipelineError(error.description)
+                    }
                 }
-                return MeteredSink(writer, meter: context.meter(output.kind, output.location))
+                let set = try OutputSet(targets: [target], width: format.width, height: format.height, timeBase: format.timeBase,
+                                        frameRate: format.frameRate, encoder: encoder, recording: policy, onEvent: onEvent)
+                return MeteredSink(set, meter: context.meter(output.kind, output.location))
             }
         }
-    }
-
-    /// `thermocolor-20260101T120000Z.mp4`: sorts by time, unique per second.
-    static func recordingFileName(container: String, date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let suffix = ["matroska": "mkv", "mpegts": "ts"][container] ?? container
-        return "thermocolor-\(formatter.string(from: date)).\(suffix)"
     }
 
     /// The production session with the classic colouriser.

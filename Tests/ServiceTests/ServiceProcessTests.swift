@@ -240,6 +240,31 @@ struct ServiceProcessTests {
         }
     }
 
+    @Test("A recording is cut into one-second segments, the oldest deleted past max_segments, each decodable")
+    func segmentedRecording() throws {
+        let folder = try TemporaryFolder("service")
+        defer { folder.cleanup() }
+        let port = freePort()
+        let directory = folder.file("segments")
+        let outputs = "[[outputs]]\ntype = \"recording\"\ndirectory = \"\(directory)\"\nsegment_seconds = 1\nmax_segments = 3\n"
+        try Self.configuration(outputs: outputs, port: port).write(toFile: folder.file("cam0.toml"), atomically: true, encoding: .utf8)
+        let service = try BackgroundProcess(thermocolorBinary, ["run", "--config", folder.file("cam0.toml")])
+        defer { service.stop(signal: SIGKILL) }
+        // Five seconds of video at 30 fps make five segments, of which three stay.
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline, ((try? Self.metrics(port: port)["thermocolor_frames_written_total"]) ?? 0) < 150 { usleep(100_000) }
+        kill(service.processIdentifier, SIGTERM)
+        #expect(service.waitForExit(timeout: 30))
+        #expect(service.exitStatus == 0, "\(service.log)")
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(segments.count == 3, "\(segments)")
+        #expect(segments.allSatisfy { $0.hasPrefix("thermocolor-") && $0.hasSuffix(".mp4") })
+        for segment in segments {
+            let decoded = try runProcess("ffmpeg", ["-v", "error", "-i", directory + "/" + segment, "-f", "null", "-"])
+            #expect(decoded.status == 0 && decoded.error.isEmpty, "\(segment): \(decoded.error)")
+        }
+    }
+
     @Test("A stalled source stops the watchdog pings; the metrics add up: frames in = out + dropped")
     func stalledSource() throws {
         let folder = try TemporaryFolder("service")
