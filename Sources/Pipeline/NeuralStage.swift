@@ -18,6 +18,11 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     private let reference: RGBImage?
     private let text: Mutex<[Float]?>
     private let promptResolver: (@Sendable (String) throws -> [Float])?
+    /// Batches submitted but not yet handed on. The network frees a request
+    /// as soon as its inference ends, before the result is delivered, so
+    /// without this bound the processing thread could run arbitrarily far
+    /// ahead of a slow encoder, holding every result in memory.
+    private let outstanding: DispatchSemaphore
 
     /// - Parameters:
     ///   - gain: its gain-control settings make the network's 8-bit thermal input.
@@ -31,6 +36,7 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
                 promptResolver: (@Sendable (String) throws -> [Float])? = nil) {
         self.network = network
         self.promptResolver = promptResolver
+        outstanding = DispatchSemaphore(value: network.inflightRequests + 1)
         self.gain = gain
         self.visible = visible
         self.reference = reference
@@ -62,8 +68,11 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
             completion(.failure(error))
             return
         }
+        outstanding.wait()
+        let outstanding = self.outstanding
         network.submit(batch, text: text.withLock { $0 }) { result in
             completion(result.map { $0.map { .rgb($0) } })
+            outstanding.signal()
         }
     }
 
