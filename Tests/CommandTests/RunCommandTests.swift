@@ -58,11 +58,16 @@ struct RunCommandTests {
         ])
         defer { run.stop(signal: SIGKILL) }
         #expect(run.waitForLog("colouring thermal only", timeout: 60), "\(run.log)")
-        usleep(500_000)
+        // Frames keep arriving in the output after the stall.
+        func size() -> Int { (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0 }
+        let sizeAtStall = size()
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline, size() < sizeAtStall + 200_000 { usleep(50_000) }
+        #expect(size() >= sizeAtStall + 200_000, "the output stopped growing after the visible input stalled")
         kill(run.processIdentifier, SIGTERM)
         #expect(run.waitForExit(timeout: 30))
         #expect(run.exitStatus == 0, "\(run.log)")
-        #expect(try ffprobe(output).frameCount > 30)
+        #expect(try ffprobe(output).frameCount > 0)
     }
 
     @Test("Live to an RTSP listener and a segmented recording at once; SIGTERM leaves every segment decodable")
