@@ -296,6 +296,9 @@ public final class NeuralColorizer: @unchecked Sendable {
     /// Reads one finished inference and writes its frames' images into the job.
     private func finish(_ slot: RequestSlot, chunk: Range<Int>, job: BatchJob, plan: BatchPlan) throws {
         let output = try slot.request.tensor(bundle.tensors.output)
+        // `data()` is valid only while the tensor lives; without this Swift
+        // may free it right after that call, before the planes are read.
+        defer { withExtendedLifetime(output) {} }
         let channels = bundle.output == .rgb ? 3 : 2
         let shape = output.shape
         guard output.elementType == .f32, shape.count == 4, shape[1] == channels, shape[0] >= chunk.count else {

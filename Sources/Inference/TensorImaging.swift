@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Imaging
 
 // Moving pixels between interleaved 8-bit images and the planar float
 // tensors networks take: bilinear resizing, normalising, packing NCHW, and
@@ -157,11 +158,11 @@ func unpackAB(planes: UnsafePointer<Float>, planeWidth: Int, planeHeight: Int, a
             let grey = luminance.pointer + y * width
             let aRow = rows[0], bRow = rows[1]
             for x in 0..<width {
-                let (r, g, b) = labToLinearRGB(l: Float(grey[x]) * (100 / 255), a: aRow[x] * abScale,
-                                               b: bRow[x] * abScale)
-                pixel[3 * x] = table.encode(r)
-                pixel[3 * x + 1] = table.encode(g)
-                pixel[3 * x + 2] = table.encode(b)
+                let linear = ColorConversion.linearRGB(lab: SIMD3(Float(grey[x]) * (100 / 255), aRow[x] * abScale,
+                                                                  bRow[x] * abScale))
+                pixel[3 * x] = table.encode(linear.x)
+                pixel[3 * x + 1] = table.encode(linear.y)
+                pixel[3 * x + 2] = table.encode(linear.z)
             }
         }
     }
@@ -173,22 +174,6 @@ typealias RGBImageSamples = [UInt8]
 @inline(__always)
 func quantize(_ value: Float) -> UInt8 {
     UInt8(min(max(value * 255 + 0.5, 0), 255))
-}
-
-/// CIE Lab (D65 white) to linear sRGB, with the matrix and white point of
-/// scikit-image's `lab2rgb`, which training code commonly uses.
-@inline(__always)
-func labToLinearRGB(l: Float, a: Float, b: Float) -> (Float, Float, Float) {
-    let fy = (l + 16) * (1 / 116)
-    let fx = fy + a * (1 / 500)
-    let fz = fy - b * (1 / 200)
-    @inline(__always) func inverse(_ t: Float) -> Float {
-        t > 6.0 / 29.0 ? t * t * t : (t - 16.0 / 116.0) * (3 * (6.0 / 29.0) * (6.0 / 29.0))
-    }
-    let x = inverse(fx) * 0.95047, y = inverse(fy), z = inverse(fz) * 1.08883
-    return (3.2404813432 * x - 1.5371515163 * y - 0.4985363262 * z,
-            -0.96925495 * x + 1.8759900015 * y + 0.0415559266 * z,
-            0.0556466391 * x - 0.2040413384 * y + 1.0573110696 * z)
 }
 
 /// Linear light to 8-bit sRGB through a table: 65,536 steps keep the

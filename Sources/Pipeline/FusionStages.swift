@@ -18,6 +18,9 @@ public final class FusionStage: FrameColorizer, @unchecked Sendable {
     private let onVisibleChange: @Sendable (Bool) -> Void
     private var visibleAvailable = true
     private var fallback = YUV420Image(width: 0, height: 0)
+    /// The scaling warp for visible frames of `size` when there is no
+    /// calibration; rebuilt only when the visible or thermal size changes.
+    private var scaling: (size: ScalingSizes, warp: Homography)?
     /// Frames coloured from thermal alone because no visible frame paired.
     public private(set) var unpairedFrames = 0
 
@@ -53,10 +56,21 @@ public final class FusionStage: FrameColorizer, @unchecked Sendable {
     private func registered(_ picture: RGBImage, toWidth width: Int, height: Int) -> RGBImage {
         if let homography { return homography.warp(picture, toWidth: width, height: height) }
         guard picture.width != width || picture.height != height else { return picture }
-        let scale = try! Homography(matrix: [Double(width) / Double(picture.width), 0, 0,
-                                             0, Double(height) / Double(picture.height), 0, 0, 0, 1])
-        return scale.warp(picture, toWidth: width, height: height)
+        // An empty visible picture has no scale; it lands as black.
+        guard picture.width > 0, picture.height > 0 else { return Homography.identity.warp(picture, toWidth: width, height: height) }
+        let sizes = ScalingSizes(sourceWidth: picture.width, sourceHeight: picture.height, width: width, height: height)
+        if scaling?.size != sizes {
+            let scale = try! Homography(matrix: [Double(width) / Double(picture.width), 0, 0,
+                                                 0, Double(height) / Double(picture.height), 0, 0, 0, 1])
+            scaling = (sizes, scale)
+        }
+        return scaling!.warp.warp(picture, toWidth: width, height: height)
     }
+}
+
+/// The visible and thermal sizes a scaling warp was built for.
+private struct ScalingSizes: Equatable {
+    var sourceWidth, sourceHeight, width, height: Int
 }
 
 /// Reference colour transfer as a pipeline stage: a colour image (a daylight

@@ -106,17 +106,24 @@ public enum ColorConversion {
         return guess
     }
 
-    /// The sRGB colour of a Lab value as unclamped floats on 0–255.
+    /// The sRGB colour of a Lab value as floats on 0–255 (clamped to the gamut).
     @inlinable
     public static func rgb(lab: SIMD3<Float>) -> SIMD3<Float> {
+        let linear = linearRGB(lab: lab)
+        return SIMD3(encodeSRGB(linear.x), encodeSRGB(linear.y), encodeSRGB(linear.z)) * 255
+    }
+
+    /// The linear-light sRGB of a Lab value, unclamped (out-of-gamut
+    /// colours fall outside 0–1), for callers with their own encoding.
+    @inlinable
+    public static func linearRGB(lab: SIMD3<Float>) -> SIMD3<Float> {
         let fy = (lab.x + 16) / 116
         let fx = fy + lab.y / 500
         let fz = fy - lab.z / 200
         let x = whiteX * labExpand(fx), y = labExpand(fy), z = whiteZ * labExpand(fz)
-        let r = 3.240_454_2 * x - 1.537_138_5 * y - 0.498_531_4 * z
-        let g = -0.969_266_0 * x + 1.876_010_8 * y + 0.041_556_0 * z
-        let b = 0.055_643_4 * x - 0.204_025_9 * y + 1.057_225_2 * z
-        return SIMD3(encodeSRGB(r), encodeSRGB(g), encodeSRGB(b)) * 255
+        return SIMD3(3.240_454_2 * x - 1.537_138_5 * y - 0.498_531_4 * z,
+                     -0.969_266_0 * x + 1.876_010_8 * y + 0.041_556_0 * z,
+                     0.055_643_4 * x - 0.204_025_9 * y + 1.057_225_2 * z)
     }
 
     @inlinable

@@ -161,7 +161,7 @@ final class FusionWorkspace: @unchecked Sendable {
                 let th = thermal + start, vis = visible + 3 * start
                 for i in 0..<count {
                     t[i] = Float(th[i])
-                    l[i] = 0.299 * Float(vis[3 * i]) + 0.587 * Float(vis[3 * i + 1]) + 0.114 * Float(vis[3 * i + 2])
+                    l[i] = ColorConversion.luma(red: Float(vis[3 * i]), green: Float(vis[3 * i + 1]), blue: Float(vis[3 * i + 2]))
                 }
                 if histograms, let slotBase {
                     let hist = slotBase + band * 512
@@ -461,7 +461,7 @@ final class FusionWorkspace: @unchecked Sendable {
             let th = thermal + start, vis = visible + 3 * start, out = output + 3 * start
             for i in 0..<count {
                 let r = Float(vis[3 * i]), g = Float(vis[3 * i + 1]), b = Float(vis[3 * i + 2])
-                let luma = 0.299 * r + 0.587 * g + 0.114 * b
+                let luma = ColorConversion.luma(red: r, green: g, blue: b)
                 let delta = max(Float(th[i]) - luma, 0)
                 out[3 * i] = Self.toByte(r + delta)
                 out[3 * i + 1] = Self.toByte(g + delta)
