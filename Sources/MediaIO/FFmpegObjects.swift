@@ -85,6 +85,53 @@ final class FFScaler {
     deinit { sws_freeContext(pointer) }
 }
 
+/// Converts decoded frames of any size and pixel format to one target format
+/// at the same size, into a frame of its own that is reused from call to call.
+///
+/// The scaler and the output frame are remade whenever the input's size or
+/// format changes: a stream may switch resolution mid-way (a new H.264
+/// sequence header, a camera reconfigured), and a scaler made for the old
+/// size would read and write out of bounds.
+final class FFConverter {
+    let targetFormat: AVPixelFormat
+    private let output = FFFrame()
+    private var scaler: FFScaler?
+    private var input: (width: Int32, height: Int32, format: Int32)?
+
+    init(to targetFormat: AVPixelFormat) {
+        self.targetFormat = targetFormat
+    }
+
+    /// `frame` in `targetFormat`; valid until the next call.
+    /// - Throws: `MediaError` naming `location` when libswscale has no such
+    ///   conversion or the output frame cannot be allocated.
+    func convert(_ frame: UnsafeMutablePointer<AVFrame>, location: String) throws -> UnsafeMutablePointer<AVFrame> {
+        let width = frame.pointee.width, height = frame.pointee.height, format = frame.pointee.format
+        if scaler == nil || input?.width != width || input?.height != height || input?.format != format {
+            input = nil
+            scaler = FFScaler(sourceWidth: width, sourceHeight: height, sourceFormat: AVPixelFormat(format),
+                              targetWidth: width, targetHeight: height, targetFormat: targetFormat)
+            guard scaler != nil else {
+                throw MediaError("cannot convert", location,
+                                 reason: "no conversion from \(AVPixelFormat(format).name) to \(targetFormat.name)")
+            }
+            let target = output.pointer
+            av_frame_unref(target)
+            target.pointee.width = width
+            target.pointee.height = height
+            target.pointee.format = targetFormat.rawValue
+            let allocated = av_frame_get_buffer(target, 0)
+            guard allocated >= 0 else {
+                scaler = nil
+                throw MediaError("cannot convert", location, code: allocated)
+            }
+            input = (width, height, format)
+        }
+        scaler!.scale(frame, into: output.pointer)
+        return output.pointer
+    }
+}
+
 /// Options for FFmpeg calls that take an `AVDictionary`; frees what FFmpeg did not consume.
 struct FFOptions: ~Copyable {
     var dictionary: OpaquePointer?

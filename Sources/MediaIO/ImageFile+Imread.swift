@@ -54,14 +54,7 @@ extension ImageFile {
         let chromaWidth = (width + (1 << xShift) - 1) >> xShift
         let chromaHeight = (height + (1 << yShift) - 1) >> yShift
         func copy(_ plane: UnsafeMutablePointer<UInt8>?, stride: Int32, width: Int, height: Int) -> [UInt8] {
-            guard let plane else { return [] }
-            var samples = [UInt8](repeating: 0, count: width * height)
-            samples.withUnsafeMutableBufferPointer { target in
-                for row in 0..<height {
-                    memcpy(target.baseAddress! + row * width, plane + row * Int(stride), width)
-                }
-            }
-            return samples
+            plane.map { unpaddedBytes(of: $0, stride: Int(stride), rowBytes: width, rows: height) } ?? []
         }
         let planes = JPEGPlanes(
             width: width, height: height, chromaWidth: chromaWidth, chromaHeight: chromaHeight,

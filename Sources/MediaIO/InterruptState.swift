@@ -33,11 +33,7 @@ final class InterruptState: Sendable {
     /// The timeout in seconds, when there is one.
     var timeoutSeconds: Double? { timeoutNanoseconds.map { Double($0) / 1e9 } }
 
-    var shouldInterrupt: Bool {
-        if stop.load(ordering: .relaxed) { return true }
-        let limit = deadline.load(ordering: .relaxed)
-        return limit != 0 && DispatchTime.now().uptimeNanoseconds > limit
-    }
+    var shouldInterrupt: Bool { stopRequested || timedOut }
 
     /// The C callback; the opaque pointer is this object, kept alive by its reader or writer.
     var callback: AVIOInterruptCB {

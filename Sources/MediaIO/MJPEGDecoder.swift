@@ -25,19 +25,8 @@ public final class MJPEGDecoder {
     private let decoder: FFCodecContext
     private let packet = FFPacket()
     private let frame = FFFrame()
-    private var colorScaler: FFScaler?
-    private var colorScalerInput: ScalerInput?
-    private let colorFrame = FFFrame()
-    private var grayScaler: FFScaler?
-    private var grayScalerInput: ScalerInput?
-    private let grayFrame = FFFrame()
-
-    /// The size and pixel format a scaler was made for.
-    private struct ScalerInput: Equatable {
-        var width: Int32
-        var height: Int32
-        var format: Int32
-    }
+    private let colorConverter = FFConverter(to: AV_PIX_FMT_RGB24)
+    private let grayConverter = FFConverter(to: AV_PIX_FMT_GRAY8)
 
     /// Opens libavcodec's MJPEG decoder.
     /// - Parameter source: what the bytes are, for error messages.
@@ -73,20 +62,18 @@ public final class MJPEGDecoder {
         let width = Int(decoded.pointee.width)
         let height = Int(decoded.pointee.height)
         let format = AVPixelFormat(decoded.pointee.format)
+        let plane = decoded.pointee.data.0!
+        let stride = Int(decoded.pointee.linesize.0)
         switch format {
         case AV_PIX_FMT_GRAY8, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P,
              AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUVJ411P:
-            return widenedPlane(width: width, height: height, plane: decoded.pointee.data.0!,
-                                stride: Int(decoded.pointee.linesize.0), table: nil)
+            return widenedPlane(plane, stride: stride, width: width, height: height)
         case AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUV440P, AV_PIX_FMT_YUV411P:
-            let table = decoded.pointee.color_range == AVCOL_RANGE_MPEG ? Self.limitedToFullTable : nil
-            return widenedPlane(width: width, height: height, plane: decoded.pointee.data.0!,
-                                stride: Int(decoded.pointee.linesize.0), table: table)
+            let table = decoded.pointee.color_range == AVCOL_RANGE_MPEG ? limitedToFullRangeTable : nil
+            return widenedPlane(plane, stride: stride, width: width, height: height, table: table)
         default:
-            let gray = try converted(decoded, to: AV_PIX_FMT_GRAY8, into: grayFrame,
-                                     scaler: &grayScaler, input: &grayScalerInput)
-            return widenedPlane(width: width, height: height, plane: gray.pointee.data.0!,
-                                stride: Int(gray.pointee.linesize.0), table: nil)
+            let gray = try grayConverter.convert(decoded, location: source)
+            return widenedPlane(gray.pointee.data.0!, stride: Int(gray.pointee.linesize.0), width: width, height: height)
         }
     }
 
@@ -99,20 +86,7 @@ public final class MJPEGDecoder {
     /// - Throws: `MediaError` when the bytes are not a complete JPEG or do
     ///   not decode.
     public func decodeRGB(_ jpeg: UnsafeRawBufferPointer) throws -> RGBImage {
-        let decoded = try decode(jpeg)
-        let width = Int(decoded.pointee.width)
-        let height = Int(decoded.pointee.height)
-        let rgb = try converted(decoded, to: AV_PIX_FMT_RGB24, into: colorFrame,
-                                scaler: &colorScaler, input: &colorScalerInput)
-        var image = RGBImage(width: width, height: height, channels: 3, repeating: 0)
-        let stride = Int(rgb.pointee.linesize.0)
-        let plane = rgb.pointee.data.0!
-        image.samples.withUnsafeMutableBytes { target in
-            for row in 0..<height {
-                memcpy(target.baseAddress! + row * width * 3, plane + row * stride, width * 3)
-            }
-        }
-        return image
+        rgbImage(ofPacked: try colorConverter.convert(try decode(jpeg), location: source))
     }
 
     /// The JPEG in `jpeg` as RGB; see `decodeRGB(_:)` above.
@@ -210,60 +184,6 @@ public final class MJPEGDecoder {
         return MediaError("cannot decode", source, reason: reason)
     }
 
-    // MARK: Pixel conversion
-
-    /// `decoded` converted by libswscale into `holder`, which is
-    /// (re)allocated for the size; the scaler is remade when the input's
-    /// size or format changes.
-    private func converted(
-        _ decoded: UnsafeMutablePointer<AVFrame>, to target: AVPixelFormat, into holder: FFFrame,
-        scaler: inout FFScaler?, input: inout ScalerInput?
-    ) throws -> UnsafeMutablePointer<AVFrame> {
-        let wanted = ScalerInput(width: decoded.pointee.width, height: decoded.pointee.height, format: decoded.pointee.format)
-        if scaler == nil || input != wanted {
-            scaler = FFScaler(sourceWidth: wanted.width, sourceHeight: wanted.height, sourceFormat: AVPixelFormat(wanted.format),
-                              targetWidth: wanted.width, targetHeight: wanted.height, targetFormat: target)
-            input = scaler == nil ? nil : wanted
-        }
-        guard let scaler else {
-            throw MediaError("cannot convert", source,
-                             reason: "no conversion from \(AVPixelFormat(wanted.format).name) to \(target.name)")
-        }
-        let output = holder.pointer
-        if output.pointee.width != wanted.width || output.pointee.height != wanted.height || output.pointee.format != target.rawValue {
-            av_frame_unref(output)
-            output.pointee.width = wanted.width
-            output.pointee.height = wanted.height
-            output.pointee.format = target.rawValue
-            let allocated = av_frame_get_buffer(output, 0)
-            guard allocated >= 0 else { throw MediaError("cannot convert", source, code: allocated) }
-        }
-        scaler.scale(decoded, into: output)
-        return output
-    }
-
-    /// An 8-bit plane as 16-bit samples, through `table` when given.
-    private func widenedPlane(width: Int, height: Int, plane: UnsafeMutablePointer<UInt8>, stride: Int,
-                              table: [UInt16]?) -> Gray16Image {
-        let samples = [UInt16](unsafeUninitializedCapacity: width * height) { output, count in
-            for row in 0..<height {
-                let source = plane + row * stride
-                let outputRow = row * width
-                if let table {
-                    for x in 0..<width { output[outputRow + x] = table[Int(source[x])] }
-                } else {
-                    for x in 0..<width { output[outputRow + x] = UInt16(source[x]) }
-                }
-            }
-            count = width * height
-        }
-        return Gray16Image(width: width, height: height, samples: samples)
-    }
-
     /// The largest picture decoded: 8192x8192, far beyond any camera's.
     static let maximumPixels: Int64 = 8192 * 8192
-
-    private static let limitedToFullTable: [UInt16] = (0..<256).map {
-        UInt16(max(0, min(255, ((Double($0) - 16) * 255 / 219).rounded())))
-    }
 }

@@ -68,10 +68,9 @@ public final class VideoReader {
     private var finished = false
     private var decodedCount = 0
     private var lastPTS: Int64?
-    private var grayScaler: FFScaler?
-    private let convertedFrame = FFFrame()
-    private var colorScaler: FFScaler?
-    private let colorFrame = FFFrame()
+    private let grayConverter = FFConverter(to: AV_PIX_FMT_GRAY8)
+    private let deepGrayConverter = FFConverter(to: AV_PIX_FMT_GRAY16LE)
+    private let colorConverter = FFConverter(to: AV_PIX_FMT_RGB24)
 
     /// Opens `location` (a path or URL) and its decoder.
     /// - Throws: `MediaError` naming the location and FFmpeg's reason.
@@ -180,7 +179,7 @@ public final class VideoReader {
     /// The next frame as 16-bit grey, or nil at the end of the input.
     public func nextThermalFrame() throws -> ThermalFrame? {
         guard let decoded = try nextDecodedFrame() else { return nil }
-        let (image, bits) = grayImage(from: decoded)
+        let (image, bits) = try grayImage(from: decoded)
         return ThermalFrame(image: image, significantBits: bits, pts: presentationTime(of: decoded),
                             duration: decoded.pointee.pkt_duration, timeBase: info.timeBase, index: decodedCount - 1)
     }
@@ -188,7 +187,7 @@ public final class VideoReader {
     /// The next frame as interleaved RGB, or nil at the end of the input.
     public func nextColorFrame() throws -> ColorFrame? {
         guard let decoded = try nextDecodedFrame() else { return nil }
-        let image = try rgbImage(from: decoded)
+        let image = rgbImage(ofPacked: try colorConverter.convert(decoded, location: location))
         return ColorFrame(image: image, pts: presentationTime(of: decoded), duration: decoded.pointee.pkt_duration,
                           timeBase: info.timeBase, index: decodedCount - 1)
     }
@@ -267,130 +266,38 @@ public final class VideoReader {
 
     // MARK: Pixel conversion
 
-    private func grayImage(from decoded: UnsafeMutablePointer<AVFrame>) -> (Gray16Image, Int) {
+    private func grayImage(from decoded: UnsafeMutablePointer<AVFrame>) throws -> (Gray16Image, Int) {
         let width = Int(decoded.pointee.width)
         let height = Int(decoded.pointee.height)
         let format = AVPixelFormat(decoded.pointee.format)
-        var image = Gray16Image(width: width, height: height, repeating: 0)
         let stride = Int(decoded.pointee.linesize.0)
         let plane = decoded.pointee.data.0!
 
         switch format {
         case AV_PIX_FMT_GRAY16LE, AV_PIX_FMT_GRAY14LE, AV_PIX_FMT_GRAY12LE, AV_PIX_FMT_GRAY10LE, AV_PIX_FMT_GRAY9LE,
              AV_PIX_FMT_YUV420P16LE, AV_PIX_FMT_YUV420P10LE, AV_PIX_FMT_YUV420P12LE, AV_PIX_FMT_YUV444P16LE,
-             AV_PIX_FMT_YUV422P10LE, AV_PIX_FMT_YUV444P10LE:
-            let bits = Int(av_pix_fmt_desc_get(format)!.pointee.comp.0.depth)
-            copyRows(width: width, height: height, from: plane, stride: stride, into: &image) { $0 }
-            return (image, min(bits, info.significantBits))
-        case AV_PIX_FMT_GRAY16BE, AV_PIX_FMT_GRAY14BE, AV_PIX_FMT_GRAY12BE, AV_PIX_FMT_GRAY10BE:
-            let bits = Int(av_pix_fmt_desc_get(format)!.pointee.comp.0.depth)
-            copyRows(width: width, height: height, from: plane, stride: stride, into: &image) { $0.byteSwapped }
-            return (image, min(bits, info.significantBits))
+             AV_PIX_FMT_YUV422P10LE, AV_PIX_FMT_YUV444P10LE,
+             AV_PIX_FMT_GRAY16BE, AV_PIX_FMT_GRAY14BE, AV_PIX_FMT_GRAY12BE, AV_PIX_FMT_GRAY10BE:
+            let descriptor = av_pix_fmt_desc_get(format)!
+            let bigEndian = (descriptor.pointee.flags & UInt64(AV_PIX_FMT_FLAG_BE)) != 0
+            let image = sixteenBitPlane(plane, stride: stride, width: width, height: height, bigEndian: bigEndian)
+            return (image, min(Int(descriptor.pointee.comp.0.depth), info.significantBits))
         case AV_PIX_FMT_GRAY8, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P:
-            widenRows(width: width, height: height, from: plane, stride: stride, into: &image, table: Self.identityTable)
-            return (image, 8)
+            return (widenedPlane(plane, stride: stride, width: width, height: height), 8)
         case AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12, AV_PIX_FMT_NV21, AV_PIX_FMT_YUV410P, AV_PIX_FMT_YUV411P:
-            // Grey carried in YUV: luma is the picture. Limited-range luma (16–235)
-            // is opened up to 0–255 so 8-bit grey means the same from any source.
-            let table = decoded.pointee.color_range == AVCOL_RANGE_JPEG ? Self.identityTable : Self.limitedToFullTable
-            widenRows(width: width, height: height, from: plane, stride: stride, into: &image, table: table)
-            return (image, 8)
+            // Grey carried in YUV: luma is the picture, limited range opened up to full.
+            let table = decoded.pointee.color_range == AVCOL_RANGE_JPEG ? nil : limitedToFullRangeTable
+            return (widenedPlane(plane, stride: stride, width: width, height: height, table: table), 8)
         default:
-            return (convertedGrayImage(from: decoded), info.significantBits > 8 ? 16 : 8)
-        }
-    }
-
-    /// Any other format (RGB, palette, packed YUV) goes through libswscale to grey.
-    private func convertedGrayImage(from decoded: UnsafeMutablePointer<AVFrame>) -> Gray16Image {
-        let width = Int(decoded.pointee.width)
-        let height = Int(decoded.pointee.height)
-        let deep = info.significantBits > 8
-        let target = deep ? AV_PIX_FMT_GRAY16LE : AV_PIX_FMT_GRAY8
-        prepare(convertedFrame, width: width, height: height, format: target)
-        if grayScaler == nil {
-            grayScaler = FFScaler(sourceWidth: decoded.pointee.width, sourceHeight: decoded.pointee.height,
-                                  sourceFormat: AVPixelFormat(decoded.pointee.format),
-                                  targetWidth: decoded.pointee.width, targetHeight: decoded.pointee.height,
-                                  targetFormat: target)
-        }
-        var image = Gray16Image(width: width, height: height, repeating: 0)
-        guard let scaler = grayScaler else { return image }
-        scaler.scale(decoded, into: convertedFrame.pointer)
-        let stride = Int(convertedFrame.pointer.pointee.linesize.0)
-        let plane = convertedFrame.pointer.pointee.data.0!
-        if deep {
-            copyRows(width: width, height: height, from: plane, stride: stride, into: &image) { $0 }
-        } else {
-            widenRows(width: width, height: height, from: plane, stride: stride, into: &image, table: Self.identityTable)
-        }
-        return image
-    }
-
-    private func rgbImage(from decoded: UnsafeMutablePointer<AVFrame>) throws -> RGBImage {
-        let width = Int(decoded.pointee.width)
-        let height = Int(decoded.pointee.height)
-        prepare(colorFrame, width: width, height: height, format: AV_PIX_FMT_RGB24)
-        if colorScaler == nil {
-            colorScaler = FFScaler(sourceWidth: decoded.pointee.width, sourceHeight: decoded.pointee.height,
-                                   sourceFormat: AVPixelFormat(decoded.pointee.format),
-                                   targetWidth: decoded.pointee.width, targetHeight: decoded.pointee.height,
-                                   targetFormat: AV_PIX_FMT_RGB24)
-        }
-        guard let scaler = colorScaler else {
-            throw MediaError("cannot convert", location, reason: "no conversion from \(AVPixelFormat(decoded.pointee.format).name) to RGB")
-        }
-        scaler.scale(decoded, into: colorFrame.pointer)
-        var image = RGBImage(width: width, height: height, channels: 3, repeating: 0)
-        let stride = Int(colorFrame.pointer.pointee.linesize.0)
-        let plane = colorFrame.pointer.pointee.data.0!
-        image.samples.withUnsafeMutableBytes { target in
-            for row in 0..<height {
-                memcpy(target.baseAddress! + row * width * 3, plane + row * stride, width * 3)
-            }
-        }
-        return image
-    }
-
-    private func prepare(_ holder: FFFrame, width: Int, height: Int, format: AVPixelFormat) {
-        let frame = holder.pointer
-        if frame.pointee.width == Int32(width), frame.pointee.height == Int32(height), frame.pointee.format == format.rawValue {
-            return
-        }
-        av_frame_unref(frame)
-        frame.pointee.width = Int32(width)
-        frame.pointee.height = Int32(height)
-        frame.pointee.format = format.rawValue
-        av_frame_get_buffer(frame, 0)
-    }
-
-    private static let identityTable: [UInt16] = (0..<256).map { UInt16($0) }
-    private static let limitedToFullTable: [UInt16] = (0..<256).map {
-        UInt16(max(0, min(255, ((Double($0) - 16) * 255 / 219).rounded())))
-    }
-}
-
-private func copyRows(width: Int, height: Int, from plane: UnsafeMutablePointer<UInt8>, stride: Int,
-                      into image: inout Gray16Image, transform: (UInt16) -> UInt16) {
-    image.samples.withUnsafeMutableBufferPointer { target in
-        for row in 0..<height {
-            let source = UnsafeRawPointer(plane + row * stride)
-            let destination = target.baseAddress! + row * width
-            for x in 0..<width {
-                destination[x] = transform(source.loadUnaligned(fromByteOffset: x * 2, as: UInt16.self))
-            }
-        }
-    }
-}
-
-private func widenRows(width: Int, height: Int, from plane: UnsafeMutablePointer<UInt8>, stride: Int,
-                       into image: inout Gray16Image, table: [UInt16]) {
-    table.withUnsafeBufferPointer { lookup in
-        image.samples.withUnsafeMutableBufferPointer { target in
-            for row in 0..<height {
-                let source = plane + row * stride
-                let destination = target.baseAddress! + row * width
-                for x in 0..<width { destination[x] = lookup[Int(source[x])] }
-            }
+            // Any other format (RGB, palette, packed YUV) goes through libswscale to grey.
+            let deep = info.significantBits > 8
+            let converter = deep ? deepGrayConverter : grayConverter
+            let gray = try converter.convert(decoded, location: location)
+            let grayStride = Int(gray.pointee.linesize.0)
+            let image = deep
+                ? sixteenBitPlane(gray.pointee.data.0!, stride: grayStride, width: width, height: height, bigEndian: false)
+                : widenedPlane(gray.pointee.data.0!, stride: grayStride, width: width, height: height)
+            return (image, deep ? 16 : 8)
         }
     }
 }

@@ -68,7 +68,7 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
         inputOptions.decoderThreads = 1
         if location.contains("://") {
             // Hand packets on as they arrive rather than buffering them while probing.
-            inputOptions.options["fflags", default: "nobuffer"] = inputOptions.options["fflags"] ?? "nobuffer"
+            inputOptions.options["fflags"] = inputOptions.options["fflags"] ?? "nobuffer"
         }
         self.inputOptions = inputOptions
         self.options = options

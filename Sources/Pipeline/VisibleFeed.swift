@@ -37,7 +37,6 @@ public final class VisibleFeed: @unchecked Sendable {
     private var ended = false
     // Live state.
     private let newest = Mutex<(frame: RGBImage, arrivedAt: UInt64)?>(nil)
-    private let stopped = Atomic<Bool>(false)
     private var liveSource: LiveSource?
 
     /// Opens a visible file for offline pairing.
@@ -56,9 +55,12 @@ public final class VisibleFeed: @unchecked Sendable {
         live = true
         let source = LiveSource(location, inputOptions: inputOptions, options: LiveSourceOptions(), onEvent: onEvent)
         liveSource = source
+        // The thread holds the feed only while storing a frame, never while it
+        // waits on the source: a feed nobody keeps is freed, and its `deinit`
+        // interrupts the source, which ends the thread.
         let thread = Thread { [weak self] in
-            while let self, !self.stopped.load(ordering: .relaxed) {
-                guard let frame = try? source.nextColorFrame() else { return }
+            while let frame = try? source.nextColorFrame() {
+                guard let self else { return }
                 self.newest.withLock { $0 = (frame.image, monotonicNanoseconds()) }
             }
         }
@@ -68,8 +70,8 @@ public final class VisibleFeed: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Stops reading a live source; its thread ends soon after.
     public func stop() {
-        stopped.store(true, ordering: .relaxed)
         liveSource?.interrupt()
     }
 

@@ -140,3 +140,39 @@ struct RoundTripTests {
         #expect(try ImageFile.readRGB(folder.file("still.png")) == image)
     }
 }
+
+@Suite("Streams that change picture size mid-way")
+struct SizeChangeTests {
+    /// An MPEG-TS clip of `frames` RGB frames, at `size`, made by the real ffmpeg.
+    private func clip(_ path: String, size: String, frames: Int) throws {
+        let result = try runProcess("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=10",
+                                               "-frames:v", "\(frames)", "-c:v", "libx264", "-pix_fmt", "yuv444p",
+                                               "-f", "mpegts", path])
+        #expect(result.status == 0, "\(result.error)")
+    }
+
+    private func colorFrames(_ path: String) throws -> [RGBImage] {
+        let reader = try VideoReader(path)
+        var images: [RGBImage] = []
+        while let frame = try reader.nextColorFrame() { images.append(frame.image) }
+        return images
+    }
+
+    @Test("After a size change, frames convert at the new size exactly as the second clip alone does")
+    func sizeChange() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let small = folder.file("small.ts"), large = folder.file("large.ts"), joined = folder.file("joined.ts")
+        try clip(small, size: "64x48", frames: 5)
+        try clip(large, size: "96x80", frames: 5)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: small))
+        bytes.append(try Data(contentsOf: URL(fileURLWithPath: large)))
+        try bytes.write(to: URL(fileURLWithPath: joined))
+
+        let frames = try colorFrames(joined)
+        #expect(frames.map(\.width) == [64, 64, 64, 64, 64, 96, 96, 96, 96, 96])
+        #expect(frames.allSatisfy { $0.samples.count == $0.width * $0.height * 3 })
+        #expect(Array(frames.suffix(5)) == (try colorFrames(large)))
+        #expect(Array(frames.prefix(5)) == (try colorFrames(small)))
+    }
+}
