@@ -33,6 +33,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
 debian_packages=(
+  # SwiftPM fetches the package's dependencies with git over HTTPS.
+  git ca-certificates
   pkg-config ffmpeg
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev
   libv4l-dev
