@@ -131,18 +131,10 @@ struct RunCommand: ParsableCommand {
                 if case .disconnected(let reason) = event { printError("visible input lost: \(reason)") }
             }
         }
-        let reference = try fusion.loadReference()
-        if let stage = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return stage }
-        if let visibleFeed, let visible = fusion.visible {
-            return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fusion.fuse,
-                               homography: try fusion.loadHomography()) { available in
-                printError(available ? "visible input \(visible) is back; fusing" : "visible input \(visible) stalled; colouring thermal only")
-            }
+        let visible = fusion.visible ?? ""
+        return try fusion.colorizer(classic: classic, neural: neural, visibleFeed: visibleFeed) { available in
+            printError(available ? "visible input \(visible) is back; fusing" : "visible input \(visible) stalled; colouring thermal only")
         }
-        if let reference {
-            return try ReferenceStage(gain: try ClassicColorizer(settings: classic), reference: reference, regions: fusion.referenceRegions)
-        }
-        return nil
     }
 
     /// A V4L2 camera when `--input` names one, else nil (FFmpeg opens the input).
