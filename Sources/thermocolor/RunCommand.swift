@@ -118,7 +118,11 @@ struct RunCommand: ParsableCommand {
         })
         let signals = StopSignals { _ in session.stop() }
         defer { withExtendedLifetime(signals) {} }
-        try camera?.start()
+        do {
+            try camera?.start()
+        } catch where signals.wasReceived {
+            return  // Ctrl-C while waiting for the camera's first frame
+        }
         try session.run()
         guard stats, let statistics = session.statistics else { return }
         print("frames: captured \(statistics.framesCaptured) · written \(statistics.framesWritten) · "
