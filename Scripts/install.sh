@@ -23,7 +23,8 @@ prefix=/usr/local
 destdir=""
 binary=""
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+# The comment block at the top of this file, without its '# '.
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --prefix) prefix="${2:?--prefix needs a folder}"; shift 2 ;;
@@ -38,6 +39,12 @@ destdir="${destdir%/}"
 say() { printf 'install: %s\n' "$*" >&2; }
 
 if [ -z "$binary" ]; then
+  # sudo resets PATH, so a toolchain under /opt or ~ is not found as root.
+  if ! command -v swift >/dev/null; then
+    echo "install.sh: no swift on PATH (sudo resets it); build first with 'swift build -c release --product thermocolor'" \
+      "and pass --binary .build/release/thermocolor" >&2
+    exit 1
+  fi
   say "building the release binary"
   (cd "$root_dir" && swift build -c release --product thermocolor >&2)
   binary="$root_dir/.build/release/thermocolor"

@@ -33,6 +33,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
 debian_packages=(
+  # SwiftPM fetches the package's dependencies with git over HTTPS.
+  git ca-certificates
   pkg-config ffmpeg
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev
   libv4l-dev
@@ -49,9 +51,13 @@ done
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
   sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { say "not root and no sudo: install ${missing[*]} as root, then run this again"; exit 1; }
+    sudo_cmd=(sudo)
+  fi
+  # Through env: sudo's env_reset would drop a DEBIAN_FRONTEND set before it.
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # --- OpenVINO C API from the pinned wheel -----------------------------------

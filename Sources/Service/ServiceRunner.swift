@@ -112,7 +112,15 @@ public final class ServiceRunner: @unchecked Sendable {
                 self?.meters.withLock { $0.append(meter) }
                 return meter
             })
-        let session = try makeSession(configuration, context)
+        let session: ServiceSession
+        do {
+            session = try makeSession(configuration, context)
+        } catch {
+            // The caller only sets the exit status; this is the line the journal keeps.
+            logger.error("could not start: \(error)")
+            notifier.status("failed: \(error)")
+            throw error
+        }
         session.onFirstFrameWritten = { [weak self] in self?.firstFrameWritten() }
         let stopEarly = state.withLock { state -> Bool in
             state.session = session

@@ -234,6 +234,26 @@ struct FusionOptions: ParsableArguments {
 
 extension FusionMethod: ExpressibleByArgument {}
 
+extension FusionOptions {
+    /// The colouring stage the options ask for, in this order: neural (with
+    /// the visible feed or reference when given), fusion with `visibleFeed`,
+    /// reference colour, or nil for the palette.
+    /// - Parameter onVisibleChange: told when visible frames stop or start pairing again.
+    func colorizer(classic: ClassicSettings, neural: NeuralOptions, visibleFeed: VisibleFeed?,
+                   onVisibleChange: @escaping @Sendable (Bool) -> Void) throws -> FrameColorizer? {
+        let reference = try loadReference()
+        if let stage = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return stage }
+        if let visibleFeed {
+            return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fuse,
+                               homography: try loadHomography(), onVisibleChange: onVisibleChange)
+        }
+        if let reference {
+            return try ReferenceStage(gain: try ClassicColorizer(settings: classic), reference: reference, regions: referenceRegions)
+        }
+        return nil
+    }
+}
+
 /// Still images, by file name: these take the single-picture path in convert.
 func isStillImage(_ path: String) -> Bool {
     let lower = path.lowercased()

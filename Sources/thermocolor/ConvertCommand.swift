@@ -89,21 +89,11 @@ extension ConvertCommand {
     /// The colouring stage the options ask for: neural, fusion, reference, or nil for the palette.
     func stage(classic: ClassicSettings) throws -> FrameColorizer? {
         let visibleFeed = try fusion.visible.map { try VisibleFeed(offline: $0, options: fusion.pairing) }
-        let reference = try fusion.loadReference()
-        if let neural = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return neural }
-        if let visibleFeed {
-            let visible = fusion.visible ?? ""
-            return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fusion.fuse,
-                               homography: try fusion.loadHomography()) { available in
-                printError(available ? "visible frames from \(visible) pair again; fusing"
-                                     : "no visible frame from \(visible) pairs here; colouring thermal only")
-            }
+        let visible = fusion.visible ?? ""
+        return try fusion.colorizer(classic: classic, neural: neural, visibleFeed: visibleFeed) { available in
+            printError(available ? "visible frames from \(visible) pair again; fusing"
+                                 : "no visible frame from \(visible) pairs here; colouring thermal only")
         }
-        if let reference {
-            return try ReferenceStage(gain: try ClassicColorizer(settings: classic), reference: reference,
-                                      regions: fusion.referenceRegions)
-        }
-        return nil
     }
 
     /// One picture in, one picture out: image pairs for fusion, stills for palettes.

@@ -35,7 +35,7 @@ struct ProbeCommand: ParsableCommand {
         if let bitRate = info.bitRate { fields.append(("bit_rate", String(bitRate))) }
         if json {
             let object = Dictionary(uniqueKeysWithValues: fields)
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else {
             let width = fields.map(\.0.count).max() ?? 0

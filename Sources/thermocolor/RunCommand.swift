@@ -78,15 +78,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         if let config { return try runService(configurationPath: config) }
         guard let input else { return }
-        // The low-latency profile at the camera's rate unless asked otherwise.
-        var encoderSettings: EncoderSettings? = nil
-        if codec != .h264 || bitrate != nil || encoder != .software {
-            var settings = EncoderSettings.lowLatency(frameRate: fps ?? 30)
-            settings.codec = codec
-            settings.bitrate = try bitrate.map(parseBitrate)
-            settings.acceleration = codec == .h264 ? encoder : .software
-            encoderSettings = settings
-        }
+        let bitsPerSecond = try bitrate.map(parseBitrate)
         let policy = try recording.policy()
         do {
             _ = try recording.apply(to: output.map { try OutputTarget(parsing: $0) })
@@ -96,12 +88,24 @@ struct RunCommand: ParsableCommand {
         let configuration = LiveConfiguration(
             input: input, outputs: output, inputOptions: try inputFormat.options(),
             source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
-            encoder: encoderSettings, classic: try color.settings(),
+            classic: try color.settings(),
             pipeline: PipelineOptions(queueCapacity: max(queue, neural.model == nil ? 1 : neural.framesPerInference),
                                       capturePolicy: .dropOldest, batchWait: neural.batchWait / 1000))
         let camera = try cameraSource(input: input)
         let colorizer = try liveStage(classic: configuration.classic)
-        let outputs = LiveSession.sharedOutputs(recording: policy, segmentFiles: recording.segment != nil, onEvent: reportOutputEvent)
+        let shared = LiveSession.sharedOutputs(recording: policy, segmentFiles: recording.segment != nil, onEvent: reportOutputEvent)
+        // The low-latency profile with a keyframe every second at the rate the
+        // source turned out to have (not an assumed 30 fps: a Lepton runs at 9).
+        let (codec, encoder) = (codec, encoder)
+        let outputs: LiveSession.SinkFactory = { format, configuration in
+            var settings = EncoderSettings.lowLatency(frameRate: format.frameRate?.doubleValue ?? 30)
+            settings.codec = codec
+            settings.bitrate = bitsPerSecond
+            settings.acceleration = codec == .h264 ? encoder : .software
+            var configuration = configuration
+            configuration.encoder = settings
+            return try shared(format, configuration)
+        }
         let session = try LiveSession(configuration, source: camera, colorizer: colorizer, sinkFactory: outputs, onEvent: { event in
             switch event {
             case .connected(let info):
@@ -114,7 +118,11 @@ struct RunCommand: ParsableCommand {
         })
         let signals = StopSignals { _ in session.stop() }
         defer { withExtendedLifetime(signals) {} }
-        try camera?.start()
+        do {
+            try camera?.start()
+        } catch where signals.wasReceived {
+            return  // Ctrl-C while waiting for the camera's first frame
+        }
         try session.run()
         guard stats, let statistics = session.statistics else { return }
         print("frames: captured \(statistics.framesCaptured) · written \(statistics.framesWritten) · "
@@ -131,18 +139,10 @@ struct RunCommand: ParsableCommand {
                 if case .disconnected(let reason) = event { printError("visible input lost: \(reason)") }
             }
         }
-        let reference = try fusion.loadReference()
-        if let stage = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return stage }
-        if let visibleFeed, let visible = fusion.visible {
-            return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fusion.fuse,
-                               homography: try fusion.loadHomography()) { available in
-                printError(available ? "visible input \(visible) is back; fusing" : "visible input \(visible) stalled; colouring thermal only")
-            }
+        let visible = fusion.visible ?? ""
+        return try fusion.colorizer(classic: classic, neural: neural, visibleFeed: visibleFeed) { available in
+            printError(available ? "visible input \(visible) is back; fusing" : "visible input \(visible) stalled; colouring thermal only")
         }
-        if let reference {
-            return try ReferenceStage(gain: try ClassicColorizer(settings: classic), reference: reference, regions: fusion.referenceRegions)
-        }
-        return nil
     }
 
     /// A V4L2 camera when `--input` names one, else nil (FFmpeg opens the input).

@@ -25,7 +25,9 @@ struct CheckConfigCommand: ParsableCommand {
             print("\(file): ok — input \(configuration.source.input); outputs: \(outputs); \(metrics)")
         } catch {
             for problem in error.problems {
-                FileHandle.standardError.write(Data("\(problem)\n".utf8))
+                // A problem with the file as a whole ("no such file") has no key to point at: name the file.
+                let line = problem.key.isEmpty ? "\(file): \(problem.message)" : problem.description
+                FileHandle.standardError.write(Data("\(line)\n".utf8))
             }
             throw ExitCode.failure
         }

@@ -54,15 +54,22 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("thermocolor: \(message)\n".utf8))
 }
 
-/// Runs `handler` once on SIGINT or SIGTERM instead of dying, so outputs get finished.
+/// Runs `handler` on SIGINT or SIGTERM instead of dying, so outputs get finished.
 final class StopSignals: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
+    private let received = Mutex(false)
+
+    /// Whether a stop was asked for: an error that follows it is the stop, not a failure.
+    var wasReceived: Bool { received.withLock { $0 } }
 
     init(_ handler: @escaping @Sendable (Int32) -> Void) {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
+            source.setEventHandler { [weak self] in
+                self?.received.withLock { $0 = true }
+                handler(number)
+            }
             source.resume()
             sources.append(source)
         }

@@ -29,6 +29,24 @@ struct RunCommandTests {
         #expect(try runProcess("ffmpeg", ["-v", "error", "-i", output, "-f", "null", "-"]).status == 0)
     }
 
+    @Test("Keyframes come once a second at the source's own rate, not an assumed 30 fps")
+    func keyframesFollowSourceRate() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let input = folder.file("ten-fps.mkv")
+        #expect(try runProcess(thermocolorBinary, ["synth", input, "--frames", "40", "--size", "64x48", "--fps", "10"]).status == 0)
+        let output = folder.file("live.mkv")
+        // Paced, so no frame is dropped; the file's end ends the run.
+        let run = try runProcess(thermocolorBinary, ["run", "--input", input, "--realtime", "--output", output], timeout: 60)
+        #expect(run.status == 0, "\(run.error)")
+        let packets = try runProcess("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
+                                                 "-of", "csv=p=0", output])
+        let flags = packets.output.split(separator: "\n")
+        #expect(flags.count == 40)
+        let keyframes = flags.enumerated().filter { $0.element.hasPrefix("K") }.map(\.offset)
+        #expect(keyframes == [0, 10, 20, 30])
+    }
+
     @Test("A refused stream is retried with one line per attempt until stopped")
     func refusedStreamRetries() throws {
         let folder = try TemporaryFolder()

@@ -355,6 +355,10 @@ struct ServiceProcessTests {
         let run = try runProcess(thermocolorBinary, ["run", "--config", folder.file("bad.toml")], timeout: 30)
         #expect(run.status == 78)
         #expect(run.error.contains("processing.palette: unknown palette 'sepia'"))
+        // A problem with the whole file names the file.
+        let missing = try runProcess(thermocolorBinary, ["check-config", folder.file("missing.toml")])
+        #expect(missing.status == 1)
+        #expect(missing.error == folder.file("missing.toml") + ": no such file\n")
     }
 
     /// Mean |R−B| + |G−B|/2 over the frame: 0 for grey, tens for a palette in colour.
