@@ -57,6 +57,10 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
     private var needsRebase = true
     private var pacingOrigin: (wall: UInt64, pts: Int64)?
     private var emitted = 0
+    /// Opens in a row that ended before delivering a frame: a server that
+    /// accepts and hangs up at once must not be reopened in a tight loop.
+    private var fruitlessOpens = 0
+    private var deliveredSinceOpen = false
 
     /// - Parameter onEvent: called on the capture thread for connects, losses and retries.
     public init(_ location: String, inputOptions: InputOptions = InputOptions(), options: LiveSourceOptions = LiveSourceOptions(),
@@ -105,23 +109,35 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
             do { reader = try currentReader() } catch { return nil }
             do {
                 if let frame = try read(reader) {
+                    deliveredSinceOpen = true
+                    fruitlessOpens = 0
                     return paced(rebased(frame))
                 }
                 // End of input.
-                readerLock.withLock { openReader = nil }
-                needsRebase = true
-                pacingOrigin = nil
-                if !options.loop, !isNetwork { return nil }
-                if isNetwork { onEvent(.disconnected(reason: "the stream ended")) }
+                if !options.loop, !isNetwork {
+                    readerLock.withLock { openReader = nil }
+                    return nil
+                }
+                lose(reason: "the stream ended", report: isNetwork)
             } catch {
                 guard !stopped.load(ordering: .relaxed) else { return nil }
-                readerLock.withLock { openReader = nil }
-                needsRebase = true
-                pacingOrigin = nil
-                onEvent(.disconnected(reason: "\(error)"))
+                lose(reason: "\(error)", report: true)
             }
         }
         return nil
+    }
+
+    /// Drops the reader; when it delivered nothing, waits the backoff before the next open.
+    private func lose(reason: String, report: Bool) {
+        readerLock.withLock { openReader = nil }
+        needsRebase = true
+        pacingOrigin = nil
+        if report { onEvent(.disconnected(reason: reason)) }
+        guard !deliveredSinceOpen else { return }
+        fruitlessOpens += 1
+        let delay = min(options.maximumBackoff, options.initialBackoff * Double(1 << min(fruitlessOpens - 1, 16)))
+        onEvent(.retrying(attempt: fruitlessOpens, delay: delay, reason: "the input delivered no frame"))
+        _ = wake.wait(timeout: .now() + delay)
     }
 
     private var isNetwork: Bool { location.contains("://") && !location.hasPrefix("file://") }
@@ -135,6 +151,7 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
             do {
                 let reader = try VideoReader(location, options: inputOptions)
                 readerLock.withLock { openReader = reader }
+                deliveredSinceOpen = false
                 if stopped.load(ordering: .relaxed) { reader.interruptBlockedRead() }
                 if emitted > 0 || attempt > 0 { reconnects.add(1, ordering: .relaxed) }
                 onEvent(.connected(reader.info))

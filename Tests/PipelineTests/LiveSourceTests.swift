@@ -150,4 +150,29 @@ struct LiveSourceTests {
         #expect(statistics.framesCaptured - statistics.framesWritten - statistics.framesDropped <= 2)
         #expect(try ffprobe(folder.file("live.mkv")).frameCount == statistics.framesWritten)
     }
+
+    @Test("An input that opens but delivers nothing is reopened with backoff, not in a tight loop")
+    func fruitlessOpensBackOff() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let empty = folder.file("empty.y16")
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let events = EventLog()
+        let source = LiveSource(empty, inputOptions: InputOptions(format: "rawvideo", options: ["video_size": "64x48", "pixel_format": "gray16le"]),
+                                options: LiveSourceOptions(initialBackoff: 0.2, maximumBackoff: 0.4, loop: true),
+                                onEvent: events.record)
+        let returned = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? source.nextFrame()
+            returned.signal()
+        }.start()
+        usleep(1_500_000)
+        source.interrupt()
+        #expect(returned.wait(timeout: .now() + 10) == .success)
+        // About five opens in 1.5 s with 0.2–0.4 s waits; without backoff, thousands.
+        let opens = events.all.filter { $0 == "connected" }.count
+        #expect(opens >= 2)
+        #expect(opens < 20, "\(opens) opens in 1.5 s")
+        #expect(events.all.contains("retrying"))
+    }
 }
