@@ -93,14 +93,14 @@ public final class VideoReader {
         interrupt.arm()
         let opened = avformat_open_input(&context, location, inputFormat, &dictionary.dictionary)
         guard opened >= 0 else {
-            throw MediaError("cannot open", location, code: opened).explainingOpenFailure(location)
+            throw MediaError("cannot open", location, code: opened).explainingOpenFailure(location).explainingTimeout(interrupt)
         }
         formatContext = context
         interrupt.arm()
         let found = avformat_find_stream_info(context, nil)
         guard found >= 0 else {
             avformat_close_input(&formatContext)
-            throw MediaError("cannot read", location, code: found)
+            throw MediaError("cannot read", location, code: found).explainingTimeout(interrupt)
         }
         let index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
         guard index >= 0, let stream = context!.pointee.streams[Int(index)] else {
@@ -227,7 +227,7 @@ public final class VideoReader {
             let read = av_read_frame(formatContext, packet.pointer)
             if read < 0 {
                 if read != cffmpeg_averror_eof(), MediaError("", "", code: read).isConnectionLoss || interrupt.stopRequested {
-                    throw MediaError("lost input", location, code: read)
+                    throw MediaError("lost input", location, code: read).explainingTimeout(interrupt)
                 }
                 // End of file, or a truncated tail: hand the decoder what it holds.
                 avcodec_send_packet(decoder.pointer, nil)
@@ -303,6 +303,14 @@ public final class VideoReader {
 }
 
 extension MediaError {
+    /// FFmpeg words an interrupted wait as "Immediate exit requested"; say what happened.
+    func explainingTimeout(_ interrupt: InterruptState) -> MediaError {
+        guard interrupt.timedOut, !interrupt.stopRequested, let seconds = interrupt.timeoutSeconds else { return self }
+        var explained = self
+        explained.reason = "no data within \(String(format: "%g", seconds)) s"
+        return explained
+    }
+
     /// A missing file reads better as such than as FFmpeg's generic text.
     func explainingOpenFailure(_ location: String) -> MediaError {
         if !location.contains("://"), !location.contains("%"), !FileManager.default.fileExists(atPath: location) {

@@ -35,6 +35,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Also write one colourised frame (from the middle) as a PNG here.")
     var preview: String?
 
+    @Option(help: "Seconds a network input may stay silent before the conversion gives up.")
+    var readTimeout = 15.0
+
     @Flag(help: "Print the time each stage spends per frame at the end.")
     var stats = false
 
@@ -48,7 +51,8 @@ struct ConvertCommand: ParsableCommand {
         }
         let outputOptions = try encode.outputOptions()
         var request = ConversionRequest(
-            input: input, output: output, inputOptions: try inputFormat.options(),
+            // A network input that goes silent ends the conversion instead of hanging it.
+            input: input, output: output, inputOptions: try inputFormat.options(ioTimeout: input.contains("://") ? readTimeout : nil),
             outputOptions: outputOptions, encoder: try encode.encoderSettings(),
             classic: try color.settings(), previewPath: preview, moreOutputs: try more.targets(format: outputOptions.format))
         request.recording = try recording.policy()

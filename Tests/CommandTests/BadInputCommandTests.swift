@@ -37,6 +37,26 @@ struct BadInputCommandTests {
         expectCleanFailure(result, mentioning: ["/nonexistent-dir/out.mp4"])
     }
 
+    @Test("A refused stream and a silent one: one line each, no hang")
+    func networkInputs() throws {
+        let refused = try runProcess(thermocolorBinary, ["convert", "rtsp://127.0.0.1:\(freePort())/none", "/tmp/never.mp4"], timeout: 60)
+        expectCleanFailure(refused, mentioning: ["rtsp://127.0.0.1", "Connection refused"])
+
+        // A peer that accepts the connection and then says nothing.
+        let port = freePort()
+        let silent = try BackgroundProcess("/usr/bin/python3", ["-c", """
+            import socket, time
+            server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(("127.0.0.1", \(port))); server.listen(1); print("listening", flush=True)
+            connection, _ = server.accept(); time.sleep(60)
+            """])
+        defer { silent.stop(signal: SIGKILL) }
+        #expect(silent.waitForLog("listening"))
+        let result = try runProcess(thermocolorBinary, ["convert", "http://127.0.0.1:\(port)/thermal.ts", "/tmp/never.mp4",
+                                                        "--read-timeout", "2"], timeout: 60)
+        expectCleanFailure(result, mentioning: ["http://127.0.0.1:\(port)/thermal.ts", "no data within 2 s"])
+    }
+
     @Test("An unknown palette lists the known ones")
     func unknownPalette() throws {
         let result = try runProcess(thermocolorBinary, ["convert", "in.mkv", "out.mp4", "--palette", "sepia"], timeout: 60)
