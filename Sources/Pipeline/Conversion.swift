@@ -94,7 +94,7 @@ public final class Conversion: @unchecked Sendable {
             input: reader.info, framesWritten: pipeline.statistics.framesWritten,
             bytesWritten: outputs.statuses.first?.bytesWritten ?? 0,
             seconds: Double(monotonicNanoseconds() - start) / 1e9, corruptPackets: reader.corruptPacketCount,
-            stageSummary: pipeline.statistics.stageSummary.replacingOccurrences(of: "capture", with: "decode"))
+            stageSummary: pipeline.statistics.stageSummary)
     }
 
     /// Stops early (Ctrl-C); frames already decoded are still written.

@@ -12,25 +12,35 @@ public struct PipelineOptions: Sendable {
     /// The longest a batch waits to fill up, in seconds; nil waits for full batches (offline).
     public var batchWait: Double?
 
-    public init(queueCapacity: Int = 8, capturePolicy: OverflowPolicy = .block, batchWait: Double? = nil) {
+    /// What the source stage is called in statistics ("decode" offline).
+    public var sourceStageName: String
+
+    public init(queueCapacity: Int = 8, capturePolicy: OverflowPolicy = .block, batchWait: Double? = nil,
+                sourceStageName: String = "capture") {
+        self.sourceStageName = sourceStageName
         self.queueCapacity = queueCapacity
         self.capturePolicy = capturePolicy
         self.batchWait = batchWait
     }
 
-    public static let offline = PipelineOptions()
+    public static let offline = PipelineOptions(sourceStageName: "decode")
     public static let live = PipelineOptions(queueCapacity: 2, capturePolicy: .dropOldest, batchWait: 0.01)
 }
 
 /// Counters and timings of a run, readable while it runs.
 public final class PipelineStatistics: Sendable {
-    public let capture = StageClock("capture")
+    /// The source's stage: "decode" for files, "capture" for live inputs.
+    public let capture: StageClock
     public let colorize = StageClock("colorize")
     public let encode = StageClock("encode")
     /// From the frame leaving its source to its picture accepted by every sink.
     public let latency = LatencyHistogram()
     private let counters = Mutex(Counters())
     private let startedAt = monotonicNanoseconds()
+
+    public init(sourceStageName: String = "capture") {
+        capture = StageClock(sourceStageName)
+    }
 
     struct Counters {
         var captured = 0
@@ -89,7 +99,7 @@ public final class PipelineStatistics: Sendable {
 /// the others stop, every sink is still finished (so what was written stays
 /// playable), and `run` throws the first error.
 public final class FramePipeline: @unchecked Sendable {
-    public let statistics = PipelineStatistics()
+    public let statistics: PipelineStatistics
     private let source: ThermalFrameSource
     private let colorizer: FrameColorizer
     private let sinks: [FrameSink]
@@ -119,6 +129,7 @@ public final class FramePipeline: @unchecked Sendable {
         self.colorizer = colorizer
         self.sinks = sinks
         self.options = options
+        statistics = PipelineStatistics(sourceStageName: options.sourceStageName)
         captured = BoundedQueue(capacity: max(options.queueCapacity, colorizer.maxBatchSize), policy: options.capturePolicy)
         processed = BoundedQueue(capacity: max(options.queueCapacity, colorizer.maxBatchSize))
     }
