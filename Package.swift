@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "Pipeline", "MediaIO", "Capture", "Imaging",
+                "Pipeline", "MediaIO", "Capture", "Imaging", "Inference",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],

@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Imaging
+import Inference
 import Logging
 import MediaIO
 import Pipeline
@@ -147,10 +148,19 @@ private struct ConfigurationBuilder {
 
         var processing = ProcessingConfiguration(classic: classic)
         if let model = table.string("model") {
-            let folder = resolvePath(model)
+            var folder = resolvePath(model)
             var isFolder: ObjCBool = false
             if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
-                problems.add(table.key("model"), "no model bundle folder at '\(folder)'")
+                if model.contains("/") {
+                    problems.add(table.key("model"), "no model bundle folder at '\(folder)'")
+                } else {
+                    // A plain name ("road-colorizer") is a bundle on the model search path.
+                    do {
+                        folder = try ModelSearchPath.standard().resolve(model, what: "model bundle").path
+                    } catch {
+                        problems.add(table.key("model"), "\(error)")
+                    }
+                }
             }
             processing.model = folder
         }

@@ -124,7 +124,7 @@ func parseSize(_ text: String) throws -> (width: Int, height: Int) {
 
 /// A neural colouriser or fuser from a model bundle.
 struct NeuralOptions: ParsableArguments {
-    @Option(help: "A model bundle folder (model.json + model.onnx or model.xml); see docs/MODELS.md.")
+    @Option(help: "A model bundle: a folder (model.json + model.onnx or model.xml) or a name on the model search path; see docs/MODELS.md.")
     var model: String?
 
     @Option(help: "Scene description for text-guided models (needs a baked embedding or --clip).")
@@ -167,7 +167,7 @@ struct NeuralOptions: ParsableArguments {
     /// The stage, or nil for the classic colouriser.
     func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, reference: RGBImage? = nil) throws -> NeuralStage? {
         guard let model else { return nil }
-        let bundle = try ModelBundle(folder: URL(fileURLWithPath: model))
+        let bundle = try ModelBundle(folder: try ModelSearchPath.standard().resolve(model, what: "model bundle"))
         let cache = try clip.map { try makeEmbeddingCache(clip: $0, merges: nil, cacheFolder: nil, noCache: false, device: "CPU") }
         // Baked embeddings first (a deployed device needs no text encoder), then CLIP through the cache.
         let resolve: @Sendable (String) throws -> [Float] = { prompt in

@@ -113,6 +113,7 @@ struct SystemdUnitTests {
         #expect(uninstall.status == 0, "\(uninstall.error)")
         #expect(!files.fileExists(atPath: installed))
         #expect(!files.fileExists(atPath: root + "/usr/local/lib/thermocolor"))
+        #expect(!files.fileExists(atPath: root + "/usr/local/share/thermocolor"))
         #expect(!files.fileExists(atPath: root + "/etc/systemd/system/thermocolor.service"))
         #expect(!files.fileExists(atPath: root + "/etc/systemd/system/thermocolor@.service"))
         #expect(files.fileExists(atPath: root + "/var/lib/thermocolor/recordings/keep.mp4"), "recordings stay without --purge")
