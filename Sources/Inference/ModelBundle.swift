@@ -1,4 +1,5 @@
 import Foundation
+import Text
 
 /// A bad model bundle, as one line naming the bundle and the problem.
 public struct ModelBundleError: Error, CustomStringConvertible, Sendable {
@@ -78,6 +79,11 @@ public struct ModelBundle: Sendable {
     public let abScale: Float
     /// Length of the text vector; nil when the network takes no text.
     public let textDimension: Int?
+    /// The text space the `text` input was trained in (model.json
+    /// `"textSpace"`, e.g. "all-minilm-l6-v2"): prompts must be embedded by
+    /// an encoder of this space. Nil for older bundles, which accept any
+    /// encoder of the right dimension.
+    public let textSpace: String?
     /// Prompt embeddings computed offline, so a device needs no text encoder.
     public let embeddings: [String: [Float]]
     /// The prompt used when a batch brings no embedding of its own.
@@ -198,6 +204,15 @@ public struct ModelBundle: Sendable {
         if tensors.text == nil, textDimension != nil {
             throw fail("\"textDimension\" is set but \"tensors\" names no 'text' input")
         }
+        if let space = json["textSpace"] {
+            guard let text = space as? String, !text.isEmpty, !text.contains(where: \.isWhitespace) else {
+                throw fail("\"textSpace\" must be a name without spaces, e.g. \"all-minilm-l6-v2\"")
+            }
+            guard tensors.text != nil else { throw fail("\"textSpace\" is set but \"tensors\" names no 'text' input") }
+            textSpace = text
+        } else {
+            textSpace = nil
+        }
         var embeddings: [String: [Float]] = [:]
         if let table = json["embeddings"] {
             guard let table = table as? [String: Any] else {
@@ -271,6 +286,24 @@ public struct ModelBundle: Sendable {
         let values: [Float]
         if let numbers = try? JSONSerialization.jsonObject(with: data) as? [NSNumber] {
             values = numbers.map(\.floatValue)
+        } else if data.first == UInt8(ascii: "{") {
+            // `thermocolor embed --out` output: one prompt, and the space it was computed in.
+            let (table, space): ([String: [Float]], String?)
+            do {
+                (table, space) = try EmbeddingFile.decodeTagged(data, source: url.path)
+            } catch {
+                throw fail("\(error)")
+            }
+            guard table.count == 1, let only = table.first else {
+                throw fail("the embedding file \(url.lastPathComponent) holds \(table.count) prompts; --embedding takes a file of one (or a JSON array)")
+            }
+            if let problem = TextSpaceCheck.problem(modelName: "model bundle \(name)", modelSpace: textSpace, modelDimension: dimension,
+                                                    sourceName: "the embedding file \(url.lastPathComponent)", sourceSpace: space,
+                                                    sourceDimension: only.value.count),
+               space != nil || only.value.count != dimension {
+                throw fail(problem)
+            }
+            values = only.value
         } else if data.count % 4 == 0, data.first != UInt8(ascii: "[") {
             values = data.withUnsafeBytes { raw in
                 (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }

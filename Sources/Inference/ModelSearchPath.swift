@@ -105,3 +105,27 @@ package struct ModelLookupError: Error, CustomStringConvertible, Sendable {
         return "no \(what) named '\(name)' (not a folder here; looked in \(places); THERMOCOLOR_MODEL_PATH adds folders)"
     }
 }
+
+extension ModelSearchPath {
+    /// Text-encoder bundles on the path whose manifest records `space`, in
+    /// search order (folders in order, bundles by name within a folder).
+    /// Only the manifests are read.
+    package func encoders(ofSpace space: String) -> [URL] {
+        var found: [URL] = []
+        for folder in folders {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            for name in names.sorted() {
+                let bundle = folder.appendingPathComponent(name)
+                for manifest in ["encoder.json", "clip.json"] {
+                    guard let data = FileManager.default.contents(atPath: bundle.appendingPathComponent(manifest).path) else { continue }
+                    if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                       object["textSpace"] as? String == space {
+                        found.append(bundle)
+                    }
+                    break
+                }
+            }
+        }
+        return found
+    }
+}

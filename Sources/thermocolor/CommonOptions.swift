@@ -127,13 +127,16 @@ struct NeuralOptions: ParsableArguments {
     @Option(help: "A model bundle: a folder (model.json + model.onnx or model.xml) or a name on the model search path; see docs/MODELS.md.")
     var model: String?
 
-    @Option(help: "Scene description for text-guided models (needs a baked embedding or --clip).")
+    @Option(help: "Scene description for text-guided models: a baked embedding, else computed by an encoder of the model's text space (cached).")
     var prompt: String?
 
     @Option(help: "The prompt's embedding as a JSON array of floats (or raw f32), instead of --prompt.")
     var embedding: String?
 
-    @Option(help: "A CLIP text-encoder bundle for prompts the model bundle has no embedding for (cached on disk).")
+    @Option(help: "A text encoder (folder or name, e.g. minilm) for prompts the model bundle has no embedding for; default: one of the model's text space.")
+    var textEncoder: String?
+
+    @Option(help: "A CLIP text-encoder bundle folder for prompts the model bundle has no embedding for (cached on disk).")
     var clip: String?
 
     @Option(help: "Frames per inference (default: 1 on CPU, where batches gain nothing and add latency; 8 elsewhere).")
@@ -160,6 +163,7 @@ struct NeuralOptions: ParsableArguments {
             throw ValidationError("--prompt and --embedding need --model")
         }
         guard prompt == nil || embedding == nil else { throw ValidationError("give --prompt or --embedding, not both") }
+        guard textEncoder == nil || clip == nil else { throw ValidationError("give --text-encoder or --clip, not both") }
         guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
     }
@@ -168,17 +172,9 @@ struct NeuralOptions: ParsableArguments {
     func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, reference: RGBImage? = nil) throws -> NeuralStage? {
         guard let model else { return nil }
         let bundle = try ModelBundle(folder: try ModelSearchPath.standard().resolve(model, what: "model bundle"))
-        let cache = try clip.map { try makeEmbeddingCache(clip: $0, merges: nil, cacheFolder: nil, noCache: false, device: "CPU") }
-        // Baked embeddings first (a deployed device needs no text encoder), then CLIP through the cache.
-        let resolve: @Sendable (String) throws -> [Float] = { prompt in
-            if let baked = bundle.embedding(forPrompt: prompt) { return baked }
-            guard let cache else { return try bundle.textEmbedding(prompt: prompt, file: nil) ?? [] }
-            let vector = try cache.embedding(for: prompt)
-            guard vector.count == bundle.textDimension else {
-                throw ValidationError("the CLIP bundle gives \(vector.count) values per prompt, the model takes \(bundle.textDimension ?? 0)")
-            }
-            return vector
-        }
+        let embedder = PromptEmbedder(model: bundle, encoder: textEncoder, clip: clip)
+        try embedder.checkEncoder()
+        let resolve: @Sendable (String) throws -> [Float] = { prompt in try embedder.embedding(for: prompt) }
         let text = try prompt.map(resolve) ?? bundle.textEmbedding(prompt: nil, file: embedding.map { URL(fileURLWithPath: $0) })
         let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
                                           maxBatch: framesPerInference, inflightRequests: requests)
