@@ -174,6 +174,32 @@ private struct ConfigurationBuilder {
             }
             processing.clip = folder
         }
+        if let encoder = table.string("text_encoder") {
+            var folder = resolvePath(encoder)
+            var isFolder: ObjCBool = false
+            var found = true
+            if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
+                if encoder.contains("/") {
+                    problems.add(table.key("text_encoder"), "no text encoder folder at '\(folder)'")
+                    found = false
+                } else {
+                    do {
+                        folder = try ModelSearchPath.standard().resolve(encoder, what: "text encoder").path
+                    } catch {
+                        problems.add(table.key("text_encoder"), "\(error)")
+                        found = false
+                    }
+                }
+            }
+            if !found {
+                // One problem per key: the missing folder says it all.
+            } else if processing.clip != nil {
+                problems.add(table.key("text_encoder"), "give text_encoder or clip, not both")
+            } else if processing.model == nil {
+                problems.add(table.key("text_encoder"), "needs processing.model: a text encoder computes prompts for a neural model")
+            }
+            processing.textEncoder = folder
+        }
         if let prompt = table.string("prompt") {
             if prompt.trimmingCharacters(in: .whitespaces).isEmpty {
                 problems.add(table.key("prompt"), "is empty; leave it out to use the model's default prompt")
