@@ -275,7 +275,8 @@ public struct ModelBundle: Sendable {
             guard let embedding = embedding(forPrompt: prompt) else {
                 let known = embeddings.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
                 throw fail("no embedding for the prompt '\(prompt)' (known: \(known.isEmpty ? "none" : known)); "
-                           + "give an embedding file instead")
+                           + "give an embedding file, or a text encoder of the model's space (--text-encoder, --clip; "
+                           + "model.json \"textSpace\" lets one be found by itself)")
             }
             return embedding
         }
