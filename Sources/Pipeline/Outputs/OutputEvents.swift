@@ -9,6 +9,8 @@ public struct OutputEvent: Sendable, CustomStringConvertible {
         case connected, connectionLost, connectFailed
         case segmentStarted, segmentDeleted, recordingStopped, recordingResumed
         case encoderFallback
+        /// An odd picture size made even for a 4:2:0 codec.
+        case pictureCropped
         case failed
     }
 

@@ -68,6 +68,9 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
             if let note = opened.fallbackNote, notes.insert(note).inserted {
                 onEvent?(OutputEvent(.encoderFallback, target: "encoder", message: note))
             }
+            if let note = opened.cropNote, notes.insert(note).inserted {
+                onEvent?(OutputEvent(.pictureCropped, target: label, message: note))
+            }
             encoders.append(opened)
         }
 
