@@ -271,9 +271,18 @@ public struct ModelBundle: Sendable {
         let values: [Float]
         if let numbers = try? JSONSerialization.jsonObject(with: data) as? [NSNumber] {
             values = numbers.map(\.floatValue)
-        } else if data.count % 4 == 0, data.first != UInt8(ascii: "[") {
+        } else if Self.looksLikeText(data) {
+            // Text that is not a JSON array would otherwise pass as "raw f32" whenever
+            // its length happens to be a multiple of four, and colour with nonsense.
+            throw fail("the embedding file \(url.lastPathComponent) is text but not a JSON array of numbers")
+        } else if data.count % 4 == 0 {
             values = data.withUnsafeBytes { raw in
                 (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            }
+            // Embeddings are small numbers; random bytes read as f32 give NaNs and values like 1e30.
+            guard values.allSatisfy({ $0.isFinite && abs($0) < 1e4 }) else {
+                throw fail("the embedding file \(url.lastPathComponent) is neither a JSON array of numbers nor raw f32 values "
+                           + "(read as f32 it holds NaN, infinite or absurdly large numbers)")
             }
         } else {
             throw fail("the embedding file \(url.lastPathComponent) is neither a JSON array of numbers nor raw f32 values")
@@ -282,6 +291,14 @@ public struct ModelBundle: Sendable {
             throw fail("the embedding file \(url.lastPathComponent) has \(values.count) values, the network takes \(dimension)")
         }
         return values
+    }
+
+    /// True when `data` is UTF-8 made of printable characters and white space only.
+    static func looksLikeText(_ data: Data) -> Bool {
+        guard !data.isEmpty, let text = String(data: data, encoding: .utf8) else { return false }
+        return text.unicodeScalars.allSatisfy { scalar in
+            scalar.properties.generalCategory != .control || [" ", "\n", "\r", "\t"].contains(scalar)
+        }
     }
 
     /// The working size for frames of `width` × `height`.
