@@ -57,6 +57,16 @@ struct EncodeOptions: ParsableArguments {
     @Flag(help: "Write a classic MP4 with the index at the end instead of crash-safe fragments.")
     var noFragments = false
 
+    func validate() throws {
+        if let crf, !(0...51).contains(crf) {
+            throw ValidationError("--crf must be from 0 (best) to 51 (smallest), not \(crf)")
+        }
+        let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+        guard presets.contains(preset) else {
+            throw ValidationError("--preset '\(preset)' is not one of \(presets.joined(separator: ", "))")
+        }
+    }
+
     func encoderSettings() throws -> EncoderSettings {
         guard codec.isAvailable else {
             throw ValidationError("this FFmpeg build has no encoder for \(codec.rawValue)")
@@ -67,6 +77,13 @@ struct EncodeOptions: ParsableArguments {
 
     func outputOptions() throws -> OutputOptions {
         OutputOptions(format: try format.map(muxerName), fragmented: !noFragments)
+    }
+}
+
+/// Checks a `--read-timeout` value: a silent input must end some time, and not at once.
+func validateReadTimeout(_ seconds: Double) throws {
+    guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+        throw ValidationError("--read-timeout must be a number of seconds above 0 (at most a day), not \(seconds)")
     }
 }
 

@@ -66,6 +66,7 @@ struct RunCommand: ParsableCommand {
     var stats = false
 
     func validate() throws {
+        try validateReadTimeout(readTimeout)
         if config != nil {
             guard input == nil, output.isEmpty else { throw ValidationError("--config describes input and outputs; leave out --input and --output") }
             return
