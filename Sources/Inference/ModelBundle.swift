@@ -82,6 +82,9 @@ public struct ModelBundle: Sendable {
     public let embeddings: [String: [Float]]
     /// The prompt used when a batch brings no embedding of its own.
     public let defaultPrompt: String?
+    /// The temporal smoothing the network was shipped with (`"temporalSmoothing"`, 0–1), used
+    /// unless the user chooses another; nil means none.
+    public let temporalSmoothing: Double?
     /// The network file: model.onnx or model.xml.
     public let modelFile: URL
     /// model.bin beside model.xml; nil for ONNX.
@@ -217,6 +220,15 @@ public struct ModelBundle: Sendable {
         defaultPrompt = json["defaultPrompt"] as? String
         if let defaultPrompt, embeddings[defaultPrompt] == nil {
             throw fail("defaultPrompt '\(defaultPrompt)' has no entry in \"embeddings\"")
+        }
+
+        if let smoothing = json["temporalSmoothing"] {
+            guard let number = smoothing as? NSNumber, (0...1).contains(number.doubleValue) else {
+                throw fail("\"temporalSmoothing\" must be a number from 0 (off) to 1")
+            }
+            temporalSmoothing = number.doubleValue
+        } else {
+            temporalSmoothing = nil
         }
 
         // network files

@@ -172,6 +172,9 @@ struct NeuralOptions: ParsableArguments {
     @Option(help: "Infer requests in flight, so preparation and inference overlap.")
     var requests = 2
 
+    @Option(help: "0–1: how much colour a still pixel keeps from the previous frame, against flicker (default: the bundle's, else 0).")
+    var temporalSmoothing: Double?
+
     func validate() throws {
         guard model != nil || (prompt == nil && embedding == nil) else {
             throw ValidationError("--prompt and --embedding need --model")
@@ -179,6 +182,9 @@ struct NeuralOptions: ParsableArguments {
         guard prompt == nil || embedding == nil else { throw ValidationError("give --prompt or --embedding, not both") }
         guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
+        if let temporalSmoothing, !(0...1).contains(temporalSmoothing) {
+            throw ValidationError("--temporal-smoothing must be from 0 (off) to 1, not \(temporalSmoothing)")
+        }
     }
 
     /// The stage, or nil for the classic colouriser.
@@ -200,7 +206,8 @@ struct NeuralOptions: ParsableArguments {
         let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
                                           maxBatch: framesPerInference, inflightRequests: requests)
         return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
-                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
+                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve,
+                           temporalSmoothing: temporalSmoothing ?? bundle.temporalSmoothing ?? 0)
     }
 }
 
