@@ -46,12 +46,13 @@ let package = Package(
             providers: [.apt(["libv4l-dev"])]
         ),
         .systemLibrary(name: "COpenVINO"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Domains, lowest first; arrows point one way.
         .target(name: "Imaging"),
         .target(name: "MediaIO", dependencies: ["CFFmpeg", "Imaging"]),
         .target(name: "Capture", dependencies: ["CV4L2", "MediaIO", "Imaging"]),
-        .target(name: "Text"),
+        .target(name: "Text", dependencies: ["CZlib"]),
         .target(
             name: "Inference",
             dependencies: ["COpenVINO", "Imaging", "Text"],
