@@ -105,7 +105,7 @@ ceiling_args=()
 [ -n "${PRECISION:-}" ] && ceiling_args=(-infer_precision "$PRECISION")
 ceiling=$(.deps/py/bin/benchmark_app -m "$model_file" -d CPU -shape "$shape_arg" -hint throughput -t 15 \
   "${ceiling_args[@]}" 2>&1 | awk '/Throughput:/ { print $(NF-1) }' | tail -n1)
-engine=$(awk '$1 == "fps" && $2 == "pipelined" { if ($4 > best) best = $4 } END { print best + 0 }' "$log")
+engine=$(awk '$1 == "fps" && ($2 == "pipelined" || $2 == "sync") { if ($4 > best) best = $4 } END { print best + 0 }' "$log")
 printf '\nOpenVINO benchmark_app on %s (%s): %s fps, the inference ceiling\n' "$model_file" "$shape_arg" "${ceiling:-?}"
 awk -v e="$engine" -v c="${ceiling:-0}" 'BEGIN {
   if (c > 0) printf "  engine network-only best / benchmark_app   %5.2fx  (goal >= 0.8)\n", e / c }'
