@@ -65,9 +65,14 @@ let package = Package(
             swiftSettings: openVINOSwiftSettings
         ),
         .target(
+            name: "Outputs",
+            dependencies: ["Pipeline", "MediaIO", "Imaging"],
+            swiftSettings: openVINOSwiftSettings
+        ),
+        .target(
             name: "Service",
             dependencies: [
-                "Pipeline", "MediaIO", "Capture", "Imaging",
+                "Pipeline", "Outputs", "MediaIO", "Capture", "Imaging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -76,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "thermocolor",
             dependencies: [
-                "Pipeline", "Service", "MediaIO", "Capture", "Imaging", "Text", "Inference",
+                "Pipeline", "Outputs", "Service", "MediaIO", "Capture", "Imaging", "Text", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,20 +111,20 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging", "Capture", "Inference", "TestSupport"],
+            dependencies: ["Pipeline", "Outputs", "MediaIO", "Imaging", "Capture", "Inference", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
         .testTarget(
             name: "OutputTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging", "TestSupport"],
+            dependencies: ["Outputs", "Pipeline", "MediaIO", "Imaging", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "thermocolor", "Service", "Pipeline", "MediaIO", "Imaging", "TestSupport",
+                "thermocolor", "Service", "Outputs", "Pipeline", "MediaIO", "Imaging", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: openVINOSwiftSettings,

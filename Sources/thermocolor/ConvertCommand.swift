@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import MediaIO
+import Outputs
 import Pipeline
 
 struct ConvertCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Capture
 import Foundation
 import MediaIO
+import Outputs
 import Pipeline
 
 struct RunCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import MediaIO
+import Pipeline
 
 /// An offline conversion: one input file or stream, one colourised output.
 public struct ConversionRequest: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import MediaIO
+import Pipeline
 import Synchronization
 
 /// Every output of a run behind one `FrameSink`: files, segmented recordings,

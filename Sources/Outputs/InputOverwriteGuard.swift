@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// Refuses, before anything is opened for writing, an output that is the input
 /// itself: opening it would truncate the recording being read.

@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import Pipeline
 
 extension LiveSession {
     /// Outputs for a live run as one `OutputSet`: `configuration.outputs` are parsed as
