@@ -98,9 +98,11 @@ let package = Package(
         ),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // A camera that follows the V4L2 specification, for tests on machines with no /dev/video.
+        .target(name: "CaptureTesting", dependencies: ["Capture", "Imaging", "MediaIO"], path: "Tests/CaptureTesting"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureTesting", "MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "InferenceTests",
@@ -111,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Outputs", "MediaIO", "Imaging", "Capture", "Inference", "TestSupport"],
+            dependencies: ["Pipeline", "Outputs", "MediaIO", "Imaging", "Capture", "CaptureTesting", "Inference", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),

@@ -1,4 +1,5 @@
 import Capture
+import CaptureTesting
 import Foundation
 import MediaIO
 import Outputs
