@@ -119,7 +119,8 @@ public final class VideoEncoder {
         frame.pointee.height = Int32(codedHeight)
         frame.pointee.format = inputFormat.rawValue
         frame.pointee.color_range = codec.pointer.pointee.color_range
-        av_frame_get_buffer(frame, 0)
+        let allocated = av_frame_get_buffer(frame, 0)
+        guard allocated >= 0 else { throw MediaError("cannot allocate a picture for", label, code: allocated) }
     }
 
     /// Encodes one picture shown at `pts` (in the encoder's time base).
@@ -131,8 +132,10 @@ public final class VideoEncoder {
                              reason: "picture is \(picture.width)×\(picture.height), output is \(pictureWidth)×\(pictureHeight)")
         }
         let frame = inputFrame.pointer
-        av_frame_make_writable(frame)
-        fill(frame, with: picture)
+        // The encoder may still hold a reference to the last picture's buffer.
+        let writable = av_frame_make_writable(frame)
+        guard writable >= 0 else { throw MediaError("cannot write", label, code: writable) }
+        try fill(frame, with: picture)
         frame.pointee.pts = pts
         frame.pointee.pict_type = keyframes.consume() ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
         let packets = try send(upload.map { try $0.upload(frame) } ?? frame)
@@ -274,21 +277,21 @@ public final class VideoEncoder {
 
     // MARK: Pixels
 
-    private func fill(_ frame: UnsafeMutablePointer<AVFrame>, with picture: EncoderPicture) {
+    private func fill(_ frame: UnsafeMutablePointer<AVFrame>, with picture: EncoderPicture) throws {
         switch picture {
         case .yuv420(let image) where inputFormat == AV_PIX_FMT_YUV420P:
             copyPlanes(of: image, width: width, height: height, into: frame)
         case .yuv420(let image):
-            prepareSource(format: AV_PIX_FMT_YUV420P)
+            try prepareSource(format: AV_PIX_FMT_YUV420P)
             copyPlanes(of: image, width: width, height: height, into: sourceFrame.pointer)
             convertSource(format: AV_PIX_FMT_YUV420P, into: frame)
         case .rgb(let image):
-            prepareSource(format: AV_PIX_FMT_RGB24)
+            try prepareSource(format: AV_PIX_FMT_RGB24)
             copyRows(image.samples, sourceRowBytes: pictureWidth * 3, rowBytes: width * 3, into: sourceFrame.pointer)
             convertSource(format: AV_PIX_FMT_RGB24, into: frame)
         case .gray16(let image):
             let direct = inputFormat == AV_PIX_FMT_GRAY16LE
-            if !direct { prepareSource(format: AV_PIX_FMT_GRAY16LE) }
+            if !direct { try prepareSource(format: AV_PIX_FMT_GRAY16LE) }
             copyRows(image.samples, sourceRowBytes: pictureWidth * 2, rowBytes: width * 2, into: direct ? frame : sourceFrame.pointer)
             if !direct { convertSource(format: AV_PIX_FMT_GRAY16LE, into: frame) }
         }
@@ -305,14 +308,18 @@ public final class VideoEncoder {
         }
     }
 
-    private func prepareSource(format: AVPixelFormat) {
+    private func prepareSource(format: AVPixelFormat) throws {
         let frame = sourceFrame.pointer
         guard frame.pointee.format != format.rawValue || frame.pointee.width != Int32(width) else { return }
         av_frame_unref(frame)
         frame.pointee.width = Int32(width)
         frame.pointee.height = Int32(height)
         frame.pointee.format = format.rawValue
-        av_frame_get_buffer(frame, 0)
+        let allocated = av_frame_get_buffer(frame, 0)
+        guard allocated >= 0 else {
+            av_frame_unref(frame)
+            throw MediaError("cannot allocate a picture for", label, code: allocated)
+        }
     }
 
     private func convertSource(format: AVPixelFormat, into frame: UnsafeMutablePointer<AVFrame>) {
