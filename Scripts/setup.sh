@@ -47,7 +47,7 @@ debian_packages=(
   git ca-certificates
   pkg-config ffmpeg
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev
-  libv4l-dev
+  libv4l-dev zlib1g-dev
   python3 python3-pip python3-venv
   # Test peers: an RTSP server on 127.0.0.1 for the network capture tests.
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly

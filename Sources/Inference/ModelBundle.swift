@@ -88,6 +88,9 @@ public struct ModelBundle: Sendable {
     public let embeddings: [String: [Float]]
     /// The prompt used when a batch brings no embedding of its own.
     public let defaultPrompt: String?
+    /// The temporal smoothing the network was shipped with (`"temporalSmoothing"`, 0–1), used
+    /// unless the user chooses another; nil means none.
+    public let temporalSmoothing: Double?
     /// The network file: model.onnx or model.xml.
     public let modelFile: URL
     /// model.bin beside model.xml; nil for ONNX.
@@ -234,6 +237,15 @@ public struct ModelBundle: Sendable {
             throw fail("defaultPrompt '\(defaultPrompt)' has no entry in \"embeddings\"")
         }
 
+        if let smoothing = json["temporalSmoothing"] {
+            guard let number = smoothing as? NSNumber, (0...1).contains(number.doubleValue) else {
+                throw fail("\"temporalSmoothing\" must be a number from 0 (off) to 1")
+            }
+            temporalSmoothing = number.doubleValue
+        } else {
+            temporalSmoothing = nil
+        }
+
         // network files
         let onnx = folder.appendingPathComponent("model.onnx")
         let xml = folder.appendingPathComponent("model.xml")
@@ -287,7 +299,7 @@ public struct ModelBundle: Sendable {
         let values: [Float]
         if let numbers = try? JSONSerialization.jsonObject(with: data) as? [NSNumber] {
             values = numbers.map(\.floatValue)
-        } else if data.first == UInt8(ascii: "{") {
+        } else if data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
             // `thermocolor embed --out` output: one prompt, and the space it was computed in.
             let (table, space): ([String: [Float]], String?)
             do {
@@ -305,9 +317,18 @@ public struct ModelBundle: Sendable {
                 throw fail(problem)
             }
             values = only.value
-        } else if data.count % 4 == 0, data.first != UInt8(ascii: "[") {
+        } else if Self.looksLikeText(data) {
+            // Text that is not a JSON array would otherwise pass as "raw f32" whenever
+            // its length happens to be a multiple of four, and colour with nonsense.
+            throw fail("the embedding file \(url.lastPathComponent) is text but not a JSON array of numbers")
+        } else if data.count % 4 == 0 {
             values = data.withUnsafeBytes { raw in
                 (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            }
+            // Embeddings are small numbers; random bytes read as f32 give NaNs and values like 1e30.
+            guard values.allSatisfy({ $0.isFinite && abs($0) < 1e4 }) else {
+                throw fail("the embedding file \(url.lastPathComponent) is neither a JSON array of numbers nor raw f32 values "
+                           + "(read as f32 it holds NaN, infinite or absurdly large numbers)")
             }
         } else {
             throw fail("the embedding file \(url.lastPathComponent) is neither a JSON array of numbers nor raw f32 values")
@@ -316,6 +337,14 @@ public struct ModelBundle: Sendable {
             throw fail("the embedding file \(url.lastPathComponent) has \(values.count) values, the network takes \(dimension)")
         }
         return values
+    }
+
+    /// True when `data` is UTF-8 made of printable characters and white space only.
+    static func looksLikeText(_ data: Data) -> Bool {
+        guard !data.isEmpty, let text = String(data: data, encoding: .utf8) else { return false }
+        return text.unicodeScalars.allSatisfy { scalar in
+            scalar.properties.generalCategory != .control || [" ", "\n", "\r", "\t"].contains(scalar)
+        }
     }
 
     /// The working size for frames of `width` × `height`.

@@ -52,7 +52,17 @@ public enum ConfigurationLoader {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "no such file"
+            var isFolder: ObjCBool = false
+            let reason: String
+            if !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+                reason = "no such file"
+            } else if isFolder.boolValue {
+                reason = "is a directory, not a configuration file"
+            } else if !FileManager.default.isReadableFile(atPath: path) {
+                reason = "permission denied"
+            } else {
+                reason = "cannot be read as UTF-8 text"
+            }
             throw ConfigurationError(file: path, problems: [ConfigurationProblem(key: "", message: reason)])
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path

@@ -57,6 +57,16 @@ struct EncodeOptions: ParsableArguments {
     @Flag(help: "Write a classic MP4 with the index at the end instead of crash-safe fragments.")
     var noFragments = false
 
+    func validate() throws {
+        if let crf, !(0...51).contains(crf) {
+            throw ValidationError("--crf must be from 0 (best) to 51 (smallest), not \(crf)")
+        }
+        let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+        guard presets.contains(preset) else {
+            throw ValidationError("--preset '\(preset)' is not one of \(presets.joined(separator: ", "))")
+        }
+    }
+
     func encoderSettings() throws -> EncoderSettings {
         guard codec.isAvailable else {
             throw ValidationError("this FFmpeg build has no encoder for \(codec.rawValue)")
@@ -67,6 +77,13 @@ struct EncodeOptions: ParsableArguments {
 
     func outputOptions() throws -> OutputOptions {
         OutputOptions(format: try format.map(muxerName), fragmented: !noFragments)
+    }
+}
+
+/// Checks a `--read-timeout` value: a silent input must end some time, and not at once.
+func validateReadTimeout(_ seconds: Double) throws {
+    guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+        throw ValidationError("--read-timeout must be a number of seconds above 0 (at most a day), not \(seconds)")
     }
 }
 
@@ -158,6 +175,9 @@ struct NeuralOptions: ParsableArguments {
     @Option(help: "Infer requests in flight, so preparation and inference overlap.")
     var requests = 2
 
+    @Option(help: "0–1: how much colour a still pixel keeps from the previous frame, against flicker (default: the bundle's, else 0).")
+    var temporalSmoothing: Double?
+
     func validate() throws {
         guard model != nil || (prompt == nil && embedding == nil) else {
             throw ValidationError("--prompt and --embedding need --model")
@@ -166,6 +186,9 @@ struct NeuralOptions: ParsableArguments {
         guard textEncoder == nil || clip == nil else { throw ValidationError("give --text-encoder or --clip, not both") }
         guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
+        if let temporalSmoothing, !(0...1).contains(temporalSmoothing) {
+            throw ValidationError("--temporal-smoothing must be from 0 (off) to 1, not \(temporalSmoothing)")
+        }
     }
 
     /// The stage, or nil for the classic colouriser.
@@ -179,7 +202,8 @@ struct NeuralOptions: ParsableArguments {
         let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
                                           maxBatch: framesPerInference, inflightRequests: requests)
         return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
-                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
+                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve,
+                           temporalSmoothing: temporalSmoothing ?? bundle.temporalSmoothing ?? 0)
     }
 }
 
