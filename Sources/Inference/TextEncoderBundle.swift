@@ -46,7 +46,7 @@ public struct TextEncoderManifest: Codable, Sendable, Equatable {
     /// "clip-vit-b32-openai"; nil in older clip.json files.
     public var textSpace: String?
     public var model: String
-    /// A `Tokenizer` raw value; nil means clip-bpe (clip.json).
+    /// A `Tokenizer` raw value; required in encoder.json, clip-bpe in clip.json.
     public var tokenizer: String?
     public var merges: String?
     public var vocabulary: String?
@@ -131,6 +131,9 @@ public struct TextEncoderBundle: Sendable {
         let formats = [TextEncoderManifest.formatName, TextEncoderManifest.clipFormatName]
         guard formats.contains(manifest.format), manifest.version == 1 else {
             throw fail("\(fileName) has format \"\(manifest.format)\" version \(manifest.version); expected \"\(TextEncoderManifest.formatName)\" version 1")
+        }
+        if manifest.format == TextEncoderManifest.formatName, manifest.tokenizer == nil {
+            throw fail("\(fileName) needs \"tokenizer\": one of \(TextEncoderManifest.Tokenizer.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let kind = TextEncoderManifest.Tokenizer(rawValue: manifest.tokenizer ?? "clip-bpe") else {
             throw fail("\(fileName) names tokenizer \"\(manifest.tokenizer ?? "")\" (known: \(TextEncoderManifest.Tokenizer.allCases.map(\.rawValue).joined(separator: ", ")))")

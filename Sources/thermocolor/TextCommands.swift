@@ -268,18 +268,18 @@ final class PromptEmbedder: @unchecked Sendable {
         guard model.textSpace != nil || encoder != nil || clip != nil else {
             return try model.textEmbedding(prompt: prompt, file: nil) ?? []
         }
-        return try lock.withLock { () throws -> EmbeddingCache in
-            if let cache { return cache }
-            let made = try makeCache()
-            cache = made
-            return made
-        }.embedding(for: prompt)
+        return try encoderCache().embedding(for: prompt)
     }
 
     /// Fails early, before any video is opened, when the named encoder does not fit.
     func checkEncoder() throws {
         guard model.textDimension != nil, encoder != nil || clip != nil else { return }
-        _ = try lock.withLock { () throws -> EmbeddingCache in
+        _ = try encoderCache()
+    }
+
+    /// The cache in front of the chosen encoder, made (and checked) once.
+    private func encoderCache() throws -> EmbeddingCache {
+        try lock.withLock {
             if let cache { return cache }
             let made = try makeCache()
             cache = made

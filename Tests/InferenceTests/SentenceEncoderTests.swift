@@ -143,3 +143,48 @@ struct TextSpaceCheckTests {
         #expect(try bundle.textEmbedding(prompt: nil, file: file) == vector)
     }
 }
+
+struct TextEncoderBundleTests {
+    @Test func badManifestsAreOneLineErrors() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bad-encoder-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let base: [String: Any] = [
+            "format": "thermocolor-text-encoder", "version": 1, "model": "model.onnx", "tokenizer": "wordpiece",
+            "vocabulary": "vocab.txt", "contextLength": 16, "embeddingDim": 8, "textSpace": "test-space",
+        ]
+        let cases: [(String, [String: Any?], String)] = [
+            ("no-tokenizer", ["tokenizer": nil], "needs \"tokenizer\""),
+            ("sentencepiece", ["tokenizer": "sentencepiece"], "names tokenizer \"sentencepiece\""),
+            ("max-pooling", ["pooling": "max"], "names pooling \"max\""),
+            ("unnormalised", ["normalize": false], "\"normalize\": false"),
+            ("no-vocabulary", ["vocabulary": nil], "names no \"vocabulary\""),
+            ("spaced-space", ["textSpace": "all minilm"], "textSpace \"all minilm\""),
+            ("no-model", ["model": "missing.onnx"], "model file missing.onnx is missing"),
+        ]
+        for (name, change, expected) in cases {
+            let folder = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n".utf8).write(to: folder.appendingPathComponent("vocab.txt"))
+            try Data([0]).write(to: folder.appendingPathComponent("model.onnx"))
+            var manifest = base
+            for (key, value) in change { manifest[key] = value }
+            try JSONSerialization.data(withJSONObject: manifest).write(to: folder.appendingPathComponent("encoder.json"))
+            #expect {
+                try TextEncoderBundle(folder: folder)
+            } throws: { error in
+                let text = String(describing: error)
+                return text.contains(folder.path) && text.contains(expected) && !text.contains("\n")
+            }
+        }
+        // The good one loads, tokenizer and all, without OpenVINO.
+        let good = root.appendingPathComponent("good")
+        try FileManager.default.createDirectory(at: good, withIntermediateDirectories: true)
+        try Data("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nfog\n".utf8).write(to: good.appendingPathComponent("vocab.txt"))
+        try Data([0]).write(to: good.appendingPathComponent("model.onnx"))
+        try JSONSerialization.data(withJSONObject: base).write(to: good.appendingPathComponent("encoder.json"))
+        let bundle = try TextEncoderBundle(folder: good)
+        #expect(bundle.ids(for: "Fog") == [2, 5, 3])
+        #expect(bundle.pooling == .mean && bundle.textSpace == "test-space")
+        #expect(try bundle.identity().hasPrefix("wordpiece-text-"))
+    }
+}
