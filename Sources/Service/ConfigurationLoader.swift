@@ -179,8 +179,6 @@ private struct ConfigurationBuilder {
             var isFolder: ObjCBool = false
             if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
                 problems.add(table.key("clip"), "no CLIP bundle folder at '\(folder)'")
-            } else if processing.model == nil {
-                problems.add(table.key("clip"), "needs processing.model: CLIP encodes prompts for a neural model")
             }
             processing.clip = folder
         }
@@ -201,23 +199,10 @@ private struct ConfigurationBuilder {
                     }
                 }
             }
-            if !found {
-                // One problem per key: the missing folder says it all.
-            } else if processing.clip != nil {
-                problems.add(table.key("text_encoder"), "give text_encoder or clip, not both")
-            } else if processing.model == nil {
-                problems.add(table.key("text_encoder"), "needs processing.model: a text encoder computes prompts for a neural model")
-            }
-            processing.textEncoder = folder
+            // One problem per key: a missing folder says it all.
+            if found { processing.textEncoder = folder }
         }
-        if let prompt = table.string("prompt") {
-            if prompt.trimmingCharacters(in: .whitespaces).isEmpty {
-                problems.add(table.key("prompt"), "is empty; leave it out to use the model's default prompt")
-            } else if processing.model == nil {
-                problems.add(table.key("prompt"), "needs processing.model: a prompt steers a neural model")
-            }
-            processing.prompt = prompt
-        }
+        processing.prompt = table.string("prompt")
         processing.batch = table.int("batch", in: 1...64) ?? 1
         if let device = table.string("device") {
             if ServiceVocabulary.isOpenVINODevice(device) {
@@ -225,6 +210,13 @@ private struct ConfigurationBuilder {
             } else {
                 problems.add(table.key("device"), "unknown OpenVINO device '\(device)' (use CPU, GPU, GPU.1, NPU or AUTO)")
             }
+        }
+        // The rules that tie the settings together are the stage recipe's, the same as the command line's.
+        for problem in processing.recipe.problems() {
+            let key = table.key(String(problem.setting.configurationKey.dropFirst("processing.".count)))
+            // One problem per key: a missing folder already says what is wrong there.
+            guard !problems.items.contains(where: { $0.key == key }) else { continue }
+            problems.add(key, problem.message(naming: \.configurationKey))
         }
         table.rejectUnknownKeys()
         return processing

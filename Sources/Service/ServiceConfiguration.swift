@@ -81,6 +81,14 @@ public struct ProcessingConfiguration: Sendable, Equatable {
     }
 }
 
+extension ProcessingConfiguration {
+    /// The table as the stage recipe the command line's flags also map onto.
+    public var recipe: StageRecipe {
+        StageRecipe(classic: classic, neural: NeuralRecipe(model: model, prompt: prompt, textEncoder: textEncoder, clip: clip,
+                                                           batch: batch, device: device))
+    }
+}
+
 /// One `[[outputs]]` entry.
 public enum OutputConfiguration: Sendable, Equatable {
     case recording(RecordingOutput)

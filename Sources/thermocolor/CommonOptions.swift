@@ -159,10 +159,6 @@ struct NeuralOptions: ParsableArguments {
     @Option(help: "Frames per inference (default: 1 on CPU, where batches gain nothing and add latency; 8 elsewhere).")
     var batch: Int?
 
-    /// On CPUs a batch runs no faster per frame than single frames with two
-    /// requests in flight (Benchmarks/neural.sh); GPUs and NPUs want batches.
-    var framesPerInference: Int { batch ?? (device.uppercased() == "CPU" ? 1 : 8) }
-
     @Option(help: "Longest wait for a batch to fill, in milliseconds (live runs).")
     var batchWait = 10.0
 
@@ -178,33 +174,14 @@ struct NeuralOptions: ParsableArguments {
     @Option(help: "0–1: how much colour a still pixel keeps from the previous frame, against flicker (default: the bundle's, else 0).")
     var temporalSmoothing: Double?
 
-    func validate() throws {
-        guard model != nil || (prompt == nil && embedding == nil) else {
-            throw ValidationError("--prompt and --embedding need --model")
-        }
-        guard prompt == nil || embedding == nil else { throw ValidationError("give --prompt or --embedding, not both") }
-        guard textEncoder == nil || clip == nil else { throw ValidationError("give --text-encoder or --clip, not both") }
-        guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
-        if let temporalSmoothing, !(0...1).contains(temporalSmoothing) {
-            throw ValidationError("--temporal-smoothing must be from 0 (off) to 1, not \(temporalSmoothing)")
-        }
+    /// The flags as the recipe's neural part; its rules are checked with the rest of the recipe.
+    var recipe: NeuralRecipe {
+        NeuralRecipe(model: model, prompt: prompt, embeddingFile: embedding, textEncoder: textEncoder, clip: clip,
+                     batch: batch, device: device, precision: precision, requests: requests,
+                     temporalSmoothing: temporalSmoothing)
     }
 
-    /// The stage, or nil for the classic colouriser.
-    func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, reference: RGBImage? = nil) throws -> NeuralStage? {
-        guard let model else { return nil }
-        let bundle = try ModelBundle(folder: try ModelSearchPath.standard().resolve(model, what: "model bundle"))
-        let embedder = PromptEmbedder(model: bundle, encoder: textEncoder, clip: clip)
-        try embedder.checkEncoder()
-        let resolve: @Sendable (String) throws -> [Float] = { prompt in try embedder.embedding(for: prompt) }
-        let text = try prompt.map(resolve) ?? bundle.textEmbedding(prompt: nil, file: embedding.map { URL(fileURLWithPath: $0) })
-        let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
-                                          maxBatch: framesPerInference, inflightRequests: requests)
-        return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
-                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve,
-                           temporalSmoothing: temporalSmoothing ?? bundle.temporalSmoothing ?? 0)
-    }
+    var framesPerInference: Int { recipe.framesPerInference }
 }
 
 /// A visible camera to fuse with, or a colour reference to borrow from.
@@ -230,48 +207,24 @@ struct FusionOptions: ParsableArguments {
     @Option(help: "Luminance regions for reference colour transfer (1 = global).")
     var referenceRegions = 3
 
-    func validate() throws {
-        guard visible == nil || reference == nil else { throw ValidationError("give --visible or --reference, not both") }
-        guard pairTolerance >= 0 else { throw ValidationError("--pair-tolerance must not be negative") }
-        guard referenceRegions >= 1 else { throw ValidationError("--reference-regions must be at least 1") }
-    }
-
     var pairing: PairingOptions { PairingOptions(offset: visibleOffset, tolerance: pairTolerance) }
 
-    func loadHomography() throws -> Homography? {
-        guard let homography else { return nil }
-        do {
-            return try Homography(contentsOf: URL(fileURLWithPath: homography))
-        } catch {
-            throw ValidationError("cannot read the registration file '\(homography)': \(error)")
-        }
+    var visibleRecipe: VisibleRecipe? {
+        visible.map { VisibleRecipe(source: $0, method: fuse, homography: homography, pairing: pairing) }
     }
 
-    func loadReference() throws -> RGBImage? {
-        try reference.map { try ImageFile.readRGB($0) }
-    }
+    var referenceRecipe: ReferenceRecipe? { reference.map { ReferenceRecipe(image: $0, regions: referenceRegions) } }
 }
 
 extension FusionMethod: ExpressibleByArgument {}
 
-extension FusionOptions {
-    /// The colouring stage the options ask for, in this order: neural (with
-    /// the visible feed or reference when given), fusion with `visibleFeed`,
-    /// reference colour, or nil for the palette.
-    /// - Parameter onVisibleChange: told when visible frames stop or start pairing again.
-    func colorizer(classic: ClassicSettings, neural: NeuralOptions, visibleFeed: VisibleFeed?,
-                   onVisibleChange: @escaping @Sendable (Bool) -> Void) throws -> FrameColorizer? {
-        let reference = try loadReference()
-        if let stage = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return stage }
-        if let visibleFeed {
-            return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fuse,
-                               homography: try loadHomography(), onVisibleChange: onVisibleChange)
-        }
-        if let reference {
-            return try ReferenceStage(gain: try ClassicColorizer(settings: classic), reference: reference, regions: referenceRegions)
-        }
-        return nil
-    }
+/// The stage `convert` and `run` describe with their flags; its rules broken
+/// are one line naming the flags, before any input is opened.
+func stageRecipe(color: ColorOptions, neural: NeuralOptions, fusion: FusionOptions) throws -> StageRecipe {
+    let recipe = StageRecipe(classic: try color.settings(), neural: neural.recipe,
+                             visible: fusion.visibleRecipe, reference: fusion.referenceRecipe)
+    if let problem = recipe.problems().first { throw ValidationError(problem.commandLineDescription) }
+    return recipe
 }
 
 /// Still images, by file name: these take the single-picture path in convert.

@@ -47,6 +47,7 @@ struct ConvertCommand: ParsableCommand {
 
     func validate() throws {
         try validateReadTimeout(readTimeout)
+        _ = try stageRecipe(color: color, neural: neural, fusion: fusion)
     }
 
     func run() throws {
@@ -98,9 +99,10 @@ struct ConvertCommand: ParsableCommand {
 extension ConvertCommand {
     /// The colouring stage the options ask for: neural, fusion, reference, or nil for the palette.
     func stage(classic: ClassicSettings) throws -> FrameColorizer? {
-        let visibleFeed = try fusion.visible.map { try VisibleFeed(offline: $0, options: fusion.pairing) }
+        var recipe = try stageRecipe(color: color, neural: neural, fusion: fusion)
+        recipe.classic = classic
         let visible = fusion.visible ?? ""
-        return try fusion.colorizer(classic: classic, neural: neural, visibleFeed: visibleFeed) { available in
+        return try recipe.makeStage(reading: .offline) { available in
             printError(available ? "visible frames from \(visible) pair again; fusing"
                                  : "no visible frame from \(visible) pairs here; colouring thermal only")
         }
@@ -120,7 +122,7 @@ extension ConvertCommand {
             let visible = try ImageFile.readRGB(visiblePath)
             let thermal = try gain.grayLevels(of: frame)
             let aligned: RGBImage
-            if let homography = try fusion.loadHomography() {
+            if let homography = try StageRecipe().loadHomography(fusion.homography) {
                 aligned = homography.warp(visible, toWidth: thermal.width, height: thermal.height)
             } else if visible.width != thermal.width || visible.height != thermal.height {
                 let scale = try Homography(matrix: [Double(thermal.width) / Double(visible.width), 0, 0,

@@ -68,6 +68,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         try validateReadTimeout(readTimeout)
+        _ = try stageRecipe(color: color, neural: neural, fusion: fusion)
         if config != nil {
             guard input == nil, output.isEmpty else { throw ValidationError("--config describes input and outputs; leave out --input and --output") }
             return
@@ -136,13 +137,13 @@ struct RunCommand: ParsableCommand {
     /// The colouring stage for a live run: neural, fusion with a live visible
     /// camera, reference colour, or nil for the palette.
     private func liveStage(classic: ClassicSettings) throws -> FrameColorizer? {
-        let visibleFeed = fusion.visible.map { location in
-            VisibleFeed(live: location, options: fusion.pairing) { event in
-                if case .disconnected(let reason) = event { printError("visible input lost: \(reason)") }
-            }
-        }
+        var recipe = try stageRecipe(color: color, neural: neural, fusion: fusion)
+        recipe.classic = classic
         let visible = fusion.visible ?? ""
-        return try fusion.colorizer(classic: classic, neural: neural, visibleFeed: visibleFeed) { available in
+        let reading = StageRecipe.VisibleReading.live { event in
+            if case .disconnected(let reason) = event { printError("visible input lost: \(reason)") }
+        }
+        return try recipe.makeStage(reading: reading) { available in
             printError(available ? "visible input \(visible) is back; fusing" : "visible input \(visible) stalled; colouring thermal only")
         }
     }

@@ -61,17 +61,10 @@ func runService(configurationPath: String) throws {
     }
 }
 
-/// The service's session: a neural stage when the configuration names a
-/// model (built as `--model` would build it), the classic colouriser otherwise.
+/// The service's session: the stage its `[processing]` table describes,
+/// built by the same recipe as `run`'s and `convert`'s flags.
 @Sendable
 func makeServiceSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
-    let processing = configuration.processing
-    guard let model = processing.model else { return try ServiceOutputs.liveSession(configuration, context: context) }
-    var arguments = ["--model", model, "--batch", String(processing.batch), "--device", processing.device]
-    if let prompt = processing.prompt { arguments += ["--prompt", prompt] }
-    if let clip = processing.clip { arguments += ["--clip", clip] }
-    if let encoder = processing.textEncoder { arguments += ["--text-encoder", encoder] }
-    let neural = try NeuralOptions.parse(arguments)
-    return try ServiceOutputs.liveSession(configuration, context: context,
-                                          colorizer: try neural.stage(classic: processing.classic))
+    let colorizer = try configuration.processing.recipe.makeStage(reading: .live(onEvent: context.onSourceEvent))
+    return try ServiceOutputs.liveSession(configuration, context: context, colorizer: colorizer)
 }

@@ -3,24 +3,6 @@ import Foundation
 import Inference
 import Text
 
-/// Where the BPE merges file is unless told: what Scripts/setup.sh fetched,
-/// or what Scripts/install.sh installed beside the binary.
-func defaultMergesFile() -> URL {
-    let executable = ModelSearchPath.currentExecutable() ?? URL(fileURLWithPath: CommandLine.arguments[0])
-    var candidates: [URL] = []
-    if let checkout = ModelSearchPath.sourceCheckout(containing: executable) {
-        candidates.append(checkout.appendingPathComponent(".deps/clip/bpe_simple_vocab_16e6.txt"))
-    }
-    candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".deps/clip/bpe_simple_vocab_16e6.txt"))
-    candidates.append(executable.deletingLastPathComponent()
-        .appendingPathComponent("../share/thermocolor/bpe_simple_vocab_16e6.txt").standardizedFileURL)
-    return candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]
-}
-
-/// The encoder used when none is named and no model asks for a space.
-let defaultEncoderName = "minilm"
-
 /// A one-line failure of the text commands.
 struct TextCommandError: Error, CustomStringConvertible {
     let description: String
@@ -57,52 +39,6 @@ func readPrompts(arguments: [String], files: [String]) throws -> [String] {
     return prompts
 }
 
-/// Which text encoder a command uses: `--encoder NAME` (a folder or a name on
-/// the model search path), `--clip FOLDER`, an encoder of `space` found on
-/// the search path, or `minilm`.
-func resolveEncoderBundle(encoder: String?, clip: String?, merges: String?, space: String? = nil) throws -> TextEncoderBundle {
-    let searchPath = ModelSearchPath.standard()
-    let folder: URL
-    if let clip {
-        folder = URL(fileURLWithPath: clip)
-    } else if let encoder {
-        folder = try searchPath.resolve(encoder, what: "text encoder")
-    } else if let space {
-        guard let found = searchPath.encoders(ofSpace: space).first else {
-            let places = searchPath.folders.map(\.path).joined(separator: ", ")
-            throw TextCommandError(description: "no text encoder of space '\(space)' on the model search path (looked in \(places)); "
-                                   + "name one (--text-encoder, or --encoder for embed), or run Scripts/setup.sh for minilm (all-minilm-l6-v2)")
-        }
-        folder = found
-    } else {
-        folder = try searchPath.resolve(defaultEncoderName, what: "text encoder")
-    }
-    var mergesFile = merges.map { URL(fileURLWithPath: $0) }
-    if mergesFile == nil {
-        // CLIP bundles may leave the merges file out; then the one set-up fetched serves.
-        let manifest = ["encoder.json", "clip.json"].lazy
-            .compactMap { try? Data(contentsOf: folder.appendingPathComponent($0)) }
-            .compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }.first
-        if let named = manifest?["merges"] as? String,
-           !FileManager.default.fileExists(atPath: folder.appendingPathComponent(named).path) {
-            mergesFile = defaultMergesFile()
-        }
-    }
-    return try TextEncoderBundle(folder: folder, mergesFile: mergesFile)
-}
-
-/// A cache in front of a text encoder whose network compiles on first miss.
-func makeEmbeddingCache(_ bundle: TextEncoderBundle, cacheFolder: String?, noCache: Bool, device: String) throws -> EmbeddingCache {
-    let encoder = try DeferredTextEncoder(bundle: bundle, device: device)
-    let directory = noCache ? nil : (cacheFolder.map { URL(fileURLWithPath: $0) } ?? EmbeddingCache.defaultDirectory())
-    return EmbeddingCache(encoder: encoder, directory: directory)
-}
-
-/// "text encoder minilm (/path)", for messages.
-func describeEncoder(_ bundle: TextEncoderBundle) -> String {
-    "text encoder \(bundle.name) (\(bundle.folder.path))"
-}
-
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
@@ -136,9 +72,9 @@ struct TokenizeCommand: ParsableCommand {
         let input = try readPrompts(arguments: text.map { [$0] } ?? [], files: file.map { [$0] } ?? [])[0]
         let ids: [Int32]
         if let encoder {
-            ids = try resolveEncoderBundle(encoder: encoder, clip: nil, merges: nil).ids(for: input)
+            ids = try TextEncoderLookup.bundle(encoder: encoder, clip: nil, merges: nil).ids(for: input)
         } else {
-            ids = try CLIPTokenizer(mergesFile: merges.map { URL(fileURLWithPath: $0) } ?? defaultMergesFile()).encode(input)
+            ids = try CLIPTokenizer(mergesFile: merges.map { URL(fileURLWithPath: $0) } ?? TextEncoderLookup.defaultMergesFile()).encode(input)
         }
         print("[" + ids.map(String.init).joined(separator: ",") + "]")
     }
@@ -195,18 +131,18 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         let prompts = try readPrompts(arguments: prompts, files: file)
         let target = try intoBundle.map { try ModelBundle(folder: ModelSearchPath.standard().resolve($0, what: "model bundle")) }
-        let bundle = try resolveEncoderBundle(encoder: encoder, clip: clip, merges: merges, space: target?.textSpace)
+        let bundle = try TextEncoderLookup.bundle(encoder: encoder, clip: clip, merges: merges, space: target?.textSpace)
         if let target {
             guard let dimension = target.textDimension else {
                 throw ValidationError("the model bundle \(target.folder.path) takes no text (no textDimension in model.json)")
             }
             if let problem = TextSpaceCheck.problem(modelName: "model bundle \(target.name)", modelSpace: target.textSpace,
-                                                    modelDimension: dimension, sourceName: describeEncoder(bundle),
+                                                    modelDimension: dimension, sourceName: TextEncoderLookup.describe(bundle),
                                                     sourceSpace: bundle.textSpace, sourceDimension: bundle.embeddingDimension) {
                 throw TextCommandError(description: problem)
             }
         }
-        let cache = try makeEmbeddingCache(bundle, cacheFolder: cache, noCache: noCache, device: device)
+        let cache = try TextEncoderLookup.cache(for: bundle, cacheFolder: cache, noCache: noCache, device: device)
         if let target {
             try bake(try cache.embeddings(for: prompts), prompts: prompts, into: target.folder)
             print("baked \(prompts.count) embeddings into \(target.folder.path)/model.json")
@@ -240,60 +176,5 @@ extension EmbedCommand {
         if manifest["defaultPrompt"] == nil { manifest["defaultPrompt"] = prompts[0] }
         let updated = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
         try updated.write(to: manifestURL, options: .atomic)
-    }
-}
-
-/// Turns a model's prompts into its text vectors: the bundle's baked
-/// embeddings first (a deployed device needs no text encoder), then an
-/// encoder of the model's text space through the on-disk cache. The encoder
-/// is chosen and checked on the first prompt that needs it.
-final class PromptEmbedder: @unchecked Sendable {
-    // @unchecked: `cache` is only touched under `lock`.
-    let model: ModelBundle
-    private let encoder: String?
-    private let clip: String?
-    private let lock = NSLock()
-    private var cache: EmbeddingCache?
-
-    init(model: ModelBundle, encoder: String?, clip: String?) {
-        self.model = model
-        self.encoder = encoder
-        self.clip = clip
-    }
-
-    func embedding(for prompt: String) throws -> [Float] {
-        if let baked = model.embedding(forPrompt: prompt) { return baked }
-        guard model.textDimension != nil else { return try model.textEmbedding(prompt: prompt, file: nil) ?? [] }
-        // A bundle of no recorded space needs an encoder named for it.
-        guard model.textSpace != nil || encoder != nil || clip != nil else {
-            return try model.textEmbedding(prompt: prompt, file: nil) ?? []
-        }
-        return try encoderCache().embedding(for: prompt)
-    }
-
-    /// Fails early, before any video is opened, when the named encoder does not fit.
-    func checkEncoder() throws {
-        guard model.textDimension != nil, encoder != nil || clip != nil else { return }
-        _ = try encoderCache()
-    }
-
-    /// The cache in front of the chosen encoder, made (and checked) once.
-    private func encoderCache() throws -> EmbeddingCache {
-        try lock.withLock {
-            if let cache { return cache }
-            let made = try makeCache()
-            cache = made
-            return made
-        }
-    }
-
-    private func makeCache() throws -> EmbeddingCache {
-        let bundle = try resolveEncoderBundle(encoder: encoder, clip: clip, merges: nil, space: model.textSpace)
-        if let problem = TextSpaceCheck.problem(modelName: "model bundle \(model.name)", modelSpace: model.textSpace,
-                                                modelDimension: model.textDimension ?? 0, sourceName: describeEncoder(bundle),
-                                                sourceSpace: bundle.textSpace, sourceDimension: bundle.embeddingDimension) {
-            throw TextCommandError(description: problem)
-        }
-        return try makeEmbeddingCache(bundle, cacheFolder: nil, noCache: false, device: "CPU")
     }
 }
