@@ -106,8 +106,8 @@ extension LiveConfiguration {
                                             maximumBackoff: max(8, source.reconnectDelay), realtime: source.realtime,
                                             loop: source.loop),
                   classic: configuration.processing.classic,
-                  pipeline: PipelineOptions(queueCapacity: max(2, configuration.processing.batch), capturePolicy: .dropOldest,
-                                            batchWait: 0.01))
+                  pipeline: PipelineOptions(queueCapacity: max(PipelineOptions.live.queueCapacity, configuration.processing.batch),
+                                            capturePolicy: PipelineOptions.live.capturePolicy, batchWait: 0.01))
     }
 }
 
