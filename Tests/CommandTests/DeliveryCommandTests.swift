@@ -240,6 +240,7 @@ struct DeliveryCommandTests {
             return try BackgroundProcess("ffmpeg", sender(["-f", "mpegts", "udp://127.0.0.1:\(port)?pkt_size=1316"], frames: 150, gop: nil))
         }
         #expect(status == 0, "\(log)")
+        #expect(log.contains("wrote \(output): 150 of 150 frames"), "\(log)")
         #expect(try ffprobe(output).frameCount == 150, "\(log)")
     }
 
@@ -255,7 +256,23 @@ struct DeliveryCommandTests {
         }
         #expect(status == 0, "\(log)")
         #expect(log.contains("captured 300 · written 300 · dropped 0"), "\(log)")
+        #expect(log.contains("wrote \(output): 300 of 300 frames"), "\(log)")
         #expect(try ffprobe(output).frameCount == 300)
+    }
+
+    @Test("Live, a stream nobody receives drops and says how many; the recording beside it gets every frame; exit 0")
+    func liveOutputSaysItsDrops() throws {
+        let folder = try TemporaryFolder("live-drops")
+        defer { folder.cleanup() }
+        let output = folder.file("live.mkv")
+        let url = "rtsp://127.0.0.1:\(freePort())/live"
+        // The 60-frame sample, paced; its end ends the run.
+        let run = try runProcess(thermocolorBinary, ["run", "--input", packageRoot + "/Samples/thermal-sample.mkv", "--realtime",
+                                                     "--output", output, "--output", url], timeout: 120)
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.contains("wrote \(output): 60 of 60 frames"), "\(run.output)")
+        #expect(run.output.contains("wrote \(url): 0 of 60 frames (0 B), 60 dropped"), "\(run.output)")
+        #expect(try ffprobe(output).frameCount == 60)
     }
 
     @Test("run --stats with no frame at all says so instead of a made-up time per frame")
