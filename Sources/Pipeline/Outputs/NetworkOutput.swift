@@ -101,8 +101,10 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
             let left = queue.abandon()
             currentLock.withLock { current?.interruptBlockedWrite() }
             thread.join()
-            reporter.update { $0.packetsDropped += left }
-            reporter.report(.failed, "the peer took nothing for \(Self.seconds(patience)); cut off with \(left) frames undelivered")
+            if left > 0 {
+                reporter.update { $0.packetsDropped += left }
+                reporter.report(.failed, "the peer took nothing for \(Self.seconds(patience)); cut off with \(left) frames undelivered")
+            }
             break
         }
         self.thread = nil
