@@ -138,7 +138,7 @@ public enum ServiceOutputs {
     public static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
         let outputs = configuration.outputs
         let onEvent = context.onOutputEvent
-        return { format, _ in
+        return { format, live in
             let frameRate = format.frameRate?.doubleValue ?? 30
             return try outputs.map { output -> FrameSink in
                 var encoder = output.encoder
@@ -160,7 +160,8 @@ public enum ServiceOutputs {
                     }
                 }
                 let set = try OutputSet(targets: [target], width: format.width, height: format.height, timeBase: format.timeBase,
-                                        frameRate: format.frameRate, encoder: encoder, recording: policy, onEvent: onEvent)
+                                        frameRate: format.frameRate, encoder: encoder, recording: policy,
+                                        network: live.readsUnpacedFile ? .offline : .live, onEvent: onEvent)
                 return MeteredSink(set, meter: context.meter(output.kind, output.location))
             }
         }

@@ -260,6 +260,20 @@ struct DeliveryCommandTests {
         #expect(try ffprobe(output).frameCount == 300)
     }
 
+    @Test("run on a file without --realtime blocks rather than drops: 1500 of 1500 frames however fast it decodes")
+    func unpacedFileBlocks() throws {
+        let folder = try TemporaryFolder("run-file")
+        defer { folder.cleanup() }
+        let clip = folder.file("in.mkv")
+        try makeClip(clip, frames: 1500, size: "320x256")
+        let output = folder.file("out.mkv")
+        let run = try runProcess(thermocolorBinary, ["run", "--input", clip, "--output", output], timeout: 300)
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.contains("captured 1500 · written 1500 · dropped 0"), "\(run.output)")
+        #expect(run.output.contains("wrote \(output): 1500 of 1500 frames"), "\(run.output)")
+        #expect(try ffprobe(output).frameCount == 1500)
+    }
+
     @Test("Live, a stream nobody receives drops and says how many; the recording beside it gets every frame; exit 0")
     func liveOutputSaysItsDrops() throws {
         let folder = try TemporaryFolder("live-drops")
