@@ -123,6 +123,11 @@ public final class PacketMuxer {
         // A failed write inside AVIO (a full disk, say) is only remembered in
         // the context: a muxer that buffers (MP4 fragments) returns success.
         if let failed = ioError(formatContext) { throw explained(MediaError("cannot write", location, code: failed)) }
+        // Some muxers (RTSP's interleaved TCP) ignore a write the interrupt cut
+        // short and report success: a write that ran past the timeout lost data.
+        if interrupt.shouldInterrupt {
+            throw explained(MediaError("cannot write", location, reason: "the write was interrupted", code: cffmpeg_averror_exit()))
+        }
         packetsWritten += 1
         bytesWritten += size
     }
