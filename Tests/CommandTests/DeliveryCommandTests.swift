@@ -293,13 +293,19 @@ struct DeliveryCommandTests {
     func statsWithoutFrames() throws {
         let folder = try TemporaryFolder("no-frames")
         defer { folder.cleanup() }
-        let run = try BackgroundProcess(thermocolorBinary, ["run", "--input", "rtsp://127.0.0.1:\(freePort())/none",
-                                                            "--output", folder.file("never.mkv"), "--stats"])
+        // An input that opens but never delivers a frame: the wait for one is not a frame's time.
+        let empty = folder.file("empty.y16")
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let run = try BackgroundProcess(thermocolorBinary, ["run", "--input", empty, "--input-format", "rawvideo",
+                                                            "--input-option", "video_size=64x48", "--input-option", "pixel_format=gray16le",
+                                                            "--loop", "--output", folder.file("never.mkv"), "--stats"])
         defer { run.stop(signal: SIGKILL) }
-        #expect(run.waitForLog("reconnecting in", timeout: 30))
+        #expect(run.waitForLog("(attempt 2)", timeout: 30), "\(run.log)")
         kill(run.processIdentifier, SIGTERM)
         #expect(run.waitForExit(timeout: 30))
         #expect(run.exitStatus == 0, "\(run.log)")
+        #expect(run.log.contains("stages: capture no frames · colorize no frames · encode no frames"), "\(run.log)")
+        #expect(run.log.contains("captured 0 · written 0 · dropped 0"), "\(run.log)")
         #expect(!run.log.contains("ms/frame"), "\(run.log)")
     }
 
