@@ -74,7 +74,8 @@ public final class PacketMuxer {
         }
         var dictionary = FFOptions(muxerOptions)
         interrupt.arm()
-        let header = avformat_write_header(context, &dictionary.dictionary)
+        var header = avformat_write_header(context, &dictionary.dictionary)
+        if header >= 0, let pb = context.pointee.pb, pb.pointee.error < 0 { header = pb.pointee.error }
         guard header >= 0 else {
             if needsFile { avio_closep(&context.pointee.pb) }
             avformat_free_context(context)
@@ -119,8 +120,22 @@ public final class PacketMuxer {
         // The muxer takes over the packet's reference, written or not.
         let written = av_interleaved_write_frame(formatContext, local)
         if written < 0 { throw explained(MediaError("cannot write", location, code: written)) }
+        // A failed write inside AVIO (a full disk, say) is only remembered in
+        // the context: a muxer that buffers (MP4 fragments) returns success.
+        if let failed = ioError(formatContext) { throw explained(MediaError("cannot write", location, code: failed)) }
+        // Some muxers (RTSP's interleaved TCP) ignore a write the interrupt cut
+        // short and report success: a write that ran past the timeout lost data.
+        if interrupt.shouldInterrupt {
+            throw explained(MediaError("cannot write", location, reason: "the write was interrupted", code: cffmpeg_averror_exit()))
+        }
         packetsWritten += 1
         bytesWritten += size
+    }
+
+    /// The error AVIO has stored for this output, if any.
+    private func ioError(_ context: UnsafeMutablePointer<AVFormatContext>) -> Int32? {
+        guard let pb = context.pointee.pb, pb.pointee.error < 0 else { return nil }
+        return pb.pointee.error
     }
 
     /// Writes the trailer and closes. Safe to call twice.
@@ -130,8 +145,13 @@ public final class PacketMuxer {
         guard let context = formatContext else { return }
         formatContext = nil
         interrupt.arm()
-        let trailer = av_write_trailer(context)
-        if (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 { avio_closep(&context.pointee.pb) }
+        var trailer = av_write_trailer(context)
+        if trailer >= 0, let failed = ioError(context) { trailer = failed }
+        if (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            // Closing flushes what AVIO still holds: its failure is a failed write too.
+            let closed = avio_closep(&context.pointee.pb)
+            if trailer >= 0, closed < 0 { trailer = closed }
+        }
         avformat_free_context(context)
         if trailer < 0 { throw explained(MediaError("cannot finish", location, code: trailer)) }
     }

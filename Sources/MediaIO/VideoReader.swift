@@ -56,6 +56,8 @@ public final class VideoReader {
     public let info: VideoStreamInfo
     /// Packets the decoder rejected as corrupt; decoding carries on past them.
     public private(set) var corruptPacketCount = 0
+    /// Frames decoded so far.
+    public var framesDecoded: Int { decodedCount }
 
     private var formatContext: UnsafeMutablePointer<AVFormatContext>?
     private let decoder: FFCodecContext
@@ -68,6 +70,12 @@ public final class VideoReader {
     private var finished = false
     private var decodedCount = 0
     private var lastPTS: Int64?
+    /// Where the last decoded frame ends, in the stream's time base (for `earlyEnd`).
+    private var lastFrameEnd: Int64?
+    /// A read that failed with something other than the end of the file.
+    private var readFailure: Int32?
+    /// Whether the last packet read was cut short (the demuxer flags it).
+    private var lastPacketCut = false
     private let grayConverter = FFConverter(to: AV_PIX_FMT_GRAY8)
     private let deepGrayConverter = FFConverter(to: AV_PIX_FMT_GRAY16LE)
     private let colorConverter = FFConverter(to: AV_PIX_FMT_RGB24)
@@ -229,6 +237,7 @@ public final class VideoReader {
                 if read != cffmpeg_averror_eof(), MediaError("", "", code: read).isConnectionLoss || interrupt.stopRequested {
                     throw MediaError("lost input", location, code: read).explainingTimeout(interrupt)
                 }
+                if read != cffmpeg_averror_eof() { readFailure = read }
                 // End of file, or a truncated tail: hand the decoder what it holds.
                 avcodec_send_packet(decoder.pointer, nil)
                 draining = true
@@ -236,6 +245,7 @@ public final class VideoReader {
             }
             defer { av_packet_unref(packet.pointer) }
             guard packet.pointer.pointee.stream_index == streamIndex else { continue }
+            lastPacketCut = (packet.pointer.pointee.flags & AV_PKT_FLAG_CORRUPT) != 0
             let sent = avcodec_send_packet(decoder.pointer, packet.pointer)
             if sent < 0, sent != cffmpeg_averror_eagain() {
                 corruptPacketCount += 1
@@ -261,7 +271,39 @@ public final class VideoReader {
         }
         if let last = lastPTS, pts <= last { pts = last + 1 }
         lastPTS = pts
+        var duration = decoded.pointee.pkt_duration
+        if duration <= 0, let rate = info.frameRate { duration = max(1, rate.inverted.rescale(1, to: info.timeBase)) }
+        lastFrameEnd = max(lastFrameEnd ?? pts, pts + max(0, duration))
         return pts
+    }
+
+    /// Once the input has ended: why it ended before its end, or nil when it
+    /// ended where the container says it does. A file cut short (a copy that
+    /// did not finish, a recorder that lost power) reads as a normal end to
+    /// FFmpeg; this tells them apart by a failed or cut-short last read, or
+    /// by the last frame ending well before the stated duration. Network
+    /// inputs have no stated end: nil.
+    public var earlyEnd: String? {
+        guard finished, !location.contains("://") || location.hasPrefix("file:") else { return nil }
+        if let readFailure {
+            return "reading stopped at frame \(decodedCount): \(ffmpegErrorText(readFailure))"
+        }
+        if lastPacketCut { return "the last packet is cut short" }
+        guard let duration = statedDuration, let lastFrameEnd else { return nil }
+        let start = stream.pointee.start_time == cffmpeg_nopts_value() ? 0 : stream.pointee.start_time
+        let reached = Double(lastFrameEnd - start) * info.timeBase.doubleValue
+        // A frame and a half of slack for rounding in the container's duration.
+        let slack = max(0.02, 1.5 / (info.frameRate?.doubleValue ?? 10))
+        guard reached + slack < duration else { return nil }
+        return String(format: "its frames stop at %.2f s of the %.2f s it states", reached, duration)
+    }
+
+    /// The video's duration as the container states it: the stream's own, or
+    /// the file's when the video is its only stream (audio may run longer).
+    private var statedDuration: Double? {
+        if stream.pointee.duration > 0 { return Double(stream.pointee.duration) * info.timeBase.doubleValue }
+        guard let context = formatContext, context.pointee.nb_streams == 1, context.pointee.duration > 0 else { return nil }
+        return Double(context.pointee.duration) / Double(AV_TIME_BASE)
     }
 
     // MARK: Pixel conversion

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import MediaIO
 import Pipeline
+import Synchronization
 
 /// An offline conversion: one input file or stream, one colourised output.
 public struct ConversionRequest: Sendable {
@@ -21,6 +22,8 @@ public struct ConversionRequest: Sendable {
     public var segmentFiles = false
     /// Other files the conversion reads (a visible video, a reference image), which no output may overwrite.
     public var otherInputs: [String] = []
+    /// How network outputs wait for their peers: offline, they block rather than drop.
+    public var network = NetworkPolicy.offline
 
     public init(input: String, output: String, inputOptions: InputOptions = InputOptions(),
                 outputOptions: OutputOptions = OutputOptions(), encoder: EncoderSettings = .quality,
@@ -50,14 +53,23 @@ public struct ConversionRequest: Sendable {
 /// What a finished conversion did.
 public struct ConversionSummary: Sendable {
     public var input: VideoStreamInfo
+    /// Frames that went through the whole pipeline (offered to every output).
     public var framesWritten: Int
+    /// Bytes the main output took.
     public var bytesWritten: Int64
     public var seconds: Double
     /// Packets the decoder skipped as corrupt.
     public var corruptPackets: Int
     public var stageSummary: String
+    /// Each output's counters at the end, the main one first: what it delivered and dropped.
+    public var outputs: [OutputStatus]
+    /// Why the input ended before its stated end (a truncated file), or nil.
+    public var inputEndedEarly: String?
 
     public var framesPerSecond: Double { seconds > 0 ? Double(framesWritten) / seconds : 0 }
+
+    /// Outputs that did not get every frame, or failed: offline, any is a failure of the run.
+    public var incompleteOutputs: [OutputStatus] { outputs.filter { !$0.isComplete } }
 }
 
 /// Opens the input and output, runs the pipeline, and always closes the
@@ -82,7 +94,7 @@ public final class Conversion: @unchecked Sendable {
         let info = reader.info
         outputs = try OutputSet(targets: targets, width: info.width, height: info.height, timeBase: info.timeBase,
                                 frameRate: info.frameRate, encoder: request.encoder, recording: request.recording,
-                                network: .offline, onEvent: onOutputEvent)
+                                network: request.network, onEvent: onOutputEvent)
         var sinks: [FrameSink] = [outputs]
         if let previewPath = request.previewPath {
             sinks.append(PreviewSink(path: previewPath, frameIndex: (info.frameCount ?? 0) / 2))
@@ -95,15 +107,25 @@ public final class Conversion: @unchecked Sendable {
     public func run() throws -> ConversionSummary {
         let start = monotonicNanoseconds()
         try pipeline.run()
+        let statuses = outputs.statuses
         return ConversionSummary(
             input: reader.info, framesWritten: pipeline.statistics.framesWritten,
-            bytesWritten: outputs.statuses.first?.bytesWritten ?? 0,
+            bytesWritten: statuses.first?.bytesWritten ?? 0,
             seconds: Double(monotonicNanoseconds() - start) / 1e9, corruptPackets: reader.corruptPacketCount,
-            stageSummary: pipeline.statistics.stageSummary)
+            stageSummary: pipeline.statistics.stageSummary, outputs: statuses,
+            inputEndedEarly: stopped.load(ordering: .relaxed) ? nil : reader.earlyEnd)
     }
 
-    /// Stops early (Ctrl-C); frames already decoded are still written.
-    public func stop() { pipeline.stop() }
+    /// Stops early (Ctrl-C); frames already decoded are still written, and
+    /// network outputs stop holding up the encoder (what they cannot take at
+    /// once is counted as dropped).
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        pipeline.stop()
+        outputs.stopWaiting()
+    }
+
+    private let stopped = Atomic<Bool>(false)
 }
 
 /// Writes one chosen frame as a PNG, for a quick look at the result.

@@ -16,10 +16,11 @@ extension LiveSession {
     /// - Parameters:
     ///   - recording: segment length and limits for segmented outputs.
     ///   - segmentFiles: cut plain file outputs into segments too (`--segment`).
+    ///   - network: nil picks `.live`, or `.offline` for an unpaced file input (`readsUnpacedFile`).
     ///   - onEvent: connection, segment and disk events, from output threads.
     ///   - opened: receives the set once built, for its `statuses` (metrics, a status line).
     public static func sharedOutputs(recording: SegmentPolicy? = nil, segmentFiles: Bool = false,
-                                     network: NetworkPolicy = .live,
+                                     network: NetworkPolicy? = nil,
                                      onEvent: (@Sendable (OutputEvent) -> Void)? = nil,
                                      opened: (@Sendable (OutputSet) -> Void)? = nil) -> SinkFactory {
         { format, configuration in
@@ -35,7 +36,8 @@ extension LiveSession {
             let settings = configuration.encoder ?? .lowLatency(frameRate: format.frameRate?.doubleValue ?? 30)
             let outputs = try OutputSet(targets: targets, width: format.width, height: format.height, timeBase: format.timeBase,
                                         frameRate: format.frameRate, encoder: settings, recording: recording,
-                                        network: network, onEvent: onEvent)
+                                        network: network ?? (configuration.readsUnpacedFile ? .offline : .live),
+                                        onEvent: onEvent)
             opened?(outputs)
             return [outputs]
         }

@@ -4,36 +4,52 @@ import Pipeline
 
 /// How network outputs behave when their peer is slow or gone.
 public struct NetworkPolicy: Sendable, Equatable {
-    /// `.dropOldest` (live): a slow peer loses packets, never holds up the
-    /// recording or capture. `.block` (offline): the encoder waits for a
-    /// connected peer, but never for a missing one.
+    /// `.block` (offline): nothing is dropped while it can be helped; the
+    /// encoder waits for a connection (up to `connectTimeout`) and for a slow
+    /// peer. Any other policy (live): a slow or missing peer loses packets,
+    /// never holds up the recording or capture.
     public var overflow: OverflowPolicy
-    /// Seconds of packets an output may hold for its peer.
+    /// Live: a packet that has waited this many seconds for the peer means the
+    /// peer is too slow; what waits is dropped and the stream resumes on a
+    /// keyframe. Packets that arrive together do not count against it.
     public var queueSeconds: Double
     /// The longest one connect or write may block before the peer counts as gone.
     public var ioTimeout: Double
     /// First and longest wait between connection attempts; the wait doubles after each failure.
     public var retryDelay: ClosedRange<Double>
+    /// Offline: how long the encoder waits for a connection, the first or
+    /// after a loss, before the output gives up (it then drops the rest and
+    /// the run reports the output incomplete). nil waits as long as it takes.
+    public var connectTimeout: Double?
 
     public init(overflow: OverflowPolicy = .dropOldest, queueSeconds: Double = 1, ioTimeout: Double = 5,
-                retryDelay: ClosedRange<Double> = 0.5...8) {
+                retryDelay: ClosedRange<Double> = 0.5...8, connectTimeout: Double? = nil) {
         self.overflow = overflow
         self.queueSeconds = queueSeconds
         self.ioTimeout = ioTimeout
         self.retryDelay = retryDelay
+        self.connectTimeout = connectTimeout
     }
 
+    /// Never blocks the encoder: drops for a slow or absent peer, and counts.
     public static let live = NetworkPolicy()
-    public static let offline = NetworkPolicy(overflow: .block)
+    /// Waits for the peer (up to 15 s for a connection), so every packet is delivered or counted as lost.
+    public static let offline = NetworkPolicy(overflow: .block, connectTimeout: 15)
+
+    var blocks: Bool { overflow == .block }
 }
 
-/// An RTSP, UDP or SRT stream on a thread of its own.
+/// An RTSP, RTMP, UDP or SRT stream on a thread of its own.
 ///
 /// The encoder's thread only queues packets here. The output's thread
 /// connects, writes, and on any failure (refused, reset, timed out) closes the
 /// connection, waits (0.5 s, doubling up to 8 s) and connects again. Every
 /// connection starts on a keyframe: the output asks the encoder for one and
 /// drops packets until it comes, so a receiver never sees a broken picture.
+///
+/// Offline (`NetworkPolicy.blocks`) the encoder waits instead of dropping:
+/// for the connection (up to `connectTimeout`), and for a slow peer. Every
+/// packet that does not reach the muxer is counted in `packetsDropped`.
 final class NetworkOutput: PacketOutput, @unchecked Sendable {
     let reporter: OutputReporter
     private let target: OutputTarget
@@ -54,7 +70,9 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
         self.keyframes = keyframes
         self.policy = policy
         let rate = stream.frameRate?.doubleValue ?? 30
-        queue = PacketQueue(capacity: max(8, Int((rate * policy.queueSeconds).rounded())), policy: policy.overflow)
+        // Room for bursts: a live peer is judged slow by how long packets wait, not how many there are.
+        queue = PacketQueue(capacity: max(64, Int((rate * policy.queueSeconds * 2).rounded())), blocking: policy.blocks,
+                            maxWait: policy.queueSeconds)
         thread = StageThread(name: "thermocolor.output") { [self] in connectionLoop() }
         thread?.start()
     }
@@ -66,14 +84,29 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
 
     func closeInput() { queue.close() }
 
+    func stopWaiting() { queue.stopBlocking() }
+
     func finish() throws {
         queue.close()
         guard let thread else { return }
-        // Give the peer time to take what is queued, then cut it off.
-        if !thread.join(timeout: policy.ioTimeout + 1) {
-            queue.abandon()
+        // Give the peer time to take what is queued: as long as it keeps taking
+        // packets, and `ioTimeout` + 1 s after it stops, then cut it off.
+        let patience = policy.ioTimeout + 1
+        var written = reporter.status.packetsWritten
+        while !thread.join(timeout: patience) {
+            let now = reporter.status.packetsWritten
+            if now > written {
+                written = now
+                continue
+            }
+            let left = queue.abandon()
             currentLock.withLock { current?.interruptBlockedWrite() }
             thread.join()
+            if left > 0 {
+                reporter.update { $0.packetsDropped += left }
+                reporter.report(.failed, "the peer took nothing for \(Self.seconds(patience)); cut off with \(left) frames undelivered")
+            }
+            break
         }
         self.thread = nil
         reporter.update { if $0.state != .failed { $0.state = .finished } }
@@ -83,6 +116,8 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
         var delay = policy.retryDelay.lowerBound
         var failures = 0
         var everConnected = false
+        /// Offline: when the wait for a connection began (the start, or a loss).
+        var waitingSince = monotonicNanoseconds()
         var options = target.output
         options.ioTimeout = policy.ioTimeout
         while !queue.isClosed {
@@ -92,7 +127,16 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
                 muxer = try PacketMuxer(target.location, stream: stream, output: options, startsAtZero: true)
             } catch {
                 failures += 1
-                reporter.update { $0.lastError = "\(error)" }
+                reporter.update {
+                    $0.lastError = "\(error)"
+                    $0.connectFailures += 1
+                }
+                if let limit = policy.connectTimeout, Double(monotonicNanoseconds() - waitingSince) / 1e9 >= limit {
+                    queue.giveUp()
+                    reporter.update { $0.state = .failed }
+                    reporter.report(.failed, "\(Self.reason(error)); no connection within \(Self.seconds(limit)), giving up (\(failures) attempts)")
+                    return
+                }
                 // 1st, 2nd, 4th, 8th… failure: a dead server does not flood the log.
                 if failures & (failures - 1) == 0 {
                     reporter.report(.connectFailed, "\(Self.reason(error)); retrying every \(Self.seconds(min(delay, policy.retryDelay.upperBound)))"
@@ -111,7 +155,7 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
             everConnected = true
             failures = 0
             delay = policy.retryDelay.lowerBound
-            queue.startAccepting(keyframes: keyframes)
+            queue.startAccepting()
 
             var lost: Error? = nil
             while let packet = queue.pop() {
@@ -122,20 +166,27 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
                         $0.bytesWritten += Int64(packet.size)
                     }
                 } catch {
+                    // The packet in hand is lost with the connection.
+                    reporter.update { $0.packetsDropped += 1 }
                     lost = error
                     break
                 }
             }
-            queue.stopAccepting()
+            let left = queue.stopAccepting()
+            if left > 0 { reporter.update { $0.packetsDropped += left } }
             currentLock.withLock { current = nil }
             if let lost {
                 muxer.abandon()
+                waitingSince = monotonicNanoseconds()
                 reporter.update { $0.lastError = "\(lost)" }
                 reporter.report(.connectionLost, "\(Self.reason(lost)); reconnecting in \(Self.seconds(delay))")
                 if queue.waitForClose(seconds: delay) { break }
             } else {
                 // Closed and drained: a clean end (RTSP TEARDOWN, the last TS packets).
-                do { try muxer.finish() } catch { reporter.update { $0.lastError = "\(error)" } }
+                do { try muxer.finish() } catch {
+                    reporter.update { $0.lastError = "\(error)" }
+                    reporter.report(.failed, "could not end the stream cleanly: \(Self.reason(error))")
+                }
             }
         }
     }
@@ -149,45 +200,62 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
     }
 }
 
-/// The short queue between an encoder and a network output.
+/// The queue between an encoder and a network output.
 ///
-/// It only takes packets while the output is connected. A stream is never
-/// left with a hole in it: when the queue overflows (`dropOldest`) it empties
-/// and waits for the next keyframe, which it asks the encoder for.
+/// Live, it only takes packets while the output is connected, and a stream is
+/// never left with a hole in it: when the oldest packet has waited longer than
+/// `maxWait` (or the queue is full) it empties and waits for the next
+/// keyframe, which it asks the encoder for. Blocking (offline), `push` waits
+/// for a connection and for room instead, until `giveUp` or `stopBlocking`.
 final class PacketQueue: @unchecked Sendable {
     private let capacity: Int
-    private let policy: OverflowPolicy
+    private let blocking: Bool
+    private let maxWaitNanoseconds: UInt64
     private let condition = NSCondition()
-    private var packets: [EncodedPacket] = []
+    private var packets: [(packet: EncodedPacket, queuedAt: UInt64)] = []
     private var accepting = false
     private var awaitingKeyframe = true
+    private var keyframeAsked = false
     private var closed = false
     private var abandoned = false
+    /// No connection is coming (offline give-up) or nobody may wait any more (a stop).
+    private var noWaiting = false
 
-    init(capacity: Int, policy: OverflowPolicy) {
+    init(capacity: Int, blocking: Bool, maxWait: Double) {
         self.capacity = capacity
-        self.policy = policy
+        self.blocking = blocking
+        maxWaitNanoseconds = UInt64(max(0, maxWait) * 1e9)
     }
 
-    /// Queues `packet` unless the output is disconnected or waiting for a keyframe.
+    /// Queues `packet`: dropped while disconnected (live) or waited for (blocking),
+    /// and dropped until a keyframe after each (re)connection.
     /// - Returns: how many packets were dropped.
     func push(_ packet: EncodedPacket, keyframes: KeyframeTrigger) -> Int {
         condition.lock()
         defer { condition.unlock() }
-        while policy == .block, accepting, !closed, packets.count >= capacity { condition.wait() }
+        if blocking {
+            while !closed, !noWaiting, !accepting || packets.count >= capacity { condition.wait() }
+        }
         guard accepting, !closed else { return 1 }
         var dropped = 0
-        if packets.count >= capacity {
+        let now = monotonicNanoseconds()
+        if !blocking, packets.count >= capacity || packets.first.map({ now &- $0.queuedAt > maxWaitNanoseconds }) == true {
             dropped = packets.count
             packets.removeAll(keepingCapacity: true)
             awaitingKeyframe = true
-            keyframes.request()
+            keyframeAsked = false
         }
         if awaitingKeyframe {
-            guard packet.isKeyframe else { return dropped + 1 }
+            guard packet.isKeyframe else {
+                if !keyframeAsked {
+                    keyframes.request()
+                    keyframeAsked = true
+                }
+                return dropped + 1
+            }
             awaitingKeyframe = false
         }
-        packets.append(packet)
+        packets.append((packet, now))
         condition.broadcast()
         return dropped
     }
@@ -198,25 +266,42 @@ final class PacketQueue: @unchecked Sendable {
         defer { condition.unlock() }
         while packets.isEmpty, !closed { condition.wait() }
         guard !abandoned, !packets.isEmpty else { return nil }
-        let packet = packets.removeFirst()
+        let packet = packets.removeFirst().packet
         condition.broadcast()
         return packet
     }
 
-    /// A connection is up: take packets from the next keyframe on, and ask for one now.
-    func startAccepting(keyframes: KeyframeTrigger) {
+    /// A connection is up: take packets from the next keyframe on.
+    func startAccepting() {
         condition.lock()
         accepting = true
         awaitingKeyframe = true
+        keyframeAsked = false
+        condition.broadcast()
         condition.unlock()
-        keyframes.request()
     }
 
     /// The connection is gone: drop what waits and take nothing until the next one.
-    func stopAccepting() {
+    /// - Returns: how many packets were dropped.
+    func stopAccepting() -> Int {
         condition.lock()
+        defer { condition.unlock() }
         accepting = false
+        let dropped = packets.count
         packets.removeAll()
+        condition.broadcast()
+        return dropped
+    }
+
+    /// No connection will come: from now on packets are dropped, never waited for.
+    func giveUp() {
+        stopBlocking()
+    }
+
+    /// Stops making the encoder wait (an interrupted run): packets that cannot be sent now are dropped.
+    func stopBlocking() {
+        condition.lock()
+        noWaiting = true
         condition.broadcast()
         condition.unlock()
     }
@@ -229,13 +314,16 @@ final class PacketQueue: @unchecked Sendable {
     }
 
     /// Closes and forgets what is queued: shutting down without waiting on a slow peer.
-    func abandon() {
+    /// - Returns: how many packets were forgotten.
+    func abandon() -> Int {
         condition.lock()
+        defer { condition.unlock() }
         closed = true
         abandoned = true
+        let dropped = packets.count
         packets.removeAll()
         condition.broadcast()
-        condition.unlock()
+        return dropped
     }
 
     var isClosed: Bool {

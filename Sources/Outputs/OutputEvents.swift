@@ -45,6 +45,10 @@ public struct OutputStatus: Sendable {
 
     public var target: String
     public var state: State = .connecting
+    /// Frames the run handed to the outputs: what each output should deliver.
+    public var framesOffered = 0
+    /// Packets (one per frame) the output took: written to the file, or
+    /// handed to the network connection.
     public var packetsWritten = 0
     public var bytesWritten: Int64 = 0
     /// Packets thrown away: while disconnected, when the peer was too slow, or
@@ -52,6 +56,8 @@ public struct OutputStatus: Sendable {
     public var packetsDropped = 0
     /// Successful connections after the first.
     public var reconnects = 0
+    /// Connection attempts that failed (refused, timed out, no route).
+    public var connectFailures = 0
     /// Segments opened (for segmented recordings).
     public var segmentsStarted = 0
     /// Segments closed whole: trailer written and synced to disk.
@@ -64,6 +70,13 @@ public struct OutputStatus: Sendable {
     public var lastError: String?
 
     public init(target: String) { self.target = target }
+
+    /// Frames offered but not delivered (dropped, or never sent).
+    public var framesMissing: Int { max(0, framesOffered - packetsWritten) }
+
+    /// True when the output took every frame it was offered and did not fail:
+    /// what an offline run must achieve for every output.
+    public var isComplete: Bool { framesMissing == 0 && state != .failed && state != .stopped }
 }
 
 /// Shared plumbing for outputs: their status under a lock and the event callback.

@@ -30,6 +30,8 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
     /// Outputs in the order of `targets`.
     private let outputs: [PacketOutput]
     private var finished = false
+    /// Pictures handed to `write`: what every output should deliver.
+    private let offered = Atomic<Int>(0)
 
     /// Opens every file output and encoder now (so a bad path fails at once)
     /// and starts the network outputs, which connect in the background.
@@ -97,7 +99,8 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
             // Recordings never lose a frame: their encoders run inline. So does the first
             // encoder when nothing records, so a live-only run needs no extra thread.
             let inline = records[index] || (!records.contains(true) && index == 0)
-            return EncoderGroup(encoder: encoder, outputs: members, threaded: !inline, overflow: network.overflow)
+            return EncoderGroup(encoder: encoder, outputs: members, threaded: !inline,
+                                overflow: network.blocks ? .block : .dropLate(after: network.queueSeconds))
         }
     }
 
@@ -109,10 +112,24 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
     public var encoderNames: [String] { groups.map(\.encoder.encoderName) }
 
     /// Each output's state and counters, in the order of `targets`.
-    public var statuses: [OutputStatus] { outputs.map(\.reporter.status) }
+    public var statuses: [OutputStatus] {
+        let offered = offered.load(ordering: .relaxed)
+        return outputs.map {
+            var status = $0.reporter.status
+            status.framesOffered = offered
+            return status
+        }
+    }
+
+    /// Stops every network output from holding up the encoder (an interrupted
+    /// offline run): what cannot be sent at once is dropped and counted. From any thread.
+    public func stopWaiting() {
+        for output in outputs { output.stopWaiting() }
+    }
 
     public func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws {
         guard !finished else { throw PipelineError("the outputs are already closed") }
+        offered.add(1, ordering: .relaxed)
         let pts = frame.timeBase == timeBase ? frame.pts : frame.timeBase.rescale(frame.pts, to: timeBase)
         for group in groups { try group.submit(picture, pts: pts) }
     }
@@ -135,7 +152,9 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
 
     private static func makeFileOutput(_ target: OutputTarget, encoder: VideoEncoder, recording: SegmentPolicy?,
                                        events: (@Sendable (OutputEvent) -> Void)?) throws -> PacketOutput {
-        guard target.kind == .segments else { return try FileOutput(target: target, stream: encoder.stream, events: events) }
+        guard target.kind == .segments else {
+            return try FileOutput(target: target, stream: encoder.stream, keyframes: encoder.keyframes, events: events)
+        }
         return try SegmentedRecorder(folder: target.location, prefix: target.segmentPrefix, fileExtension: target.segmentExtension,
                                      muxerFormat: target.output.format ?? "mp4", stream: encoder.stream,
                                      keyframes: encoder.keyframes, policy: recording ?? SegmentPolicy(), target: target.text,
@@ -155,10 +174,22 @@ final class EncoderGroup: @unchecked Sendable {
         self.encoder = encoder
         self.outputs = outputs
         if threaded {
-            let queue = BoundedQueue<(EncoderPicture, Int64)>(capacity: 4, policy: overflow)
+            // Live, room for a burst: only a picture that waited too long is skipped.
+            let queue = BoundedQueue<(EncoderPicture, Int64)>(capacity: overflow.neverDrops ? 4 : 32, policy: overflow)
             pending = queue
+            let reporters = outputs.map(\.reporter)
             worker = StageThread(name: "thermocolor.encoder") { [self] in
+                var counted = 0
+                // A skipped picture is a frame each of these outputs never gets.
+                func countSkipped() {
+                    let skipped = queue.dropped
+                    guard skipped > counted else { return }
+                    for reporter in reporters { reporter.update { $0.packetsDropped += skipped - counted } }
+                    counted = skipped
+                }
+                defer { countSkipped() }
                 while let (picture, pts) = queue.pop() {
+                    countSkipped()
                     do {
                         try encode(picture, pts: pts)
                     } catch {

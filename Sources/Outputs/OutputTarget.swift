@@ -109,6 +109,9 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
             case "srt":
                 kind = .srt
                 guard parsed.port != nil else { throw OutputTargetError(text, "srt:// needs a port, like srt://host:9000") }
+                // Closing waits up to 5 s for what the peer has not acknowledged yet; by
+                // default libsrt drops it, and a stream's last second never arrives.
+                if !query.contains(where: { $0.name == "linger" }) { query.append((name: "linger", value: "5")) }
                 output = OutputOptions(format: "mpegts")
             default:
                 throw OutputTargetError(text, "unsupported scheme '\(scheme)://'; use a file, a folder/, rtsp://, rtmp://, udp://, srt:// or hls:FOLDER")

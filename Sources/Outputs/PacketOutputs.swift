@@ -15,6 +15,9 @@ protocol PacketOutput: AnyObject {
     func send(_ packet: EncodedPacket) throws
     /// Stops taking packets, so every output can wind down at once before `finish` waits.
     func closeInput()
+    /// Stops making the encoder wait for a peer (the run was interrupted):
+    /// what cannot be sent now is dropped and counted.
+    func stopWaiting()
     /// Writes what is left and closes; waits a bounded time for network peers.
     func finish() throws
 }
@@ -22,16 +25,33 @@ protocol PacketOutput: AnyObject {
 extension PacketOutput {
     func willEncode(pts: Int64) {}
     func closeInput() {}
+    func stopWaiting() {}
 }
 
 /// One file (or an HLS folder), written on the encoder's thread: a recording
 /// loses nothing, and a failing disk is an error of the run.
+///
+/// For HLS it asks the encoder for a keyframe at every `hls_time` boundary:
+/// the muxer can only cut a segment on a keyframe, so with an offline GOP
+/// (250 frames) two-second segments would come out eight seconds long.
 final class FileOutput: PacketOutput {
     let reporter: OutputReporter
     private let muxer: PacketMuxer
+    private let keyframes: KeyframeTrigger
+    /// HLS: segment length in the stream's time base, and where the next one begins.
+    private let segmentTicks: Int64?
+    private var nextBoundary: Int64?
 
-    init(target: OutputTarget, stream: EncodedStreamFormat, events: (@Sendable (OutputEvent) -> Void)?) throws {
+    init(target: OutputTarget, stream: EncodedStreamFormat, keyframes: KeyframeTrigger,
+         events: (@Sendable (OutputEvent) -> Void)?) throws {
         reporter = OutputReporter(target: target.text, handler: events)
+        self.keyframes = keyframes
+        if target.kind == .hls, let seconds = target.output.muxerOptions["hls_time"].flatMap(Double.init), seconds > 0 {
+            let oneSecond = Rational(1, 1).rescale(1, to: stream.timeBase)
+            segmentTicks = max(1, Int64((seconds * Double(oneSecond)).rounded()))
+        } else {
+            segmentTicks = nil
+        }
         if target.kind == .hls {
             let folder = (target.location as NSString).deletingLastPathComponent
             do {
@@ -44,6 +64,21 @@ final class FileOutput: PacketOutput {
         reporter.update {
             $0.state = .active
             $0.currentFile = target.location
+        }
+    }
+
+    func willEncode(pts: Int64) {
+        guard let segmentTicks else { return }
+        guard let boundary = nextBoundary else {
+            nextBoundary = pts + segmentTicks
+            return
+        }
+        if pts >= boundary {
+            keyframes.request()
+            // The next boundary follows the stream's time, not the keyframe's, as the muxer counts.
+            var next = boundary
+            while next <= pts { next += segmentTicks }
+            nextBoundary = next
         }
     }
 

@@ -53,8 +53,11 @@ public struct SegmentPolicy: Sendable {
 /// Every file begins with a keyframe (the recorder asks the encoder for one at
 /// each boundary) and is fragmented MP4 (or MPEG-TS / Matroska), written
 /// packet by packet: a SIGKILL or power cut loses at most the fragment being
-/// written, about a second. Rotation (`maxTotalBytes`, `maxAge`) and the
-/// free-space guard run when a file opens and about once a second of video.
+/// written, about a second. Rotation (`maxTotalBytes`, `maxAge`) runs when a
+/// file opens and about once a second of video; the free-space guard runs
+/// before every packet, counting what the muxer still holds (an MP4 fragment
+/// goes to disk whole), so the disk never fills between two checks. A write
+/// that fails anyway is an error of the run, and no empty file is left behind.
 final class SegmentedRecorder: PacketOutput {
     let reporter: OutputReporter
     private let folder: String
@@ -139,6 +142,10 @@ final class SegmentedRecorder: PacketOutput {
             try openSegment(at: packet.pts)
         }
         guard let muxer else { return drop() }
+        // Before every packet, not once a second: the next write may be the one
+        // that flushes a whole fragment.
+        if policy.minFreeBytes != nil, !ensureFreeSpace(reserve: pendingBytes(muxer) + Int64(packet.size)) { return drop() }
+        guard let muxer = self.muxer else { return drop() }
         try muxer.write(packet)
         reporter.update {
             $0.packetsWritten += 1
@@ -156,7 +163,13 @@ final class SegmentedRecorder: PacketOutput {
 
     private func openSegment(at pts: Int64) throws {
         let path = nextPath(for: pts)
-        muxer = try PacketMuxer(path, stream: stream, output: OutputOptions(format: muxerFormat), startsAtZero: true)
+        do {
+            muxer = try PacketMuxer(path, stream: stream, output: OutputOptions(format: muxerFormat), startsAtZero: true)
+        } catch {
+            // A header that could not be written leaves an empty or broken file: not a segment.
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
         segmentStart = pts
         keyframeAsked = false
         lastCheck = pts
@@ -172,6 +185,12 @@ final class SegmentedRecorder: PacketOutput {
         self.muxer = nil
         let path = muxer.location
         reporter.update { $0.currentFile = nil }
+        guard muxer.packetsWritten > 0 else {
+            // Closed before its first frame (the guard stopped it): nothing worth keeping.
+            try? muxer.finish()
+            try? FileManager.default.removeItem(atPath: path)
+            return
+        }
         try muxer.finish()
         // A closed segment is on the platter, not just in the page cache, before it counts as kept.
         let descriptor = open(path, O_RDONLY)
@@ -240,6 +259,13 @@ final class SegmentedRecorder: PacketOutput {
         return false
     }
 
+    /// Bytes given to the muxer that are not in the file yet (an MP4 fragment being gathered).
+    private func pendingBytes(_ muxer: PacketMuxer) -> Int64 {
+        var info = stat()
+        guard stat(muxer.location, &info) == 0 else { return muxer.bytesWritten }
+        return max(0, muxer.bytesWritten - Int64(info.st_size))
+    }
+
     private func hasRoom() -> Bool {
         guard let minimum = policy.minFreeBytes, let free = policy.availableBytes(folder) else { return true }
         return free >= minimum
@@ -266,13 +292,20 @@ final class SegmentedRecorder: PacketOutput {
                 delete(closedSegments[0], because: "more than \(maxSegments) segments")
             }
         }
+        return ensureFreeSpace(reserve: 0)
+    }
+
+    /// The free-space guard: deletes the oldest segments (or halts) while
+    /// free space less `reserve` is under `minFreeBytes`.
+    /// - Returns: false when recording had to stop (or pause).
+    private func ensureFreeSpace(reserve: Int64) -> Bool {
         guard let minimum = policy.minFreeBytes else { return true }
-        while let free = policy.availableBytes(folder), free < minimum {
+        while let free = policy.availableBytes(folder), free - reserve < minimum {
             if policy.onFull == .delete, let oldest = closedSegments.first {
                 delete(oldest, because: "free space \(formatByteCount(free)) is under \(formatByteCount(minimum))")
                 continue
             }
-            haltForSpace(free: free, minimum: minimum)
+            haltForSpace(free: free, minimum: minimum, reserve: reserve)
             return false
         }
         return true
@@ -289,9 +322,19 @@ final class SegmentedRecorder: PacketOutput {
         }
     }
 
-    private func haltForSpace(free: Int64, minimum: Int64) {
-        do { try closeSegment() } catch { reporter.update { $0.lastError = "\(error)" } }
-        let why = "free space \(formatByteCount(free)) is under \(formatByteCount(minimum))"
+    private func haltForSpace(free: Int64, minimum: Int64, reserve: Int64) {
+        do {
+            try closeSegment()
+        } catch {
+            reporter.update {
+                $0.state = .failed
+                $0.lastError = "\(error)"
+            }
+            reporter.report(.failed, "\(error)")
+        }
+        let why = free >= minimum
+            ? "free space \(formatByteCount(free)) would fall under \(formatByteCount(minimum)) with the next \(formatByteCount(reserve))"
+            : "free space \(formatByteCount(free)) is under \(formatByteCount(minimum))"
         keyframeAsked = false
         if policy.onFull == .stop {
             stopped = true
@@ -301,7 +344,7 @@ final class SegmentedRecorder: PacketOutput {
             reporter.report(.recordingStopped, "\(why) and no segment is left to delete; recording paused until space is free")
         }
         reporter.update {
-            $0.state = .stopped
+            if $0.state != .failed { $0.state = .stopped }
             $0.lastError = why
         }
     }

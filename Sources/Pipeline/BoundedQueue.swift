@@ -1,12 +1,22 @@
 import Foundation
 
-/// What a full queue does with one more element.
-public enum OverflowPolicy: Sendable {
+/// What a full queue does with one more element, and whether an element may
+/// grow too old to be worth taking.
+public enum OverflowPolicy: Sendable, Equatable {
     /// The producer waits: nothing is ever lost (offline conversion).
     case block
     /// The oldest waiting element is dropped: the newest frame wins, so
-    /// latency stays bounded when the consumer is slower (live sources).
+    /// latency stays bounded when the consumer is slower.
     case dropOldest
+    /// Live: an element that has waited longer than `seconds` is dropped when
+    /// a newer one waits behind it, so a consumer that has fallen behind
+    /// catches up on the newest. Elements that arrive together (a burst of
+    /// packets decoded at once) wait their turn and are not lost: only a
+    /// queue that is full drops its oldest, as `dropOldest` does.
+    case dropLate(after: Double)
+
+    /// True for the policies that never lose an element.
+    public var neverDrops: Bool { self == .block }
 }
 
 /// A small FIFO between two pipeline threads.
@@ -18,7 +28,8 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     public let capacity: Int
     public let policy: OverflowPolicy
     private let condition = NSCondition()
-    private var elements: [Element] = []
+    /// Each element with the monotonic time it was queued (for `dropLate`).
+    private var elements: [(element: Element, queuedAt: UInt64)] = []
     private var head = 0
     private var closed = false
     private var droppedCount = 0
@@ -37,7 +48,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while !closed, count >= capacity {
-            if policy == .dropOldest {
+            if policy != .block {
                 head += 1
                 droppedCount += 1
                 compact()
@@ -46,7 +57,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
             }
         }
         guard !closed else { return false }
-        elements.append(element)
+        elements.append((element, monotonicNanoseconds()))
         condition.broadcast()
         return true
     }
@@ -92,7 +103,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return count
     }
 
-    /// Elements dropped by `.dropOldest` so far.
+    /// Elements dropped so far: by a full queue, or as too late (`dropLate`).
     public var dropped: Int {
         condition.lock()
         defer { condition.unlock() }
@@ -103,7 +114,17 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
 
     private func takeFirst() -> Element? {
         guard count > 0 else { return nil }
-        let element = elements[head]
+        if case .dropLate(let seconds) = policy {
+            // Skip what has waited too long, but never the newest: a consumer
+            // that is only briefly late takes the frame rather than idling.
+            let limit = UInt64(max(0, seconds) * 1e9)
+            let now = monotonicNanoseconds()
+            while count > 1, now &- elements[head].queuedAt > limit {
+                head += 1
+                droppedCount += 1
+            }
+        }
+        let element = elements[head].element
         head += 1
         compact()
         condition.broadcast()

@@ -6,15 +6,17 @@ import Synchronization
 
 /// A V4L2 camera as a pipeline source.
 ///
-/// Capture runs on its own thread and hands each frame over through a
-/// one-frame slot where the newest frame wins, so a slow pipeline never
-/// works through a backlog. Unplug and return are handled by the capture
+/// Capture runs on its own thread and hands each frame over through a small
+/// slot. The pipeline's capture queue, which drops late frames, takes them
+/// at once; the slot only overflows (dropping its oldest, counted in
+/// `framesDroppedBySource`) when the pipeline's capture thread itself stalls. Unplug and return are handled by the capture
 /// (reopened with backoff); the pipeline simply waits for the next frame.
-public final class CameraSource: SizedFrameSource, @unchecked Sendable {
+public final class CameraSource: SizedFrameSource, DroppingFrameSource, @unchecked Sendable {
     public static let timeBase = Rational(1, 90_000)
 
     private let capture: V4L2Capture
-    private let slot = BoundedQueue<CapturedFrame>(capacity: 1, policy: .dropOldest)
+    /// A few frames of room: frames a USB camera delivers back to back are not lost.
+    private let slot = BoundedQueue<CapturedFrame>(capacity: 4, policy: .dropOldest)
     private var firstFrame: CapturedFrame?
     private var origin: UInt64 = 0
     private var lastPTS: Int64 = -1
@@ -48,6 +50,9 @@ public final class CameraSource: SizedFrameSource, @unchecked Sendable {
     public var streamFormat: StreamFormat {
         format ?? StreamFormat(width: 0, height: 0, timeBase: Self.timeBase, frameRate: nil)
     }
+
+    /// Frames the hand-over slot dropped because the pipeline did not take them in time.
+    public var framesDroppedBySource: Int { slot.dropped }
 
     /// Frames and losses counted by the capture thread.
     public var captureStatistics: CaptureStatistics { capture.statistics }

@@ -5,9 +5,13 @@ import Synchronization
 
 /// How frames move between the stages.
 public struct PipelineOptions: Sendable {
-    /// Frames waiting between two stages. Small for live use: latency is queue depth × frame time.
+    /// Frames waiting between capture and processing. Live, it is room for
+    /// bursts (packets that arrive together decode together); latency is
+    /// bounded by `capturePolicy`, not by this.
     public var queueCapacity: Int
-    /// `.block` never loses a frame (offline); `.dropOldest` keeps the newest (live).
+    /// `.block` never loses a frame (offline); `.dropLate(after:)` drops a
+    /// frame that waited longer than its latency budget while a newer one
+    /// waits (live); `.dropOldest` keeps only the newest `queueCapacity`.
     public var capturePolicy: OverflowPolicy
     /// The longest a batch waits to fill up, in seconds; nil waits for full batches (offline).
     public var batchWait: Double?
@@ -24,7 +28,12 @@ public struct PipelineOptions: Sendable {
     }
 
     public static let offline = PipelineOptions(sourceStageName: "decode")
-    public static let live = PipelineOptions(queueCapacity: 2, capturePolicy: .dropOldest, batchWait: 0.01)
+    /// Live: a frame may wait up to `defaultLatencyBudget` for processing;
+    /// 64 frames of room for bursts.
+    public static let live = PipelineOptions(queueCapacity: 64, capturePolicy: .dropLate(after: defaultLatencyBudget), batchWait: 0.01)
+
+    /// Seconds a live frame may wait for processing before it counts as late.
+    public static let defaultLatencyBudget = 0.5
 }
 
 /// Counters and timings of a run, readable while it runs.
@@ -46,15 +55,21 @@ public final class PipelineStatistics: Sendable {
         var captured = 0
         var written = 0
         var droppedBeforeProcessing = 0
+        var droppedBySource = 0
         var lastWrittenAt: UInt64?
         var capturedQueueDepth = 0
         var processedQueueDepth = 0
     }
 
-    public var framesCaptured: Int { counters.withLock { $0.captured } }
+    /// Frames the source delivered or dropped itself (a camera's hand-over slot).
+    public var framesCaptured: Int { counters.withLock { $0.captured + $0.droppedBySource } }
     public var framesWritten: Int { counters.withLock { $0.written } }
-    /// Frames dropped because processing was slower than the source (live only).
-    public var framesDropped: Int { counters.withLock { $0.droppedBeforeProcessing } }
+    /// Frames dropped because processing had fallen behind the source (live
+    /// only): late in the capture queue, or in the source's own hand-over.
+    /// At the end, captured = written + dropped.
+    public var framesDropped: Int { counters.withLock { $0.droppedBeforeProcessing + $0.droppedBySource } }
+    /// The part of `framesDropped` the source dropped before the pipeline saw them.
+    public var framesDroppedBySource: Int { counters.withLock { $0.droppedBySource } }
     public var elapsedSeconds: Double { Double(monotonicNanoseconds() - startedAt) / 1e9 }
     /// Seconds since a frame last reached every sink; nil before the first (health checks).
     public var secondsSinceLastWrite: Double? {
@@ -77,17 +92,19 @@ public final class PipelineStatistics: Sendable {
             $0.processedQueueDepth = queueDepth
         }
     }
-    func setDropped(_ count: Int, queueDepth: Int) {
+    func setDropped(_ count: Int, bySource: Int, queueDepth: Int? = nil) {
         counters.withLock {
             $0.droppedBeforeProcessing = count
-            $0.capturedQueueDepth = queueDepth
+            $0.droppedBySource = bySource
+            if let queueDepth { $0.capturedQueueDepth = queueDepth }
         }
     }
 
-    /// "decode 1.10 ms/frame · colorize 0.62 ms/frame · encode 5.31 ms/frame".
+    /// "decode 1.10 ms/frame · colorize 0.62 ms/frame · encode 5.31 ms/frame";
+    /// a stage that saw no frame says so rather than a made-up time.
     public var stageSummary: String {
         [capture, colorize, encode]
-            .map { "\($0.name) \(String(format: "%.2f", $0.millisecondsPerFrame)) ms/frame" }
+            .map { $0.frames > 0 ? "\($0.name) \(String(format: "%.2f", $0.millisecondsPerFrame)) ms/frame" : "\($0.name) no frames" }
             .joined(separator: " · ")
     }
 }
@@ -131,7 +148,10 @@ public final class FramePipeline: @unchecked Sendable {
         self.options = options
         statistics = PipelineStatistics(sourceStageName: options.sourceStageName)
         captured = BoundedQueue(capacity: max(options.queueCapacity, colorizer.maxBatchSize), policy: options.capturePolicy)
-        processed = BoundedQueue(capacity: max(options.queueCapacity, colorizer.maxBatchSize))
+        // Live, pictures waiting for the sinks only add latency: the capture
+        // queue is where a late frame is noticed and dropped.
+        let processedCapacity = options.capturePolicy.neverDrops ? options.queueCapacity : 2
+        processed = BoundedQueue(capacity: max(processedCapacity, colorizer.maxBatchSize))
     }
 
     /// Ends the run soon, from any thread (a signal handler's queue, say): the
@@ -172,15 +192,20 @@ public final class FramePipeline: @unchecked Sendable {
 
     private func captureLoop() {
         defer { captured.close() }
+        let dropping = source as? DroppingFrameSource
         while !stopRequested.load(ordering: .relaxed) {
             do {
-                guard let frame = try statistics.capture.measure({ try source.nextFrame() }) else { return }
+                // Only a delivered frame counts toward the time per frame: a
+                // wait that ends in nothing (a silent input, a stop) is not a frame.
+                let started = monotonicNanoseconds()
+                guard let frame = try source.nextFrame() else { return }
+                statistics.capture.add(nanoseconds: monotonicNanoseconds() - started, frames: 1)
                 statistics.noteCaptured()
                 guard captured.push(TimedFrame(frame: frame, capturedAt: monotonicNanoseconds())) else {
                     statistics.noteCaptured(-1)
                     return
                 }
-                statistics.setDropped(captured.dropped, queueDepth: captured.depth)
+                statistics.setDropped(captured.dropped, bySource: dropping?.framesDroppedBySource ?? 0, queueDepth: captured.depth)
             } catch {
                 if !stopRequested.load(ordering: .relaxed) { record(error) }
                 return
@@ -196,7 +221,12 @@ public final class FramePipeline: @unchecked Sendable {
             processed.close()
         }
         let batchSize = max(1, colorizer.maxBatchSize)
+        let dropping = source as? DroppingFrameSource
+        // Late frames are dropped as they are taken: count them then too.
+        func noteDrops() { statistics.setDropped(captured.dropped, bySource: dropping?.framesDroppedBySource ?? 0) }
+        defer { noteDrops() }
         while let first = captured.pop() {
+            noteDrops()
             var batch = [first]
             let deadline = options.batchWait.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
             while batch.count < batchSize {

@@ -35,6 +35,24 @@ public struct LiveConfiguration: Sendable {
         self.classic = classic
         self.pipeline = pipeline
     }
+
+    /// True when the input is a regular file read as fast as it decodes (no
+    /// `realtime` pacing): nothing is late then, so the run blocks rather
+    /// than drops, in the pipeline and at network outputs, as `convert` does.
+    public var readsUnpacedFile: Bool {
+        guard !source.realtime else { return false }
+        let path: String
+        if input.hasPrefix("file://") {
+            path = String(input.dropFirst("file://".count))
+        } else if input.contains("://") {
+            return false
+        } else {
+            path = input
+        }
+        // A pipe or a device delivers live; only a regular file can wait.
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        return type == .typeRegular
+    }
 }
 
 /// A live run: capture → colourise → outputs until stopped, surviving input
@@ -134,7 +152,9 @@ public final class LiveSession: @unchecked Sendable {
             throw PipelineError("the source cannot tell its picture size before its first frame")
         }
         let sinks = try sinkFactory(format, configuration)
-        let pipeline = FramePipeline(source: source, colorizer: colorizer, sinks: sinks, options: configuration.pipeline)
+        var options = configuration.pipeline
+        if liveSource != nil, configuration.readsUnpacedFile { options.capturePolicy = .block }
+        let pipeline = FramePipeline(source: source, colorizer: colorizer, sinks: sinks, options: options)
         let firstFrame = onFirstFrameWritten
         let everyFrame = onFrameWritten
         let announced = Atomic<Bool>(false)

@@ -70,10 +70,12 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
         inputOptions.ioTimeout = inputOptions.ioTimeout ?? options.readTimeout
         // Frame threading would hold frames back; live sources decode one at a time.
         inputOptions.decoderThreads = 1
-        if location.contains("://") {
-            // Hand packets on as they arrive rather than buffering them while probing.
-            inputOptions.options["fflags"] = inputOptions.options["fflags"] ?? "nobuffer"
-        }
+        // No `fflags=nobuffer`: it makes FFmpeg throw away the packets it read
+        // while probing the stream, which for a stream that starts on a
+        // keyframe is the whole first GOP (with a 250-frame GOP, ten seconds
+        // of nothing). What probing read is decoded at once, as a burst the
+        // capture queue takes whole; after that, packets are handed on as they
+        // arrive, so latency is the same.
         self.inputOptions = inputOptions
         self.options = options
         self.onEvent = onEvent

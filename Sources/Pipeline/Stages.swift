@@ -11,6 +11,14 @@ public protocol ThermalFrameSource: AnyObject {
     func interrupt()
 }
 
+/// A source that may drop frames itself before the pipeline takes them (a
+/// camera whose capture thread hands over through a small slot), so every
+/// drop is counted in `PipelineStatistics.framesDropped`.
+public protocol DroppingFrameSource: ThermalFrameSource {
+    /// Frames lost inside the source so far.
+    var framesDroppedBySource: Int { get }
+}
+
 /// A stage that turns thermal frames into pictures for the encoder: a palette,
 /// a neural colouriser, a fuser.
 ///

@@ -10,6 +10,15 @@ public protocol MeasuredOutput: AnyObject {
     var bytesWritten: Int64 { get }
     /// Recording segments closed so far; 0 for outputs without segments.
     var segmentsFinished: Int { get }
+    /// Frames the output dropped (a slow or absent peer, a full disk).
+    var framesDropped: Int { get }
+    /// Failed attempts to connect a network output.
+    var connectFailures: Int { get }
+}
+
+extension MeasuredOutput {
+    public var framesDropped: Int { 0 }
+    public var connectFailures: Int { 0 }
 }
 
 extension VideoWriter: MeasuredOutput {
@@ -26,6 +35,8 @@ public final class OutputMeter: Sendable {
         var frames = 0
         var bytes: Int64 = 0
         var segments = 0
+        var dropped = 0
+        var connectFailures = 0
         /// (monotonic ns, bytes) about once a second, for a bitrate over the last few seconds.
         var window: [(UInt64, Int64)] = []
     }
@@ -39,6 +50,8 @@ public final class OutputMeter: Sendable {
     public var frames: Int { state.withLock { $0.frames } }
     public var bytes: Int64 { state.withLock { $0.bytes } }
     public var segments: Int { state.withLock { $0.segments } }
+    public var framesDropped: Int { state.withLock { $0.dropped } }
+    public var connectFailures: Int { state.withLock { $0.connectFailures } }
 
     /// Bits per second over the last five seconds or so; 0 before two samples.
     public var bitsPerSecond: Double {
@@ -48,12 +61,14 @@ public final class OutputMeter: Sendable {
         }
     }
 
-    func record(bytes: Int64?, segments: Int?) {
+    func record(bytes: Int64?, segments: Int?, dropped: Int? = nil, connectFailures: Int? = nil) {
         let now = monotonicNanoseconds()
         state.withLock { state in
             state.frames += 1
             if let bytes { state.bytes = bytes }
             if let segments { state.segments = segments }
+            if let dropped { state.dropped = dropped }
+            if let connectFailures { state.connectFailures = connectFailures }
             if state.window.last.map({ now - $0.0 >= 1_000_000_000 }) ?? true {
                 state.window.append((now, state.bytes))
                 if state.window.count > 6 { state.window.removeFirst() }
@@ -76,7 +91,8 @@ public final class MeteredSink: FrameSink {
     public func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws {
         try inner.write(picture, for: frame)
         let measured = inner as? MeasuredOutput
-        meter.record(bytes: measured?.bytesWritten, segments: measured?.segmentsFinished)
+        meter.record(bytes: measured?.bytesWritten, segments: measured?.segmentsFinished, dropped: measured?.framesDropped,
+                     connectFailures: measured?.connectFailures)
     }
 
     public func finish() throws {
@@ -99,6 +115,14 @@ extension PrometheusText {
             gauge("thermocolor_output_bitrate_bits_per_second", "Encoded bitrate of each output over the last few seconds.",
                   meter.bitsPerSecond.rounded(), labels: ["kind": meter.kind, "output": meter.name])
         }
+        for meter in meters {
+            counter("thermocolor_output_frames_dropped_total", "Frames an output dropped (slow or absent peer, full disk).",
+                    meter.framesDropped, labels: ["kind": meter.kind, "output": meter.name])
+        }
+        for meter in meters where meter.kind == "stream" {
+            counter("thermocolor_output_connect_failures_total", "Failed attempts to connect a stream output.",
+                    meter.connectFailures, labels: ["output": meter.name])
+        }
         for meter in meters where meter.kind == "recording" {
             counter("thermocolor_segments_written_total", "Recording segments finished.", meter.segments,
                     labels: ["output": meter.name])
@@ -109,4 +133,6 @@ extension PrometheusText {
 extension OutputSet: MeasuredOutput {
     public var bytesWritten: Int64 { statuses.reduce(0) { $0 + $1.bytesWritten } }
     public var segmentsFinished: Int { statuses.reduce(0) { $0 + $1.segmentsFinished } }
+    public var framesDropped: Int { statuses.reduce(0) { $0 + $1.packetsDropped } }
+    public var connectFailures: Int { statuses.reduce(0) { $0 + $1.connectFailures } }
 }

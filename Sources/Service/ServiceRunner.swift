@@ -47,6 +47,8 @@ public final class ServiceRunner: @unchecked Sendable {
         var reloads = 0
         var failedReloads = 0
         var inputLosses = 0
+        /// Attempts to (re)open the input that failed: an alert on this fires while it stays down.
+        var reconnectFailures = 0
         var statusWritten = 0
         var statusTime = monotonicNanoseconds()
     }
@@ -315,6 +317,7 @@ public final class ServiceRunner: @unchecked Sendable {
             logger.warning("input lost: \(reason)")
             notifier.status("input lost, reconnecting: \(reason)")
         case .retrying(let attempt, let delay, let reason):
+            counters.withLock { $0.reconnectFailures += 1 }
             logger.notice("reconnecting in \(Self.seconds(delay)) (attempt \(attempt)): \(reason)")
         }
     }
@@ -330,6 +333,7 @@ public final class ServiceRunner: @unchecked Sendable {
             logger.warning("camera lost: \(reason)")
             notifier.status("camera lost, reconnecting: \(reason)")
         case .reconnecting(let attempt, let delay, let lastError):
+            counters.withLock { $0.reconnectFailures += 1 }
             let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
             logger.notice("reopening the camera in \(Self.seconds(seconds)) (attempt \(attempt)): \(lastError)")
         case .stopped:
@@ -377,6 +381,8 @@ public final class ServiceRunner: @unchecked Sendable {
         }
         page.counter("thermocolor_input_reconnects_total", "Times the input was opened again after a loss.", session?.reconnectCount ?? 0)
         page.counter("thermocolor_input_losses_total", "Times the input failed or went silent.", counters.inputLosses)
+        page.counter("thermocolor_input_reconnect_failures_total", "Attempts to open the input again that failed.",
+                     counters.reconnectFailures)
         page.add(meters.withLock { $0 })
         page.counter("thermocolor_config_reloads_total", "Reloads (SIGHUP) by result.", counters.reloads, labels: ["result": "applied"])
         page.counter("thermocolor_config_reloads_total", "Reloads (SIGHUP) by result.", counters.failedReloads, labels: ["result": "invalid"])

@@ -107,8 +107,8 @@ extension LiveConfiguration {
                                             maximumBackoff: max(8, source.reconnectDelay), realtime: source.realtime,
                                             loop: source.loop),
                   classic: configuration.processing.classic,
-                  pipeline: PipelineOptions(queueCapacity: max(2, configuration.processing.batch), capturePolicy: .dropOldest,
-                                            batchWait: 0.01))
+                  pipeline: PipelineOptions(queueCapacity: max(PipelineOptions.live.queueCapacity, configuration.processing.batch),
+                                            capturePolicy: PipelineOptions.live.capturePolicy, batchWait: 0.01))
     }
 }
 
@@ -139,7 +139,7 @@ public enum ServiceOutputs {
     public static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
         let outputs = configuration.outputs
         let onEvent = context.onOutputEvent
-        return { format, _ in
+        return { format, live in
             let frameRate = format.frameRate?.doubleValue ?? 30
             return try outputs.map { output -> FrameSink in
                 var encoder = output.encoder
@@ -161,7 +161,8 @@ public enum ServiceOutputs {
                     }
                 }
                 let set = try OutputSet(targets: [target], width: format.width, height: format.height, timeBase: format.timeBase,
-                                        frameRate: format.frameRate, encoder: encoder, recording: policy, onEvent: onEvent)
+                                        frameRate: format.frameRate, encoder: encoder, recording: policy,
+                                        network: live.readsUnpacedFile ? .offline : .live, onEvent: onEvent)
                 return MeteredSink(set, meter: context.meter(output.kind, output.location))
             }
         }

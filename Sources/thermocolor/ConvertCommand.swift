@@ -39,6 +39,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Seconds a network input may stay silent before the conversion gives up.")
     var readTimeout = 15.0
 
+    @Option(help: "Seconds a network output waits for its peer to answer before giving up (its frames then count as lost).")
+    var connectTimeout = NetworkPolicy.offline.connectTimeout ?? 15
+
     @Flag(help: "Print the time each stage spends per frame at the end.")
     var stats = false
 
@@ -64,6 +67,8 @@ struct ConvertCommand: ParsableCommand {
         request.recording = try recording.policy()
         request.segmentFiles = recording.segment != nil
         request.otherInputs = [fusion.visible, fusion.reference].compactMap { $0 }
+        guard connectTimeout > 0, connectTimeout.isFinite else { throw ValidationError("--connect-timeout must be more than 0 seconds") }
+        request.network.connectTimeout = connectTimeout
         do { _ = try recording.apply(to: request.targets()) } catch let error as OutputTargetError {
             throw ValidationError(error.description)
         }
@@ -82,17 +87,48 @@ struct ConvertCommand: ParsableCommand {
             throw error
         }
         progress.clear()
-        guard !quiet else { return }
         let info = summary.input
-        var line = "wrote \(output): \(summary.framesWritten) frames, \(info.width)×\(info.height), \(encode.codec.rawValue), "
-            + "\(formatBytes(summary.bytesWritten)) in \(String(format: "%.1f", summary.seconds)) s "
-            + "(\(String(format: "%.1f", summary.framesPerSecond)) fps)"
-        if let main = conversion.outputs.statuses.first, main.segmentsStarted > 0 { line += " in \(main.segmentsStarted) segments" }
-        if summary.corruptPackets > 0 { line += "; skipped \(summary.corruptPackets) corrupt packets" }
-        print(line)
-        for status in conversion.outputs.statuses.dropFirst() { print(describe(status)) }
-        if let preview { print("preview: \(preview)") }
-        if stats { print("stages: \(summary.stageSummary)") }
+        if !quiet {
+            let main = summary.outputs.first
+            var line = "wrote \(output): \(frameCount(main, summary: summary)), \(info.width)×\(info.height), \(encode.codec.rawValue), "
+                + "\(formatBytes(summary.bytesWritten)) in \(String(format: "%.1f", summary.seconds)) s "
+                + "(\(String(format: "%.1f", summary.framesPerSecond)) fps)"
+            if let main, main.segmentsStarted > 0 { line += " in \(main.segmentsStarted) segments" }
+            if let main, main.packetsDropped > 0 { line += ", \(main.packetsDropped) dropped" }
+            if summary.corruptPackets > 0 { line += "; skipped \(summary.corruptPackets) corrupt packets" }
+            print(line)
+            for status in summary.outputs.dropFirst() { print("also wrote " + describe(status)) }
+            if let preview { print("preview: \(preview)") }
+            if stats { print("stages: \(summary.stageSummary)") }
+        }
+        try checkOutcome(summary, signal: signals.signalReceived)
+    }
+
+    /// "90 of 90 frames" from the output's own count.
+    private func frameCount(_ status: OutputStatus?, summary: ConversionSummary) -> String {
+        guard let status else { return "\(summary.framesWritten) frames" }
+        return "\(status.packetsWritten) of \(status.framesOffered) frames"
+    }
+
+    /// The exit status tells the truth (see `ExitStatus`): an interrupted run,
+    /// an output that missed frames, a truncated input each say so in one line
+    /// and exit non-zero, whatever `--quiet` says.
+    private func checkOutcome(_ summary: ConversionSummary, signal: Int32?) throws {
+        if let signal {
+            let total = summary.input.frameCount.map { " of \($0)" } ?? ""
+            printError("interrupted after \(summary.framesWritten)\(total) frames; what was written is closed and playable")
+            throw ExitCode(ExitStatus.interrupted(by: signal))
+        }
+        let incomplete = summary.incompleteOutputs
+        for status in incomplete {
+            let why = status.lastError.map { ": \($0)" } ?? ""
+            printError("\(status.target) got \(status.packetsWritten) of \(status.framesOffered) frames\(why)")
+        }
+        if let early = summary.inputEndedEarly {
+            printError("input ended early at frame \(summary.framesWritten) (\(early)); what was read is written and closed")
+        }
+        if !incomplete.isEmpty { throw ExitCode(ExitStatus.incompleteOutput) }
+        if summary.inputEndedEarly != nil { throw ExitCode(ExitStatus.inputEndedEarly) }
     }
 }
 

@@ -107,13 +107,16 @@ func parseByteSize(_ text: String, option: String) throws -> Int64 {
     printError(event.description)
 }
 
-/// "also wrote rtsp://…: 1500 packets (2.1 MB), 12 dropped, 1 reconnect".
+/// "rtsp://…: 1488 of 1500 frames (2.1 MB), 12 dropped, 1 reconnect": what one
+/// output delivered (frames taken by the file or the connection) of those it
+/// was offered, and why any are missing.
 func describe(_ status: OutputStatus) -> String {
-    var line = "also wrote \(status.target): \(status.packetsWritten) packets (\(formatBytes(status.bytesWritten)))"
+    var line = "\(status.target): \(status.packetsWritten) of \(status.framesOffered) frames (\(formatBytes(status.bytesWritten)))"
     if status.segmentsStarted > 0 { line += " in \(status.segmentsStarted) segments" }
     if status.segmentsDeleted > 0 { line += ", \(status.segmentsDeleted) old segments deleted" }
     if status.packetsDropped > 0 { line += ", \(status.packetsDropped) dropped" }
     if status.reconnects > 0 { line += ", \(status.reconnects) reconnect\(status.reconnects == 1 ? "" : "s")" }
     if status.state == .stopped { line += "; recording stopped: \(status.lastError ?? "disk full")" }
+    if status.state == .failed { line += "; failed: \(status.lastError ?? "unknown error")" }
     return line
 }

@@ -4,6 +4,7 @@ import Foundation
 import MediaIO
 import Outputs
 import Pipeline
+import Synchronization
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,8 +14,10 @@ struct RunCommand: ParsableCommand {
         INPUT is a network stream (rtsp://, http(s)://, udp://, srt://) or a file; with \
         --realtime a file is paced at its own frame rate, as a camera would deliver it. \
         A lost or silent input is reopened with backoff and the output timeline runs on. \
-        Between capture and processing the queue is short and the newest frame wins, so \
-        latency stays bounded when processing is slower than the source.
+        Frames that arrive together wait their turn; a frame that has waited longer than \
+        --latency-budget for processing is dropped while a newer one waits, so latency \
+        stays bounded when processing is slower than the source. At the end each output \
+        says what it got and dropped; a stop by SIGINT or SIGTERM exits 0.
         """
     )
 
@@ -60,8 +63,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seconds without data before a network input is reopened.")
     var readTimeout = 5.0
 
-    @Option(help: "Frames waiting between capture and processing (newest wins).")
-    var queue = 2
+    @Option(help: "Most frames waiting between capture and processing (room for bursts); beyond it the oldest is dropped.")
+    var queue = 64
+
+    @Option(help: "Seconds a frame may wait for processing; an older one is dropped while a newer one waits.")
+    var latencyBudget = PipelineOptions.defaultLatencyBudget
 
     @Flag(help: "Print counters, per-stage times and the latency histogram at the end.")
     var stats = false
@@ -76,6 +82,7 @@ struct RunCommand: ParsableCommand {
         guard input != nil else { throw ValidationError("give --input (or --config FILE)") }
         guard !output.isEmpty else { throw ValidationError("give at least one --output") }
         guard queue > 0 else { throw ValidationError("--queue must be at least 1") }
+        guard latencyBudget > 0, latencyBudget.isFinite else { throw ValidationError("--latency-budget must be more than 0 seconds") }
     }
 
     func run() throws {
@@ -93,10 +100,12 @@ struct RunCommand: ParsableCommand {
             source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
             classic: try color.settings(),
             pipeline: PipelineOptions(queueCapacity: max(queue, neural.model == nil ? 1 : neural.framesPerInference),
-                                      capturePolicy: .dropOldest, batchWait: neural.batchWait / 1000))
+                                      capturePolicy: .dropLate(after: latencyBudget), batchWait: neural.batchWait / 1000))
         let camera = try cameraSource(input: input)
         let colorizer = try liveStage(classic: configuration.classic)
-        let shared = LiveSession.sharedOutputs(recording: policy, segmentFiles: recording.segment != nil, onEvent: reportOutputEvent)
+        let openedOutputs = Mutex<OutputSet?>(nil)
+        let shared = LiveSession.sharedOutputs(recording: policy, segmentFiles: recording.segment != nil, onEvent: reportOutputEvent,
+                                               opened: { set in openedOutputs.withLock { $0 = set } })
         // The low-latency profile with a keyframe every second at the rate the
         // source turned out to have (not an assumed 30 fps: a Lepton runs at 9).
         let (codec, encoder) = (codec, encoder)
@@ -127,9 +136,13 @@ struct RunCommand: ParsableCommand {
             return  // Ctrl-C while waiting for the camera's first frame
         }
         try session.run()
-        guard stats, let statistics = session.statistics else { return }
+        // Live outputs may drop; each says what it got.
+        for status in openedOutputs.withLock({ $0 })?.statuses ?? [] { print("wrote " + describe(status)) }
+        guard let statistics = session.statistics else { return }
+        // Frames processing could not keep up with are dropped before any output: say how many.
         print("frames: captured \(statistics.framesCaptured) · written \(statistics.framesWritten) · "
             + "dropped \(statistics.framesDropped) · reconnects \(session.reconnectCount)")
+        guard stats else { return }
         print("stages: \(statistics.stageSummary)")
         print("latency (capture → encoded): \(statistics.latency.summary)")
     }

@@ -5,7 +5,7 @@ import Service
 
 /// sysexits' EX_CONFIG: the unit's RestartPreventExitStatus= keeps systemd
 /// from restarting a service whose configuration cannot work.
-let configurationExitCode: Int32 = 78
+let configurationExitCode = ExitStatus.badConfiguration
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

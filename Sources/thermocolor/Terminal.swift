@@ -57,17 +57,20 @@ func printError(_ message: String) {
 /// Runs `handler` on SIGINT or SIGTERM instead of dying, so outputs get finished.
 final class StopSignals: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
-    private let received = Mutex(false)
+    private let received = Mutex<Int32?>(nil)
 
     /// Whether a stop was asked for: an error that follows it is the stop, not a failure.
-    var wasReceived: Bool { received.withLock { $0 } }
+    var wasReceived: Bool { received.withLock { $0 != nil } }
+
+    /// The first stop signal that came (SIGINT, SIGTERM), if any.
+    var signalReceived: Int32? { received.withLock { $0 } }
 
     init(_ handler: @escaping @Sendable (Int32) -> Void) {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [weak self] in
-                self?.received.withLock { $0 = true }
+                self?.received.withLock { if $0 == nil { $0 = number } }
                 handler(number)
             }
             source.resume()

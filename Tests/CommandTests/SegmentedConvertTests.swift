@@ -91,7 +91,7 @@ struct SegmentedConvertTests {
         let result = try runProcess(thermocolorBinary, ["convert", clip, main, "--output", transport, "--output", segments + "/",
                                                         "--max-total", "10M"])
         #expect(result.status == 0, "\(result.error)")
-        #expect(result.output.contains("also wrote \(transport): 60 packets"), "\(result.output)")
+        #expect(result.output.contains("also wrote \(transport): 60 of 60 frames"), "\(result.output)")
         #expect(try ffprobe(main).frameCount == 60)
         #expect(try ffprobe(transport).frameCount == 60)
         let files = try FileManager.default.contentsOfDirectory(atPath: segments)

@@ -60,7 +60,7 @@ struct OutputTargetTests {
         let srt = try OutputTarget(parsing: "srt://relay.example:9000?latency=200000&crf=30")
         #expect(srt.kind == .srt)
         #expect(srt.output.format == "mpegts")
-        #expect(srt.location == "srt://relay.example:9000?latency=200000")
+        #expect(srt.location == "srt://relay.example:9000?latency=200000&linger=5")
         #expect(srt.encoderOverrides.crf == 30)
     }
 
