@@ -54,7 +54,7 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
         var settingsList: [EncoderSettings] = []
         var groupOfTarget: [Int] = []
         for target in targets {
-            let settings = target.encoderOverrides.applied(to: encoder)
+            let settings = target.encoder ?? target.encoderOverrides.applied(to: encoder)
             if let index = settingsList.firstIndex(of: settings) {
                 groupOfTarget.append(index)
             } else {
@@ -157,7 +157,8 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
         }
         return try SegmentedRecorder(folder: target.location, prefix: target.segmentPrefix, fileExtension: target.segmentExtension,
                                      muxerFormat: target.output.format ?? "mp4", stream: encoder.stream,
-                                     keyframes: encoder.keyframes, policy: recording ?? SegmentPolicy(), target: target.text,
+                                     keyframes: encoder.keyframes, policy: target.segmentPolicy ?? recording ?? SegmentPolicy(),
+                                     target: target.text,
                                      events: events)
     }
 }

@@ -32,6 +32,12 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
     public var output: OutputOptions
     /// Changes to the shared encoder settings for this output alone.
     public var encoderOverrides: EncoderOverrides
+    /// Complete encoder settings of this output's own (a service's output table gives
+    /// them); they replace the set's shared settings and `encoderOverrides`. Outputs
+    /// whose settings come out equal still share one encoder.
+    public var encoder: EncoderSettings?
+    /// Segment length and limits of this segmented output; nil: the set's.
+    public var segmentPolicy: SegmentPolicy?
     /// Segments only: file names are `PREFIX-YYYYMMDD-HHMMSS.EXTENSION` in the `location` folder.
     public var segmentPrefix = "thermocolor"
     public var segmentExtension = "mp4"
@@ -39,6 +45,19 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
     public var text: String
 
     public var description: String { text }
+
+    /// Equal when written the same way; a segment policy's free-space probe (a closure) is not compared.
+    public static func == (left: OutputTarget, right: OutputTarget) -> Bool {
+        func limits(_ policy: SegmentPolicy?) -> [String] {
+            guard let policy else { return [] }
+            return ["\(policy.duration)", "\(policy.maxTotalBytes as Any)", "\(policy.maxSegments as Any)", "\(policy.maxAge as Any)",
+                    "\(policy.minFreeBytes as Any)", "\(policy.onFull)"]
+        }
+        return left.kind == right.kind && left.location == right.location && left.output == right.output
+            && left.encoderOverrides == right.encoderOverrides && left.encoder == right.encoder
+            && left.segmentPrefix == right.segmentPrefix && left.segmentExtension == right.segmentExtension
+            && left.text == right.text && limits(left.segmentPolicy) == limits(right.segmentPolicy)
+    }
 
     /// A target built in code (a service's configuration, say) rather than parsed.
     /// `kind` decides how it is written: network kinds on their own thread with

@@ -4,27 +4,6 @@ import Outputs
 import Pipeline
 import Synchronization
 
-/// A sink that can say how much it has written, for the metrics page.
-public protocol MeasuredOutput: AnyObject {
-    /// Bytes of encoded video written so far (across segments).
-    var bytesWritten: Int64 { get }
-    /// Recording segments closed so far; 0 for outputs without segments.
-    var segmentsFinished: Int { get }
-    /// Frames the output dropped (a slow or absent peer, a full disk).
-    var framesDropped: Int { get }
-    /// Failed attempts to connect a network output.
-    var connectFailures: Int { get }
-}
-
-extension MeasuredOutput {
-    public var framesDropped: Int { 0 }
-    public var connectFailures: Int { 0 }
-}
-
-extension VideoWriter: MeasuredOutput {
-    public var segmentsFinished: Int { 0 }
-}
-
 /// Counters of one output, written on the sink thread and read by scrapes.
 public final class OutputMeter: Sendable {
     /// `recording` or `stream`.
@@ -61,14 +40,15 @@ public final class OutputMeter: Sendable {
         }
     }
 
-    func record(bytes: Int64?, segments: Int?, dropped: Int? = nil, connectFailures: Int? = nil) {
+    /// Takes the output's counters as its `OutputSet` keeps them.
+    func update(from status: OutputStatus) {
         let now = monotonicNanoseconds()
         state.withLock { state in
-            state.frames += 1
-            if let bytes { state.bytes = bytes }
-            if let segments { state.segments = segments }
-            if let dropped { state.dropped = dropped }
-            if let connectFailures { state.connectFailures = connectFailures }
+            state.frames = status.packetsWritten
+            state.bytes = status.bytesWritten
+            state.segments = status.segmentsFinished
+            state.dropped = status.packetsDropped
+            state.connectFailures = status.connectFailures
             if state.window.last.map({ now - $0.0 >= 1_000_000_000 }) ?? true {
                 state.window.append((now, state.bytes))
                 if state.window.count > 6 { state.window.removeFirst() }
@@ -77,26 +57,31 @@ public final class OutputMeter: Sendable {
     }
 }
 
-/// Wraps an output so its meter follows every write; the wrapped sink's
-/// own counters are read on the sink thread, where they are safe to read.
-public final class MeteredSink: FrameSink {
-    public let inner: FrameSink
-    public let meter: OutputMeter
+/// The service's one `OutputSet`, with each output's meter brought up to
+/// date from the set's own counters after every frame: nothing is counted twice.
+public final class MeteredOutputs: FrameSink {
+    public let outputs: OutputSet
+    /// One per output, in the order of the set's targets.
+    public let meters: [OutputMeter]
 
-    public init(_ inner: FrameSink, meter: OutputMeter) {
-        self.inner = inner
-        self.meter = meter
+    public init(_ outputs: OutputSet, meters: [OutputMeter]) {
+        precondition(meters.count == outputs.statuses.count, "one meter per output")
+        self.outputs = outputs
+        self.meters = meters
     }
 
     public func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws {
-        try inner.write(picture, for: frame)
-        let measured = inner as? MeasuredOutput
-        meter.record(bytes: measured?.bytesWritten, segments: measured?.segmentsFinished, dropped: measured?.framesDropped,
-                     connectFailures: measured?.connectFailures)
+        defer { refresh() }
+        try outputs.write(picture, for: frame)
     }
 
     public func finish() throws {
-        try inner.finish()
+        defer { refresh() }
+        try outputs.finish()
+    }
+
+    private func refresh() {
+        for (meter, status) in zip(meters, outputs.statuses) { meter.update(from: status) }
     }
 }
 
@@ -128,11 +113,4 @@ extension PrometheusText {
                     labels: ["output": meter.name])
         }
     }
-}
-
-extension OutputSet: MeasuredOutput {
-    public var bytesWritten: Int64 { statuses.reduce(0) { $0 + $1.bytesWritten } }
-    public var segmentsFinished: Int { statuses.reduce(0) { $0 + $1.segmentsFinished } }
-    public var framesDropped: Int { statuses.reduce(0) { $0 + $1.packetsDropped } }
-    public var connectFailures: Int { statuses.reduce(0) { $0 + $1.connectFailures } }
 }

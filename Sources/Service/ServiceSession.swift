@@ -131,17 +131,18 @@ extension OutputConfiguration {
 
 /// Builds the configured outputs once the stream's size is known.
 public enum ServiceOutputs {
-    /// One `OutputSet` per configured output, each behind a meter: a
-    /// recording is a folder of self-contained segments of `segment_seconds`,
-    /// named by their UTC start time, with the oldest deleted past
-    /// `max_segments` or `max_size`; a stream queues, reconnects with backoff
-    /// and resumes on a keyframe without holding up the recording.
+    /// Every configured output in one `OutputSet`, so outputs whose encoder
+    /// settings agree share one encode: a recording is a folder of
+    /// self-contained segments of `segment_seconds`, named by their UTC start
+    /// time, with the oldest deleted past `max_segments` or `max_size`; a stream
+    /// queues, reconnects with backoff and resumes on a keyframe without holding
+    /// up the recording. Each output's metrics come from the set's own counters.
     public static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
         let outputs = configuration.outputs
         let onEvent = context.onOutputEvent
         return { format, live in
             let frameRate = format.frameRate?.doubleValue ?? 30
-            return try outputs.map { output -> FrameSink in
+            let targets = try outputs.map { output -> OutputTarget in
                 var encoder = output.encoder
                 encoder.keyframeInterval = encoder.keyframeInterval ?? max(1, Int(frameRate.rounded()))
                 let target: OutputTarget
@@ -160,11 +161,16 @@ public enum ServiceOutputs {
                         throw PipelineError(error.description)
                     }
                 }
-                let set = try OutputSet(targets: [target], width: format.width, height: format.height, timeBase: format.timeBase,
-                                        frameRate: format.frameRate, encoder: encoder, recording: policy,
-                                        network: live.readsUnpacedFile ? .offline : .live, onEvent: onEvent)
-                return MeteredSink(set, meter: context.meter(output.kind, output.location))
+                var configured = target
+                configured.encoder = encoder
+                configured.segmentPolicy = policy
+                return configured
             }
+            guard let shared = targets.first?.encoder else { throw PipelineError("the configuration names no output") }
+            let set = try OutputSet(targets: targets, width: format.width, height: format.height, timeBase: format.timeBase,
+                                    frameRate: format.frameRate, encoder: shared,
+                                    network: live.readsUnpacedFile ? .offline : .live, onEvent: onEvent)
+            return [MeteredOutputs(set, meters: outputs.map { context.meter($0.kind, $0.location) })]
         }
     }
 
