@@ -91,6 +91,15 @@ public struct CaptureStream: Sendable, Hashable, CustomStringConvertible {
     /// Significant bits of the delivered samples.
     public var significantBits: Int
 
+    /// "Y16 640×480 at 25 fps", with "-> 160×120" when capture delivers
+    /// less than the whole frame (telemetry rows, the P2 Pro's picture half).
+    public var mode: String {
+        var text = "\(format.pixelFormat) \(format.width)×\(format.height)"
+        if let frameInterval, frameInterval.numerator > 0 { text += " at \(frameInterval)" }
+        if imageSize != format.size { text += " -> \(imageSize.width)×\(imageSize.height)" }
+        return text
+    }
+
     public var description: String {
         var text = "\(devicePath) \"\(card)\" (\(driver)), profile \(profile.name) [\(profileReason)], \(format)"
         if let frameInterval { text += " at \(frameInterval)" }
@@ -179,6 +188,17 @@ public struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
         self.errno = errno
         self.detail = detail
         self.isPermanent = isPermanent
+    }
+
+    /// The cause without the path, for a sentence that names the device
+    /// already: "no such video device (ENOENT)", "device or resource busy (EBUSY)".
+    public var summary: String {
+        switch (detail, errno) {
+        case let (detail?, errno?): "\(detail) (\(errno.symbolicName ?? errno.description))"
+        case let (detail?, nil): detail
+        case let (nil, errno?): errno.sentenceDescription
+        case (nil, nil): operation.map { "\($0) failed" } ?? "unknown failure"
+        }
     }
 
     public var description: String {
