@@ -53,7 +53,7 @@ extension CaptureEngine {
         }
         var offered: [PixelFormat] = []
         for format in formats.map(\.pixelFormat) where !offered.contains(format) { offered.append(format) }
-        let readable = offered.filter(FrameExtraction.readableFormats.contains)
+        let readable = FrameExtraction.readableFormats.filter(offered.contains)
         let unreadableCount = offered.count - readable.count
 
         // The formats to consider, best first.
