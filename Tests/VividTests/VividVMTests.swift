@@ -25,7 +25,7 @@ struct VividVMTests {
     }()
 
     @Test("the guest's capture tests pass against /dev/video0",
-          .enabled(if: unavailable == nil, Comment(rawValue: "skipped: \(unavailable ?? "")")))
+          .enabled(if: unavailable == nil, Comment(rawValue: unavailable ?? "")))
     func guestTestsPass() throws {
         let results = try TemporaryFolder("vivid-vm")
         defer { results.cleanup() }
