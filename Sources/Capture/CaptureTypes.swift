@@ -8,12 +8,14 @@ public struct CaptureSettings: Sendable, Hashable {
     public var devicePath: String
     /// The camera profile; nil detects it from the USB id and card name.
     public var profile: CameraProfile?
-    /// A pixel format to insist on instead of the profile's choice.
+    /// A pixel format to insist on instead of capture's choice; the device
+    /// must offer it.
     public var pixelFormat: PixelFormat?
-    /// A frame size to ask for (the driver picks the closest it has).
+    /// A frame size to insist on; the device must list it for the format.
     public var frameSize: FrameSize?
-    /// A frame rate to ask for (the driver picks the closest it has); nil
-    /// asks for the fastest on offer.
+    /// A frame rate to insist on (within 5 %: 29.97 is 30); the device must
+    /// list it for the size. Nil takes the fastest the chosen size offers.
+    /// What is not named is chosen as `ModeSelection.swift` explains.
     public var framesPerSecond: Double?
     /// Memory-mapped buffers to request; the driver may grant another count.
     public var bufferCount: Int

@@ -9,9 +9,11 @@ import Musl
 
 /// Live thermal frames from a V4L2 camera, surviving unplugs.
 ///
-/// `start()` opens the camera, negotiates a format per its `CameraProfile`
-/// (Y16 and GREY first, then the luma of YUYV, UYVY and 4:2:0 formats, and
-/// MJPEG last), sets the rate, and streams through memory-mapped buffers on
+/// `start()` opens the camera, negotiates a mode - the one named in its
+/// settings, which the device must offer, else its `CameraProfile`'s, else
+/// Y16, GREY, then the luma of YUYV, UYVY and 4:2:0 formats, MJPEG last, at
+/// the largest size that still runs at 25 fps - sets the rate, and streams
+/// through memory-mapped buffers on
 /// a thread of its own — never on the Swift concurrency pool, since every
 /// call it makes can block. Each frame is copied out as a `Gray16Image`
 /// (MJPEG frames are decoded with libavcodec first, and those that do not

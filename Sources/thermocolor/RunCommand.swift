@@ -26,7 +26,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Camera profile: boson, lepton, p2pro or generic (default: recognised by USB id or name).")
     var cameraProfile: String?
 
-    @Option(help: ArgumentHelp("Camera frame size, such as 640x480 (default: the largest that runs at 25 fps or more).",
+    @Option(help: ArgumentHelp("Camera frame size, such as 640x480 (default: a known camera's own, else the largest that runs at 25 fps or more; see `thermocolor devices`).",
                                valueName: "WxH"))
     var cameraSize: String?
 
