@@ -41,7 +41,7 @@ fi
 # package behind the linux-image-amd64 meta-package.
 package="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')"
 if [ -z "$package" ]; then
-  say "apt knows no linux-image-amd64 (not Debian?); skipping the VM set-up"
+  say "apt knows no linux-image-amd64 (not Debian, or no apt-get update yet); skipping the VM set-up"
   exit 0
 fi
 version="$(apt-cache policy "$package" | awk '/Candidate:/ { print $2 }')"

@@ -143,7 +143,7 @@ public final class ServiceRunner: @unchecked Sendable {
         let reason = state.withLock { $0.stopReason }
         let statistics = session.statistics
         let summary = "\(statistics?.framesWritten ?? 0) frames written, \(statistics?.framesDropped ?? 0) dropped, "
-            + "\(session.reconnectCount) reconnects; outputs finished"
+            + "\(session.reconnectCount) reconnect\(session.reconnectCount == 1 ? "" : "s"); outputs finished"
         logger.info("\(reason.map { "stopped on \($0)" } ?? "the source ended"): \(summary)")
         if reason == nil { notifier.stopping(status: "the source ended") }
     }

@@ -167,8 +167,8 @@ struct VividGuestTests {
         #expect(video.frameCount > 0)
     }
 
-    /// SIGTERM here; the test above stops with SIGINT. Both reach the same
-    /// handler, which must also cut a reconnect wait short.
+    /// SIGTERM here; the service test below stops with SIGINT while waiting,
+    /// and the test above with SIGINT while streaming.
     @Test("run: SIGTERM while waiting for the camera to come back ends the run and finishes the output")
     func aStopWhileWaitingForTheCamera() throws {
         defer { Vivid.ensurePlugged() }
@@ -246,7 +246,7 @@ struct VividGuestTests {
 
     // MARK: The service
 
-    @Test("run --config with a camera: streams the mode configured, and /metrics counts the reconnect")
+    @Test("run --config with a camera: the mode configured, /metrics counting the reconnect, SIGINT while it waits")
     func serviceCountsTheReconnect() throws {
         defer { Vivid.ensurePlugged() }
         let folder = try TemporaryFolder("vivid-service")
@@ -287,12 +287,19 @@ struct VividGuestTests {
         let written = metrics()["thermocolor_frames_written_total"] ?? 0
         #expect(eventually { (metrics()["thermocolor_frames_written_total"] ?? 0) > written + 5 }, "frames stopped after the return: \(service.log)")
 
-        kill(service.processIdentifier, SIGTERM)
-        #expect(service.waitForExit(timeout: 30), "\(service.log)")
+        // Gone again, and stopped (SIGINT this time) while the service waits for it.
+        try Vivid.unplug()
+        #expect(service.waitForLog("camera /dev/video0 still away: "), "\(service.log)")
+        kill(service.processIdentifier, SIGINT)
+        #expect(service.waitForExit(timeout: 30), "still running after SIGINT: \(service.log)")
         #expect(service.exitStatus == 0, "\(service.log)")
+        #expect(service.log.contains("stopped on SIGINT: ") && service.log.contains(" 1 reconnect; outputs finished"), "\(service.log)")
         #expect(!service.log.contains("libv4l2"), "\(service.log)")
-        let recordings = try FileManager.default.contentsOfDirectory(atPath: folder.file("recordings"))
+        let recordings = try FileManager.default.contentsOfDirectory(atPath: folder.file("recordings")).sorted()
         #expect(!recordings.isEmpty)
+        for name in recordings {
+            #expect(try ffprobe(folder.file("recordings/\(name)")).frameCount > 0, "\(name)")
+        }
     }
 }
 
