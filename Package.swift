@@ -46,12 +46,13 @@ let package = Package(
             providers: [.apt(["libv4l-dev"])]
         ),
         .systemLibrary(name: "COpenVINO"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Domains, lowest first; arrows point one way.
         .target(name: "Imaging"),
         .target(name: "MediaIO", dependencies: ["CFFmpeg", "Imaging"]),
         .target(name: "Capture", dependencies: ["CV4L2", "MediaIO", "Imaging"]),
-        .target(name: "Text"),
+        .target(name: "Text", dependencies: ["CZlib"]),
         .target(
             name: "Inference",
             dependencies: ["COpenVINO", "Imaging", "Text"],
@@ -64,9 +65,14 @@ let package = Package(
             swiftSettings: openVINOSwiftSettings
         ),
         .target(
+            name: "Outputs",
+            dependencies: ["Pipeline", "MediaIO", "Imaging"],
+            swiftSettings: openVINOSwiftSettings
+        ),
+        .target(
             name: "Service",
             dependencies: [
-                "Pipeline", "MediaIO", "Capture", "Imaging",
+                "Pipeline", "Outputs", "MediaIO", "Capture", "Imaging", "Inference",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -75,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "thermocolor",
             dependencies: [
-                "Pipeline", "Service", "MediaIO", "Capture", "Imaging", "Text", "Inference",
+                "Pipeline", "Outputs", "Service", "MediaIO", "Capture", "Imaging", "Text", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,10 +98,11 @@ let package = Package(
         ),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // A camera that follows the V4L2 specification, for tests on machines with no /dev/video.
+        .target(name: "CaptureTesting", dependencies: ["Capture", "Imaging", "MediaIO"], path: "Tests/CaptureTesting"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "FusionTests", dependencies: ["Imaging"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "MediaIO", "Imaging", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureTesting", "MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "InferenceTests",
@@ -106,20 +113,20 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging", "Capture", "Inference", "TestSupport"],
+            dependencies: ["Pipeline", "Outputs", "MediaIO", "Imaging", "Capture", "CaptureTesting", "Inference", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
         .testTarget(
             name: "OutputTests",
-            dependencies: ["Pipeline", "MediaIO", "Imaging", "TestSupport"],
+            dependencies: ["Outputs", "Pipeline", "MediaIO", "Imaging", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "thermocolor", "Service", "Pipeline", "MediaIO", "Imaging", "TestSupport",
+                "thermocolor", "Service", "Outputs", "Pipeline", "MediaIO", "Imaging", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: openVINOSwiftSettings,

@@ -3,9 +3,12 @@
 # OpenVINO's C API) at batch 1, 4 and 8, against a plain Python loop over
 # OpenVINO's Python API doing the same work on the same bundle, measured in
 # the same run. Prints the numbers and the ratios the engine is judged by:
-# batching over batch 1, and the engine over the Python loop.
+# batching over batch 1, and the engine over the Python loop. OpenVINO's own
+# benchmark_app then runs the same model file at the bundle's working size:
+# the inference ceiling, printed beside the engine's network-only rate.
 #
-#   Benchmarks/neural.sh [BUNDLE]       default: .deps/bench-model (made if missing)
+#   Benchmarks/neural.sh [BUNDLE]       a folder or a bundle name such as road-colorizer;
+#                                       default: .deps/bench-model (made if missing)
 #
 # Environment: FRAMES (64), SIZE (640x512 video), PRECISION (device default),
 # ROUNDS (3: Swift and Python alternate; ratios are per round, then the median),
@@ -24,6 +27,8 @@ precision_args=()
 bash Scripts/setup.sh --bench
 python=.deps/py/bin/python
 bundle="${1:-.deps/bench-model}"
+# A name rather than a folder: the checkout's models/ first, as thermocolor looks.
+if [ ! -d "$bundle" ] && [ -d "models/$bundle" ]; then bundle="models/$bundle"; fi
 if [ "$bundle" = ".deps/bench-model" ] && [ ! -f "$bundle/model.onnx" ]; then
   "$python" Scripts/make-bench-model.py "$bundle"
 fi
@@ -78,12 +83,39 @@ awk '
     printf "  swift best / python best                %5.2fx  (goal >= 1.2)\n", median("best/best")
   }' "$log"
 
+# The inference ceiling: OpenVINO's benchmark_app on the same network file,
+# throughput hint, shapes fixed at the bundle's working size and batch 1.
+read -r model_file shape_arg < <("$python" - "$bundle" <<'PY'
+import json, os, sys
+folder = sys.argv[1]
+manifest = json.load(open(os.path.join(folder, "model.json")))
+width, height = manifest["size"] if isinstance(manifest["size"], list) else (640, 512)
+tensors = manifest["tensors"]
+shapes = [f"{tensors['thermal']}[1,1,{height},{width}]"]
+for role in ("visible", "reference"):
+    if role in tensors:
+        shapes.append(f"{tensors[role]}[1,3,{height},{width}]")
+if "text" in tensors:
+    shapes.append(f"{tensors['text']}[1,{manifest['textDimension']}]")
+network = "model.onnx" if os.path.exists(os.path.join(folder, "model.onnx")) else "model.xml"
+print(os.path.join(folder, network), ",".join(shapes))
+PY
+)
+ceiling_args=()
+[ -n "${PRECISION:-}" ] && ceiling_args=(-infer_precision "$PRECISION")
+ceiling=$(.deps/py/bin/benchmark_app -m "$model_file" -d CPU -shape "$shape_arg" -hint throughput -t 15 \
+  "${ceiling_args[@]}" 2>&1 | awk '/Throughput:/ { print $(NF-1) }' | tail -n1)
+engine=$(awk '$1 == "fps" && ($2 == "pipelined" || $2 == "sync") { if ($4 > best) best = $4 } END { print best + 0 }' "$log")
+printf '\nOpenVINO benchmark_app on %s (%s): %s fps, the inference ceiling\n' "$model_file" "$shape_arg" "${ceiling:-?}"
+awk -v e="$engine" -v c="${ceiling:-0}" 'BEGIN {
+  if (c > 0) printf "  engine network-only best / benchmark_app   %5.2fx  (goal >= 0.8)\n", e / c }'
+
 # The whole pipeline: decode a 16-bit clip, gain control, the network in
 # batches with requests in flight, encode. End-to-end frames per second.
 clip="$(mktemp -d)"
 trap 'rm -f "$log"; rm -rf "$clip"' EXIT
 "$thermocolor" synth "$clip/clip.mkv" --frames "$frames" --size "$size" >/dev/null
-printf '\nthermocolor convert --model (decode → network → encode), %s frames at %s:\n' "$frames" "$size"
+printf '\nthermocolor convert --model (16-bit FFV1 decode → network → H.264 encode), %s frames at %s:\n' "$frames" "$size"
 for batch in 1 4 8; do
   start=$(date +%s.%N)
   "$thermocolor" convert "$clip/clip.mkv" "$clip/out.mkv" --model "$bundle" --batch "$batch" "${precision_args[@]}" --quiet

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Exports a CLIP text tower to a ThermoColor CLIP bundle (ONNX + clip.json).
+"""Exports a CLIP text tower to a ThermoColor text-encoder bundle (ONNX + encoder.json).
 
 The bundle holds:
   text.onnx                      input_ids int64 [batch, 77] -> text_embeds f32 [batch, D]
                                  (CLIP's encode_text, not normalised; the engine normalises)
   bpe_simple_vocab_16e6.txt.gz   CLIP's BPE merges, for the engine's tokenizer
-  clip.json                      names the two files, context length and D
+  encoder.json                   names the two files, the tokenizer (clip-bpe), context
+                                 length, end-token pooling, D and the text space
   reference-embeddings.json      L2-normalised torch embeddings of a few prompts, with
                                  their ids, for Scripts/clip-parity.py and the engine tests
 
@@ -15,6 +16,12 @@ Sources (torch needed; see docs/CLIP.md):
   no weights:    --random-init with --arch or --hf          (seeded, any size; for parity
                                                              and speed checks where weights
                                                              cannot be downloaded)
+
+The text space (encoder.json "textSpace") names the weights, so that a
+colouriser trained on them refuses any other encoder: clip-vit-b32-openai
+for ViT-B-32/openai and openai/clip-vit-base-patch32 alike (the same
+weights), clip-<arch>-<tag> for other open_clip weights, random-<arch>-seed<N>
+for --random-init; --text-space overrides it.
 
 Only models that use CLIP's own BPE tokenizer with a 77-token context are
 accepted (all OpenAI and most LAION open_clip models; not SigLIP or MobileCLIP).
@@ -26,6 +33,7 @@ import argparse
 import gzip
 import json
 import pathlib
+import re
 import shutil
 import sys
 
@@ -154,8 +162,33 @@ def merges_source():
     sys.exit(f"export-clip: no {MERGES_NAME} found (install open_clip_torch or run Scripts/setup.sh)")
 
 
+# Hugging Face ids of OpenAI's weights, by the space open_clip's "openai" tag gives them.
+HF_SPACES = {
+    "openai/clip-vit-base-patch32": "clip-vit-b32-openai",
+    "openai/clip-vit-base-patch16": "clip-vit-b16-openai",
+    "openai/clip-vit-large-patch14": "clip-vit-l14-openai",
+    "openai/clip-vit-large-patch14-336": "clip-vit-l14-336-openai",
+}
+
+
+def text_space(args):
+    """The embedding space's identity: which weights made the vectors."""
+    if args.text_space:
+        return args.text_space
+    if args.arch:
+        arch = re.sub(r"-(\d)", r"\1", args.arch.lower())  # ViT-B-32 -> vit-b32
+        if args.random_init:
+            return f"random-{arch}-seed{args.seed}"
+        return f"clip-{arch}-{re.sub(r'[^a-z0-9]+', '-', (args.pretrained or 'none').lower())}"
+    if args.random_init:
+        return f"random-{re.sub(r'[^a-z0-9]+', '-', args.hf.lower())}-seed{args.seed}"
+    if args.hf in HF_SPACES:
+        return HF_SPACES[args.hf]
+    sys.exit(f"export-clip: no known text space for {args.hf}; name it with --text-space")
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Export a CLIP text tower to a ThermoColor CLIP bundle.")
+    parser = argparse.ArgumentParser(description="Export a CLIP text tower to a ThermoColor text-encoder bundle.")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--arch", help="open_clip model name, e.g. ViT-B-32")
     source.add_argument("--hf", help="Hugging Face CLIP model id or folder")
@@ -165,7 +198,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--out", required=True, help="bundle folder to write")
+    parser.add_argument("--text-space", help="the embedding space's identity (default: from the weights, e.g. clip-vit-b32-openai)")
     args = parser.parse_args()
+    space = text_space(args)
 
     torch.manual_seed(args.seed)
     tower, name, dim = load_open_clip(args) if args.arch else load_hf(args)
@@ -188,12 +223,13 @@ def main():
     with gzip.open(out / MERGES_NAME) as check:
         assert check.readline().startswith(b'"bpe_simple_vocab_16e6.txt#version'), "unexpected merges file"
     manifest = {
-        "format": "thermocolor-clip-text", "version": 1, "name": name,
-        "model": "text.onnx", "merges": MERGES_NAME,
-        "contextLength": CONTEXT, "embeddingDim": dim,
+        "format": "thermocolor-text-encoder", "version": 1, "name": name, "textSpace": space,
+        "model": "text.onnx", "tokenizer": "clip-bpe", "merges": MERGES_NAME,
+        "contextLength": CONTEXT, "pooling": "end-token", "normalize": True, "embeddingDim": dim,
         "input": "input_ids", "output": "text_embeds",
     }
-    (out / "clip.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (out / "encoder.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (out / "clip.json").unlink(missing_ok=True)  # encoder.json wins over an older export's clip.json; drop it
 
     ids = reference_ids(PARITY_PROMPTS)
     with torch.no_grad():
@@ -205,7 +241,7 @@ def main():
         json.dumps({"note": f"L2-normalised torch encode_text, {name}, torch {torch.__version__}",
                     "cases": cases}) + "\n", encoding="utf-8")
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
-    print(f"wrote {out}: {name}, embedding dim {dim}, {size:.1f} MB")
+    print(f"wrote {out}: {name}, text space {space}, embedding dim {dim}, {size:.1f} MB")
 
 
 if __name__ == "__main__":

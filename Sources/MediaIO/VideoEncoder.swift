@@ -9,8 +9,14 @@ import Imaging
 /// Not thread-safe: one thread encodes. `keyframes` is the exception: any
 /// thread may ask for a keyframe through it.
 public final class VideoEncoder {
+    /// The coded size: the pictures' size, made even where the codec subsamples chroma 4:2:0.
     public let width: Int
     public let height: Int
+    /// The size of the pictures given to `encode`.
+    public let pictureWidth: Int
+    public let pictureHeight: Int
+    /// Set when an odd picture size was cropped to the even size the codec needs: one line saying so.
+    public let cropNote: String?
     /// The settings asked for (`acceleration` may say `auto`; `encoderName` says what runs).
     public let settings: EncoderSettings
     /// libavcodec's name of the encoder that runs (`libx264`, `h264_nvenc`…).
@@ -46,18 +52,32 @@ public final class VideoEncoder {
     ///   - label: names the output in error messages.
     public init(width: Int, height: Int, timeBase: Rational, frameRate: Rational?, settings: EncoderSettings,
                 gray16: Bool = false, globalHeader: Bool = true, label: String = "the encoder") throws {
-        self.width = width
-        self.height = height
         self.settings = settings
         self.label = label
         guard width > 0, height > 0 else { throw MediaError("cannot write", label, reason: "empty picture size \(width)×\(height)") }
+        pictureWidth = width
+        pictureHeight = height
+        // 4:2:0 encoders refuse odd sizes ("Generic error in an external library"): drop the last
+        // column or row instead, and say so, rather than fail or crop in silence.
+        let subsampled = settings.codec.encoderFormat(forGray16: gray16).map { [AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P].contains($0) } ?? false
+        let codedWidth = subsampled ? width & ~1 : width
+        let codedHeight = subsampled ? height & ~1 : height
+        let minimum = settings.codec.minimumSize
+        guard codedWidth >= minimum, codedHeight >= minimum else {
+            throw MediaError("cannot write", label,
+                             reason: "the picture is \(width)×\(height), too small for \(settings.codec.rawValue) (at least \(minimum)×\(minimum))")
+        }
+        self.width = codedWidth
+        self.height = codedHeight
+        cropNote = (codedWidth, codedHeight) == (width, height) ? nil
+            : "the input is \(width)×\(height); \(settings.codec.rawValue) needs even sizes, so the output is \(codedWidth)×\(codedHeight) (the last \(codedWidth == width ? "row" : codedHeight == height ? "column" : "column and row") dropped)"
 
         let hardware = try Self.hardwareCandidates(for: settings, gray16: gray16, label: label)
         var failures: [String] = hardware.skipped
         var opened: (FFCodecContext, AVPixelFormat, VAAPIUpload?, String)? = nil
         for candidate in hardware.tried {
             do {
-                opened = try Self.openHardware(candidate, width: width, height: height, timeBase: timeBase,
+                opened = try Self.openHardware(candidate, width: codedWidth, height: codedHeight, timeBase: timeBase,
                                                frameRate: frameRate, settings: settings, globalHeader: globalHeader)
                 break
             } catch {
@@ -80,7 +100,7 @@ public final class VideoEncoder {
                                  reason: "\(settings.codec.rawValue) cannot store \(gray16 ? "16-bit grey; use ffv1, png or rawvideo" : "colour")")
             }
             let context = FFCodecContext(codec: found)
-            Self.configureCommon(context.pointer, width: width, height: height, timeBase: timeBase, frameRate: frameRate,
+            Self.configureCommon(context.pointer, width: codedWidth, height: codedHeight, timeBase: timeBase, frameRate: frameRate,
                                  settings: settings, globalHeader: globalHeader)
             context.pointer.pointee.pix_fmt = format
             context.pointer.pointee.color_range = settings.codec == .mjpeg ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
@@ -95,24 +115,27 @@ public final class VideoEncoder {
         stream = EncodedStreamFormat(copying: codec.pointer, timeBase: timeBase, frameRate: frameRate?.isValid == true ? frameRate : nil)
 
         let frame = inputFrame.pointer
-        frame.pointee.width = Int32(width)
-        frame.pointee.height = Int32(height)
+        frame.pointee.width = Int32(codedWidth)
+        frame.pointee.height = Int32(codedHeight)
         frame.pointee.format = inputFormat.rawValue
         frame.pointee.color_range = codec.pointer.pointee.color_range
-        av_frame_get_buffer(frame, 0)
+        let allocated = av_frame_get_buffer(frame, 0)
+        guard allocated >= 0 else { throw MediaError("cannot allocate a picture for", label, code: allocated) }
     }
 
     /// Encodes one picture shown at `pts` (in the encoder's time base).
     /// - Returns: the packets that came out, possibly none (the encoder may hold pictures back).
     public func encode(_ picture: EncoderPicture, pts: Int64) throws -> [EncodedPacket] {
         guard !flushed else { throw MediaError("cannot write", label, reason: "the encoder is already flushed") }
-        guard picture.width == width, picture.height == height else {
+        guard picture.width == pictureWidth, picture.height == pictureHeight else {
             throw MediaError("cannot write", label,
-                             reason: "picture is \(picture.width)×\(picture.height), output is \(width)×\(height)")
+                             reason: "picture is \(picture.width)×\(picture.height), output is \(pictureWidth)×\(pictureHeight)")
         }
         let frame = inputFrame.pointer
-        av_frame_make_writable(frame)
-        fill(frame, with: picture)
+        // The encoder may still hold a reference to the last picture's buffer.
+        let writable = av_frame_make_writable(frame)
+        guard writable >= 0 else { throw MediaError("cannot write", label, code: writable) }
+        try fill(frame, with: picture)
         frame.pointee.pts = pts
         frame.pointee.pict_type = keyframes.consume() ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
         let packets = try send(upload.map { try $0.upload(frame) } ?? frame)
@@ -254,43 +277,49 @@ public final class VideoEncoder {
 
     // MARK: Pixels
 
-    private func fill(_ frame: UnsafeMutablePointer<AVFrame>, with picture: EncoderPicture) {
+    private func fill(_ frame: UnsafeMutablePointer<AVFrame>, with picture: EncoderPicture) throws {
         switch picture {
         case .yuv420(let image) where inputFormat == AV_PIX_FMT_YUV420P:
-            copyPlanes(of: image, into: frame)
+            copyPlanes(of: image, width: width, height: height, into: frame)
         case .yuv420(let image):
-            prepareSource(format: AV_PIX_FMT_YUV420P)
-            copyPlanes(of: image, into: sourceFrame.pointer)
+            try prepareSource(format: AV_PIX_FMT_YUV420P)
+            copyPlanes(of: image, width: width, height: height, into: sourceFrame.pointer)
             convertSource(format: AV_PIX_FMT_YUV420P, into: frame)
         case .rgb(let image):
-            prepareSource(format: AV_PIX_FMT_RGB24)
-            copyRows(image.samples, rowBytes: width * 3, into: sourceFrame.pointer)
+            try prepareSource(format: AV_PIX_FMT_RGB24)
+            copyRows(image.samples, sourceRowBytes: pictureWidth * 3, rowBytes: width * 3, into: sourceFrame.pointer)
             convertSource(format: AV_PIX_FMT_RGB24, into: frame)
         case .gray16(let image):
             let direct = inputFormat == AV_PIX_FMT_GRAY16LE
-            if !direct { prepareSource(format: AV_PIX_FMT_GRAY16LE) }
-            copyRows(image.samples, rowBytes: width * 2, into: direct ? frame : sourceFrame.pointer)
+            if !direct { try prepareSource(format: AV_PIX_FMT_GRAY16LE) }
+            copyRows(image.samples, sourceRowBytes: pictureWidth * 2, rowBytes: width * 2, into: direct ? frame : sourceFrame.pointer)
             if !direct { convertSource(format: AV_PIX_FMT_GRAY16LE, into: frame) }
         }
     }
 
-    private func copyRows<Sample>(_ samples: [Sample], rowBytes: Int, into target: UnsafeMutablePointer<AVFrame>) {
+    /// Copies the first `rowBytes` of each of the first `height` rows (the coded size may be a
+    /// column and row smaller than the picture).
+    private func copyRows<Sample>(_ samples: [Sample], sourceRowBytes: Int, rowBytes: Int, into target: UnsafeMutablePointer<AVFrame>) {
         let stride = Int(target.pointee.linesize.0)
         samples.withUnsafeBytes { source in
             for row in 0..<height {
-                memcpy(target.pointee.data.0! + row * stride, source.baseAddress! + row * rowBytes, rowBytes)
+                memcpy(target.pointee.data.0! + row * stride, source.baseAddress! + row * sourceRowBytes, rowBytes)
             }
         }
     }
 
-    private func prepareSource(format: AVPixelFormat) {
+    private func prepareSource(format: AVPixelFormat) throws {
         let frame = sourceFrame.pointer
         guard frame.pointee.format != format.rawValue || frame.pointee.width != Int32(width) else { return }
         av_frame_unref(frame)
         frame.pointee.width = Int32(width)
         frame.pointee.height = Int32(height)
         frame.pointee.format = format.rawValue
-        av_frame_get_buffer(frame, 0)
+        let allocated = av_frame_get_buffer(frame, 0)
+        guard allocated >= 0 else {
+            av_frame_unref(frame)
+            throw MediaError("cannot allocate a picture for", label, code: allocated)
+        }
     }
 
     private func convertSource(format: AVPixelFormat, into frame: UnsafeMutablePointer<AVFrame>) {
@@ -303,16 +332,21 @@ public final class VideoEncoder {
     }
 }
 
-private func copyPlanes(of image: YUV420Image, into frame: UnsafeMutablePointer<AVFrame>) {
-    copyPlane(image.luma, width: image.width, height: image.height, into: frame.pointee.data.0!, stride: Int(frame.pointee.linesize.0))
-    copyPlane(image.chromaBlue, width: image.chromaWidth, height: image.chromaHeight, into: frame.pointee.data.1!, stride: Int(frame.pointee.linesize.1))
-    copyPlane(image.chromaRed, width: image.chromaWidth, height: image.chromaHeight, into: frame.pointee.data.2!, stride: Int(frame.pointee.linesize.2))
+/// Copies the top-left `width` × `height` of `image` (its whole picture, or all but an odd last column and row).
+private func copyPlanes(of image: YUV420Image, width: Int, height: Int, into frame: UnsafeMutablePointer<AVFrame>) {
+    let chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2
+    copyPlane(image.luma, sourceWidth: image.width, width: width, height: height,
+              into: frame.pointee.data.0!, stride: Int(frame.pointee.linesize.0))
+    copyPlane(image.chromaBlue, sourceWidth: image.chromaWidth, width: chromaWidth, height: chromaHeight,
+              into: frame.pointee.data.1!, stride: Int(frame.pointee.linesize.1))
+    copyPlane(image.chromaRed, sourceWidth: image.chromaWidth, width: chromaWidth, height: chromaHeight,
+              into: frame.pointee.data.2!, stride: Int(frame.pointee.linesize.2))
 }
 
-private func copyPlane(_ plane: [UInt8], width: Int, height: Int, into target: UnsafeMutablePointer<UInt8>, stride: Int) {
+private func copyPlane(_ plane: [UInt8], sourceWidth: Int, width: Int, height: Int, into target: UnsafeMutablePointer<UInt8>, stride: Int) {
     plane.withUnsafeBytes { source in
         for row in 0..<height {
-            memcpy(target + row * stride, source.baseAddress! + row * width, width)
+            memcpy(target + row * stride, source.baseAddress! + row * sourceWidth, width)
         }
     }
 }

@@ -30,6 +30,15 @@ public enum VideoCodec: String, CaseIterable, Sendable {
         }
     }
 
+    /// The smallest width and height the encoder accepts (x265 refuses pictures under 16×16).
+    var minimumSize: Int {
+        switch self {
+        case .hevc: 16
+        case .h264, .mjpeg: 2
+        default: 1
+        }
+    }
+
     /// True when this FFmpeg build can encode it (HEVC needs libx265).
     public var isAvailable: Bool { avcodec_find_encoder_by_name(encoderName) != nil }
 }

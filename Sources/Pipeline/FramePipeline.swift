@@ -276,11 +276,11 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
 
 /// A plain thread that can be joined: stages block in C calls, so they get
 /// threads of their own rather than tasks in the cooperative pool.
-final class StageThread: @unchecked Sendable {
+package final class StageThread: @unchecked Sendable {
     private let thread: Thread
     private let done = DispatchSemaphore(value: 0)
 
-    init(name: String, _ body: @escaping @Sendable () -> Void) {
+    package init(name: String, _ body: @escaping @Sendable () -> Void) {
         let done = self.done
         thread = Thread {
             body()
@@ -290,10 +290,10 @@ final class StageThread: @unchecked Sendable {
         thread.stackSize = 4 << 20
     }
 
-    func start() { thread.start() }
-    func join() { done.wait() }
+    package func start() { thread.start() }
+    package func join() { done.wait() }
 
     /// Waits at most `timeout` seconds. - Returns: true when the thread ended;
     /// after false, a plain `join()` still waits for the end.
-    func join(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
+    package func join(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
 }

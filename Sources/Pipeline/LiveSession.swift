@@ -60,11 +60,12 @@ public final class LiveSession: @unchecked Sendable {
     /// - Parameters:
     ///   - source: a custom source (a camera); nil opens `configuration.input` through FFmpeg.
     ///   - colorizer: a custom stage (neural, fusion); nil uses the classic colouriser.
-    ///   - sinkFactory: nil writes `configuration.outputs` through one `OutputSet`
-    ///     (files, segments, streams; one shared encoder where settings agree).
+    ///   - sinkFactory: builds the sinks once the source's format is known; the Outputs
+    ///     module's `LiveSession.sharedOutputs()` writes `configuration.outputs` through
+    ///     one `OutputSet` (files, segments, streams; one shared encoder where settings agree).
     ///   - onEvent: connects, losses and retries of the input.
     public init(_ configuration: LiveConfiguration, source: ThermalFrameSource? = nil, colorizer: FrameColorizer? = nil,
-                sinkFactory: SinkFactory? = nil, onEvent: @escaping @Sendable (LiveSourceEvent) -> Void = { _ in }) throws {
+                sinkFactory: @escaping SinkFactory, onEvent: @escaping @Sendable (LiveSourceEvent) -> Void = { _ in }) throws {
         self.configuration = configuration
         if let colorizer {
             self.colorizer = colorizer
@@ -83,7 +84,7 @@ public final class LiveSession: @unchecked Sendable {
             self.source = live
             liveSource = live
         }
-        self.sinkFactory = sinkFactory ?? LiveSession.sharedOutputs()
+        self.sinkFactory = sinkFactory
     }
 
     /// The running pipeline's counters; nil before the input is open.

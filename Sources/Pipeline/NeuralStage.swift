@@ -23,6 +23,8 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     /// without this bound the processing thread could run arbitrarily far
     /// ahead of a slow encoder, holding every result in memory.
     private let outstanding: DispatchSemaphore
+    /// Steadies chroma from frame to frame; results arrive in order, one batch at a time.
+    private let smoothing: Mutex<TemporalChromaFilter?>
 
     /// - Parameters:
     ///   - gain: its gain-control settings make the network's 8-bit thermal input.
@@ -31,10 +33,16 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     ///   - reference: a colour reference image, for reference colourisers.
     ///   - promptResolver: turns a new prompt into its embedding (a bundle's baked
     ///     embeddings, or CLIP through the cache) for `setPrompt`.
+    ///   - temporalSmoothing: 0–1, how much chroma a still pixel keeps from the previous
+    ///     frame (`TemporalChromaFilter`); 0 is off. Fusers are left alone: their colour
+    ///     follows the visible camera, which moves on its own.
     public init(network: NeuralColorizer, gain: ClassicColorizer, text: [Float]? = nil,
                 visible: VisibleFeed? = nil, reference: RGBImage? = nil,
-                promptResolver: (@Sendable (String) throws -> [Float])? = nil) {
+                promptResolver: (@Sendable (String) throws -> [Float])? = nil,
+                temporalSmoothing: Double = 0) {
         self.network = network
+        smoothing = Mutex(temporalSmoothing > 0 && network.bundle.kind != .fuser
+            ? TemporalChromaFilter(strength: Float(min(1, temporalSmoothing))) : nil)
         self.promptResolver = promptResolver
         outstanding = DispatchSemaphore(value: network.inflightRequests + 1)
         self.gain = gain
@@ -59,7 +67,8 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     }
 
     public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
-        try network.colorize(try inputs(for: frames), text: text.withLock { $0 }).map { .rgb($0) }
+        let batch = try inputs(for: frames)
+        return steadied(try network.colorize(batch, text: text.withLock { $0 }), batch).map { .rgb($0) }
     }
 
     public func submit(_ frames: [ThermalFrame], completion: @escaping @Sendable (Result<[EncoderPicture], any Error>) -> Void) {
@@ -70,13 +79,23 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
         }
         outstanding.wait()
         let outstanding = self.outstanding
-        network.submit(batch, text: text.withLock { $0 }) { result in
-            completion(result.map { $0.map { .rgb($0) } })
+        network.submit(batch, text: text.withLock { $0 }) { [self] result in
+            completion(result.map { steadied($0, batch).map { .rgb($0) } })
             outstanding.signal()
         }
     }
 
     public func waitUntilIdle() { network.waitUntilIdle() }
+
+    private func steadied(_ images: [RGBImage], _ batch: [NeuralInput]) -> [RGBImage] {
+        smoothing.withLock { filter in
+            guard filter != nil else { return images }
+            return zip(images, batch).map { image, input in
+                image.width == input.thermal.width && image.height == input.thermal.height
+                    ? filter!.filter(image, thermal: input.thermal) : image
+            }
+        }
+    }
 
     private func inputs(for frames: [ThermalFrame]) throws -> [NeuralInput] {
         try frames.map { frame in

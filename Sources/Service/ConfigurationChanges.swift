@@ -57,6 +57,7 @@ extension ServiceConfiguration {
         add("processing.model", processing.model)
         add("processing.prompt", processing.prompt)
         add("processing.clip", processing.clip)
+        add("processing.text_encoder", processing.textEncoder)
         add("processing.batch", processing.batch)
         add("processing.device", processing.device)
         for (index, output) in outputs.enumerated() {

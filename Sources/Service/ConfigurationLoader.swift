@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Imaging
+import Inference
 import Logging
 import MediaIO
 import Pipeline
@@ -51,7 +52,17 @@ public enum ConfigurationLoader {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "no such file"
+            var isFolder: ObjCBool = false
+            let reason: String
+            if !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+                reason = "no such file"
+            } else if isFolder.boolValue {
+                reason = "is a directory, not a configuration file"
+            } else if !FileManager.default.isReadableFile(atPath: path) {
+                reason = "permission denied"
+            } else {
+                reason = "cannot be read as UTF-8 text"
+            }
             throw ConfigurationError(file: path, problems: [ConfigurationProblem(key: "", message: reason)])
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -169,10 +180,19 @@ private struct ConfigurationBuilder {
 
         var processing = ProcessingConfiguration(classic: classic)
         if let model = table.string("model") {
-            let folder = resolvePath(model)
+            var folder = resolvePath(model)
             var isFolder: ObjCBool = false
             if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
-                problems.add(table.key("model"), "no model bundle folder at '\(folder)'")
+                if model.contains("/") {
+                    problems.add(table.key("model"), "no model bundle folder at '\(folder)'")
+                } else {
+                    // A plain name ("road-colorizer") is a bundle on the model search path.
+                    do {
+                        folder = try ModelSearchPath.standard().resolve(model, what: "model bundle").path
+                    } catch {
+                        problems.add(table.key("model"), "\(error)")
+                    }
+                }
             }
             processing.model = folder
         }
@@ -185,6 +205,32 @@ private struct ConfigurationBuilder {
                 problems.add(table.key("clip"), "needs processing.model: CLIP encodes prompts for a neural model")
             }
             processing.clip = folder
+        }
+        if let encoder = table.string("text_encoder") {
+            var folder = resolvePath(encoder)
+            var isFolder: ObjCBool = false
+            var found = true
+            if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
+                if encoder.contains("/") {
+                    problems.add(table.key("text_encoder"), "no text encoder folder at '\(folder)'")
+                    found = false
+                } else {
+                    do {
+                        folder = try ModelSearchPath.standard().resolve(encoder, what: "text encoder").path
+                    } catch {
+                        problems.add(table.key("text_encoder"), "\(error)")
+                        found = false
+                    }
+                }
+            }
+            if !found {
+                // One problem per key: the missing folder says it all.
+            } else if processing.clip != nil {
+                problems.add(table.key("text_encoder"), "give text_encoder or clip, not both")
+            } else if processing.model == nil {
+                problems.add(table.key("text_encoder"), "needs processing.model: a text encoder computes prompts for a neural model")
+            }
+            processing.textEncoder = folder
         }
         if let prompt = table.string("prompt") {
             if prompt.trimmingCharacters(in: .whitespaces).isEmpty {

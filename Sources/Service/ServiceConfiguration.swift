@@ -72,6 +72,9 @@ public struct ProcessingConfiguration: Sendable, Equatable {
     public var prompt: String?
     /// A CLIP text-encoder bundle for prompts the model bundle has no baked embedding for.
     public var clip: String?
+    /// A text-encoder bundle (folder, or a name on the model search path)
+    /// for such prompts; nil picks one of the model's text space.
+    public var textEncoder: String?
     /// Frames per inference call.
     public var batch: Int
     /// OpenVINO device: `CPU`, `GPU`, `GPU.1`, `NPU`, `AUTO`…

@@ -6,6 +6,7 @@ import Musl
 import Capture
 import Foundation
 import Logging
+import Outputs
 import Pipeline
 import Synchronization
 

@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import Imaging
 import MediaIO
+import Outputs
 import Pipeline
 import Synchronization
 

@@ -22,6 +22,9 @@ public final class EmbeddingCache: @unchecked Sendable {
     private let condition = NSCondition()
     private var memory: [String: [Float]] = [:]
     private var inFlight: Set<String> = []
+    /// What entries are keyed by: the encoder's identity, behind its text
+    /// space when it has one, so vectors never cross spaces or models.
+    public let key: String
 
     /// - Parameters:
     ///   - directory: the cache folder; defaults to
@@ -36,6 +39,7 @@ public final class EmbeddingCache: @unchecked Sendable {
         self.encoder = encoder
         self.directory = directory
         self.warn = warn
+        key = encoder.textSpace.map { "\($0)/\(encoder.identity)" } ?? encoder.identity
     }
 
     /// `$XDG_CACHE_HOME/thermocolor/embeddings`, or `~/.cache/thermocolor/embeddings`
@@ -126,7 +130,7 @@ public final class EmbeddingCache: @unchecked Sendable {
     /// `{"prompt": [floats]}` file, to be baked into a colouriser bundle.
     public func export(_ prompts: [String], to url: URL) throws {
         let vectors = try embeddings(for: prompts)
-        try EmbeddingFile.write(Dictionary(zip(prompts, vectors)) { first, _ in first }, to: url)
+        try EmbeddingFile.write(Dictionary(zip(prompts, vectors)) { first, _ in first }, to: url, textSpace: encoder.textSpace)
     }
 
     // MARK: - Computing and storing, outside the lock
@@ -159,13 +163,13 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// The file of one (encoder, prompt) entry: named by a hash of both.
     func entryURL(for prompt: String) -> URL? {
-        directory?.appendingPathComponent(SHA256.hexDigest(of: Array(encoder.identity.utf8) + [0] + Array(prompt.utf8)) + ".embedding")
+        directory?.appendingPathComponent(SHA256.hexDigest(of: Array(key.utf8) + [0] + Array(prompt.utf8)) + ".embedding")
     }
 
     private func readEntry(for prompt: String) -> [Float]? {
         guard let url = entryURL(for: prompt), FileManager.default.fileExists(atPath: url.path) else { return nil }
         do {
-            return try EntryFormat.decode(Data(contentsOf: url), identity: encoder.identity, prompt: prompt)
+            return try EntryFormat.decode(Data(contentsOf: url), identity: key, prompt: prompt)
         } catch {
             warn("embedding cache entry \(url.path) is unusable (\(error)); recomputing it")
             return nil
@@ -174,7 +178,7 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     private func store(_ embedding: [Float], for prompt: String) {
         guard let directory, let url = entryURL(for: prompt) else { return }
-        let data = EntryFormat.encode(embedding, identity: encoder.identity, prompt: prompt)
+        let data = EntryFormat.encode(embedding, identity: key, prompt: prompt)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -7,9 +7,19 @@ public protocol TextEncoding: Sendable {
     /// embeddings are never served for a different model.
     var identity: String { get }
 
+    /// The identity of the embedding space the vectors live in (for example
+    /// "all-minilm-l6-v2", "clip-vit-b32-openai"); nil when unknown. Two
+    /// encoders of one space give comparable vectors; vectors of different
+    /// spaces must never meet. Part of every cache key.
+    var textSpace: String? { get }
+
     /// One embedding per prompt, in order. Callers may pass several prompts
     /// to share one inference; `EmbeddingCache` L2-normalises the results.
     func embed(_ prompts: [String]) throws -> [[Float]]
+}
+
+extension TextEncoding {
+    public var textSpace: String? { nil }
 }
 
 /// Scales `vector` to unit length; nil for a zero or non-finite vector.
@@ -30,6 +40,8 @@ public func l2Normalized(_ vector: [Float]) -> [Float]? {
 public struct PrecomputedEmbeddings: TextEncoding {
     public let identity: String
     public let embeddings: [String: [Float]]
+    /// The space the file records (`"@textSpace"`), if any.
+    public let textSpace: String?
 
     public init(contentsOf url: URL) throws {
         let data: Data
@@ -38,13 +50,14 @@ public struct PrecomputedEmbeddings: TextEncoding {
         } catch {
             throw EmbeddingError.unreadableFile(url.path, reason: error.localizedDescription)
         }
-        embeddings = try EmbeddingFile.decode(data, source: url.path)
+        (embeddings, textSpace) = try EmbeddingFile.decodeTagged(data, source: url.path)
         identity = "precomputed-" + SHA256.hexDigest(of: data)
     }
 
-    public init(_ embeddings: [String: [Float]], identity: String) {
+    public init(_ embeddings: [String: [Float]], identity: String, textSpace: String? = nil) {
         self.embeddings = embeddings
         self.identity = identity
+        self.textSpace = textSpace
     }
 
     public func embed(_ prompts: [String]) throws -> [[Float]] {
@@ -56,12 +69,20 @@ public struct PrecomputedEmbeddings: TextEncoding {
 }
 
 /// Reads and writes `{"prompt": [floats]}` embedding files.
+///
+/// A file may record the text space of its vectors under the key
+/// `"@textSpace"` (a string; `embed` writes it whenever the encoder has a
+/// space). Keys starting with `@` are never prompts.
 public enum EmbeddingFile {
-    /// Writes the embeddings as JSON with sorted keys, atomically.
-    public static func write(_ embeddings: [String: [Float]], to url: URL) throws {
+    /// The key that records the vectors' text space.
+    public static let textSpaceKey = "@textSpace"
+
+    /// Writes the embeddings as JSON with sorted keys, atomically, with
+    /// `"@textSpace"` when `textSpace` is given.
+    public static func write(_ embeddings: [String: [Float]], to url: URL, textSpace: String? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(embeddings)
+        let data = try encoder.encode(TaggedEmbeddings(embeddings: embeddings, textSpace: textSpace))
         do {
             try data.write(to: url, options: .atomic)
         } catch {
@@ -72,21 +93,42 @@ public enum EmbeddingFile {
     /// Reads an embedding file; every vector must be non-empty, finite and
     /// of one length.
     public static func read(_ url: URL) throws -> [String: [Float]] {
+        try readTagged(url).embeddings
+    }
+
+    /// Reads an embedding file and the text space it records, if any.
+    public static func readTagged(_ url: URL) throws -> (embeddings: [String: [Float]], textSpace: String?) {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw EmbeddingError.unreadableFile(url.path, reason: error.localizedDescription)
         }
-        return try decode(data, source: url.path)
+        return try decodeTagged(data, source: url.path)
     }
 
     static func decode(_ data: Data, source: String) throws -> [String: [Float]] {
-        let embeddings: [String: [Float]]
+        try decodeTagged(data, source: source).embeddings
+    }
+
+    public static func decodeTagged(_ data: Data, source: String) throws -> (embeddings: [String: [Float]], textSpace: String?) {
+        let entries: [String: Entry]
         do {
-            embeddings = try JSONDecoder().decode([String: [Float]].self, from: data)
+            entries = try JSONDecoder().decode([String: Entry].self, from: data)
         } catch {
             throw EmbeddingError.malformedFile(source, reason: "not a JSON object of prompt to number array")
+        }
+        var embeddings: [String: [Float]] = [:]
+        var textSpace: String?
+        for (key, entry) in entries {
+            switch (key, entry) {
+            case (textSpaceKey, .text(let space)):
+                textSpace = space
+            case (_, .vector(let vector)) where !key.hasPrefix("@"):
+                embeddings[key] = vector
+            default:
+                throw EmbeddingError.malformedFile(source, reason: "\"\(key)\" must be \(key == textSpaceKey ? "a string" : key.hasPrefix("@") ? "left out (keys starting with @ are not prompts)" : "an array of numbers")")
+            }
         }
         let lengths = Set(embeddings.values.map(\.count))
         guard lengths.count <= 1, !lengths.contains(0) else {
@@ -95,7 +137,40 @@ public enum EmbeddingFile {
         if let bad = embeddings.first(where: { !$0.value.allSatisfy(\.isFinite) }) {
             throw EmbeddingError.malformedFile(source, reason: "non-finite value in the embedding of \"\(bad.key)\"")
         }
-        return embeddings
+        return (embeddings, textSpace)
+    }
+
+    /// One value of the file: a prompt's vector, or the space's name.
+    private enum Entry: Decodable {
+        case vector([Float])
+        case text(String)
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) {
+                self = .text(text)
+            } else {
+                self = .vector(try container.decode([Float].self))
+            }
+        }
+    }
+
+    private struct TaggedEmbeddings: Encodable {
+        let embeddings: [String: [Float]]
+        let textSpace: String?
+
+        struct Key: CodingKey {
+            let stringValue: String
+            init(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            if let textSpace { try container.encode(textSpace, forKey: Key(stringValue: textSpaceKey)) }
+            for (prompt, vector) in embeddings { try container.encode(vector, forKey: Key(stringValue: prompt)) }
+        }
     }
 }
 

@@ -57,6 +57,16 @@ struct EncodeOptions: ParsableArguments {
     @Flag(help: "Write a classic MP4 with the index at the end instead of crash-safe fragments.")
     var noFragments = false
 
+    func validate() throws {
+        if let crf, !(0...51).contains(crf) {
+            throw ValidationError("--crf must be from 0 (best) to 51 (smallest), not \(crf)")
+        }
+        let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+        guard presets.contains(preset) else {
+            throw ValidationError("--preset '\(preset)' is not one of \(presets.joined(separator: ", "))")
+        }
+    }
+
     func encoderSettings() throws -> EncoderSettings {
         guard codec.isAvailable else {
             throw ValidationError("this FFmpeg build has no encoder for \(codec.rawValue)")
@@ -67,6 +77,13 @@ struct EncodeOptions: ParsableArguments {
 
     func outputOptions() throws -> OutputOptions {
         OutputOptions(format: try format.map(muxerName), fragmented: !noFragments)
+    }
+}
+
+/// Checks a `--read-timeout` value: a silent input must end some time, and not at once.
+func validateReadTimeout(_ seconds: Double) throws {
+    guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+        throw ValidationError("--read-timeout must be a number of seconds above 0 (at most a day), not \(seconds)")
     }
 }
 
@@ -124,16 +141,19 @@ func parseSize(_ text: String) throws -> (width: Int, height: Int) {
 
 /// A neural colouriser or fuser from a model bundle.
 struct NeuralOptions: ParsableArguments {
-    @Option(help: "A model bundle folder (model.json + model.onnx or model.xml); see docs/MODELS.md.")
+    @Option(help: "A model bundle: a folder (model.json + model.onnx or model.xml) or a name on the model search path; see docs/MODELS.md.")
     var model: String?
 
-    @Option(help: "Scene description for text-guided models (needs a baked embedding or --clip).")
+    @Option(help: "Scene description for text-guided models: a baked embedding, else computed by an encoder of the model's text space (cached).")
     var prompt: String?
 
     @Option(help: "The prompt's embedding as a JSON array of floats (or raw f32), instead of --prompt.")
     var embedding: String?
 
-    @Option(help: "A CLIP text-encoder bundle for prompts the model bundle has no embedding for (cached on disk).")
+    @Option(help: "A text encoder (folder or name, e.g. minilm) for prompts the model bundle has no embedding for; default: one of the model's text space.")
+    var textEncoder: String?
+
+    @Option(help: "A CLIP text-encoder bundle folder for prompts the model bundle has no embedding for (cached on disk).")
     var clip: String?
 
     @Option(help: "Frames per inference (default: 1 on CPU, where batches gain nothing and add latency; 8 elsewhere).")
@@ -155,35 +175,35 @@ struct NeuralOptions: ParsableArguments {
     @Option(help: "Infer requests in flight, so preparation and inference overlap.")
     var requests = 2
 
+    @Option(help: "0–1: how much colour a still pixel keeps from the previous frame, against flicker (default: the bundle's, else 0).")
+    var temporalSmoothing: Double?
+
     func validate() throws {
         guard model != nil || (prompt == nil && embedding == nil) else {
             throw ValidationError("--prompt and --embedding need --model")
         }
         guard prompt == nil || embedding == nil else { throw ValidationError("give --prompt or --embedding, not both") }
+        guard textEncoder == nil || clip == nil else { throw ValidationError("give --text-encoder or --clip, not both") }
         guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
+        if let temporalSmoothing, !(0...1).contains(temporalSmoothing) {
+            throw ValidationError("--temporal-smoothing must be from 0 (off) to 1, not \(temporalSmoothing)")
+        }
     }
 
     /// The stage, or nil for the classic colouriser.
     func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, reference: RGBImage? = nil) throws -> NeuralStage? {
         guard let model else { return nil }
-        let bundle = try ModelBundle(folder: URL(fileURLWithPath: model))
-        let cache = try clip.map { try makeEmbeddingCache(clip: $0, merges: nil, cacheFolder: nil, noCache: false, device: "CPU") }
-        // Baked embeddings first (a deployed device needs no text encoder), then CLIP through the cache.
-        let resolve: @Sendable (String) throws -> [Float] = { prompt in
-            if let baked = bundle.embedding(forPrompt: prompt) { return baked }
-            guard let cache else { return try bundle.textEmbedding(prompt: prompt, file: nil) ?? [] }
-            let vector = try cache.embedding(for: prompt)
-            guard vector.count == bundle.textDimension else {
-                throw ValidationError("the CLIP bundle gives \(vector.count) values per prompt, the model takes \(bundle.textDimension ?? 0)")
-            }
-            return vector
-        }
+        let bundle = try ModelBundle(folder: try ModelSearchPath.standard().resolve(model, what: "model bundle"))
+        let embedder = PromptEmbedder(model: bundle, encoder: textEncoder, clip: clip)
+        try embedder.checkEncoder()
+        let resolve: @Sendable (String) throws -> [Float] = { prompt in try embedder.embedding(for: prompt) }
         let text = try prompt.map(resolve) ?? bundle.textEmbedding(prompt: nil, file: embedding.map { URL(fileURLWithPath: $0) })
         let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
                                           maxBatch: framesPerInference, inflightRequests: requests)
         return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
-                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
+                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve,
+                           temporalSmoothing: temporalSmoothing ?? bundle.temporalSmoothing ?? 0)
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import MediaIO
+import Outputs
 import Pipeline
 
 struct ConvertCommand: ParsableCommand {
@@ -44,6 +45,10 @@ struct ConvertCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress bar and no summary.")
     var quiet = false
 
+    func validate() throws {
+        try validateReadTimeout(readTimeout)
+    }
+
     func run() throws {
         if isStillImage(input) && isStillImage(output) {
             try convertStill()
@@ -57,6 +62,7 @@ struct ConvertCommand: ParsableCommand {
             classic: try color.settings(), previewPath: preview, moreOutputs: try more.targets(format: outputOptions.format))
         request.recording = try recording.policy()
         request.segmentFiles = recording.segment != nil
+        request.otherInputs = [fusion.visible, fusion.reference].compactMap { $0 }
         do { _ = try recording.apply(to: request.targets()) } catch let error as OutputTargetError {
             throw ValidationError(error.description)
         }
@@ -105,6 +111,7 @@ extension ConvertCommand {
         guard output.lowercased().hasSuffix(".png") else {
             throw ValidationError("a single picture is written as PNG; name the output .png")
         }
+        try InputOverwriteGuard.check(inputs: [input, fusion.visible, fusion.reference].compactMap { $0 }, outputs: [output])
         let classic = try color.settings()
         let frame = try ImageFile.readThermal(input)
         let gain = try ClassicColorizer(settings: classic)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MediaIO
+import Outputs
 import Pipeline
 
 /// More outputs beside the main one, for commands that write video.

@@ -25,7 +25,7 @@ struct ProbeCommand: ParsableCommand {
             ("codec", info.codec),
             ("size", "\(info.width)x\(info.height)"),
             ("pixel_format", info.pixelFormat),
-            ("significant_bits", String(info.significantBits)),
+            ("significant_bits", String(significantBits(reader))),
             ("grey", info.isGray ? "yes" : "no"),
             ("time_base", info.timeBase.description),
         ]
@@ -44,4 +44,21 @@ struct ProbeCommand: ParsableCommand {
             }
         }
     }
+
+    /// A 14-bit core stored as 16-bit grey (FFV1, PNG-16, raw) declares 16 bits: the
+    /// container has no field for the sensor's depth. The bits the first frames
+    /// really use say more, so that is what probe reports (never more than declared).
+    private func significantBits(_ reader: VideoReader) -> Int {
+        let declared = reader.info.significantBits
+        guard declared > 8, !input.contains("://") else { return declared }
+        var highest: UInt16 = 0
+        for _ in 0..<Self.framesMeasured {
+            guard let frame = try? reader.nextThermalFrame() else { break }
+            highest = max(highest, frame.image.samples.max() ?? 0)
+        }
+        guard highest > 0 else { return declared }
+        return min(declared, max(9, UInt16.bitWidth - highest.leadingZeroBitCount))
+    }
+
+    private static let framesMeasured = 30
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Capture
 import Foundation
 import MediaIO
+import Outputs
 import Pipeline
 
 struct RunCommand: ParsableCommand {
@@ -75,6 +76,7 @@ struct RunCommand: ParsableCommand {
     var stats = false
 
     func validate() throws {
+        try validateReadTimeout(readTimeout)
         if config != nil {
             guard input == nil, output.isEmpty else { throw ValidationError("--config describes input and outputs; leave out --input and --output") }
             return

@@ -70,6 +70,7 @@ func makeServiceSession(_ configuration: ServiceConfiguration, context: ServiceC
     var arguments = ["--model", model, "--batch", String(processing.batch), "--device", processing.device]
     if let prompt = processing.prompt { arguments += ["--prompt", prompt] }
     if let clip = processing.clip { arguments += ["--clip", clip] }
+    if let encoder = processing.textEncoder { arguments += ["--text-encoder", encoder] }
     let neural = try NeuralOptions.parse(arguments)
     return try ServiceOutputs.liveSession(configuration, context: context,
                                           colorizer: try neural.stage(classic: processing.classic))

@@ -70,4 +70,110 @@ struct TextCommandTests {
         #expect(table["fog"]?.count == 16)
         #expect(updated["defaultPrompt"] as? String == "fog")
     }
+
 }
+
+/// The minilm bundle set-up makes, where the command finds it by name.
+private let miniLMInstalled = FileManager.default.fileExists(atPath: packageRoot + "/.deps/models/minilm/encoder.json")
+
+@Suite("Text encoders by name, and text spaces that cannot mix",
+       .enabled(if: miniLMInstalled, "no .deps/models/minilm: run Scripts/setup.sh"))
+struct TextSpaceCommandTests {
+    let fixtures = packageRoot + "/Tests/InferenceTests/Fixtures"
+    var tinyClip: String { fixtures + "/tiny-clip" }
+
+    @Test("tokenize --encoder minilm prints WordPiece ids; --file and '-' read whole texts")
+    func tokenizeWordPiece() throws {
+        let expected = "[101,1037,6302,1997,1037,3899,1010,15743,7668,102]"
+        let direct = try runProcess(thermocolorBinary, ["tokenize", "--encoder", "minilm", "A photo of a DOG, naïve café"])
+        #expect(direct.status == 0, "\(direct.error)")
+        #expect(direct.output.trimmingCharacters(in: .whitespacesAndNewlines) == expected)
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try "A photo of a DOG, naïve café\n".write(toFile: folder.file("prompt.txt"), atomically: true, encoding: .utf8)
+        let fromFile = try runProcess(thermocolorBinary, ["tokenize", "--encoder", "minilm", "--file", folder.file("prompt.txt")])
+        #expect(fromFile.output.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "\(fromFile.error)")
+        let piped = try runProcess("/bin/sh", ["-c", "\"$0\" tokenize --encoder minilm - < \"$1\"", thermocolorBinary, folder.file("prompt.txt")])
+        #expect(piped.output.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "\(piped.error)")
+        let unknown = try runProcess(thermocolorBinary, ["tokenize", "--encoder", "no-such-encoder", "x"])
+        #expect(unknown.status != 0)
+        #expect(unknown.error.contains("no text encoder named 'no-such-encoder'") && unknown.error.contains(".deps/models"), "\(unknown.error)")
+    }
+
+    @Test("embed --encoder minilm: unit vectors in all-minilm-l6-v2 space, and meaning survives")
+    func embedMiniLM() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let out = folder.file("e.json")
+        let result = try runProcess(thermocolorBinary, ["embed", "--encoder", "minilm", "--cache", folder.file("cache"), "--out", out,
+                                                        "a photo of a dog", "a photo of a cat", "an airplane"], timeout: 300)
+        #expect(result.status == 0, "\(result.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        #expect(object["@textSpace"] as? String == "all-minilm-l6-v2")
+        let dog = try #require(object["a photo of a dog"] as? [Double])
+        let cat = try #require(object["a photo of a cat"] as? [Double])
+        let airplane = try #require(object["an airplane"] as? [Double])
+        #expect(dog.count == 384)
+        let dot = { (a: [Double], b: [Double]) in zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        #expect(dot(dog, cat) > dot(dog, airplane) + 0.2, "dog-cat \(dot(dog, cat)), dog-airplane \(dot(dog, airplane))")
+    }
+
+    @Test("convert computes an unbaked prompt with the model's space's encoder, through a cache keyed by space")
+    func convertWithUnbakedPrompt() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let clip = folder.file("clip.mkv")
+        try runProcess(thermocolorBinary, ["synth", clip, "--frames", "3", "--size", "64x48"])
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CACHE_HOME"] = folder.file("xdg-cache")
+        var frames: [[UInt8]] = []
+        for prompt in ["warm", "a snowy forest under a grey sky"] {
+            let output = folder.file("out-\(frames.count).mkv")
+            let result = try runProcess(thermocolorBinary, ["convert", clip, output, "--model", fixtures + "/colorizer-minilm",
+                                                            "--prompt", prompt, "--codec", "ffv1", "--precision", "f32", "-q"],
+                                        environment: environment, timeout: 300)
+            #expect(result.status == 0, "\(result.error)")
+            frames.append(try #require(try ffmpegDecodeRGB(output, width: 64, height: 48)?.first))
+        }
+        #expect(frames[0] != frames[1], "the computed prompt must change the colours")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: folder.file("xdg-cache/thermocolor/embeddings"))
+        #expect(entries.filter { $0.hasSuffix(".embedding") }.count == 1, "\(entries)")
+        let entry = try Data(contentsOf: URL(fileURLWithPath: folder.file("xdg-cache/thermocolor/embeddings/" + entries.first { $0.hasSuffix(".embedding") }!)))
+        #expect(String(decoding: entry, as: UTF8.self).contains("all-minilm-l6-v2/wordpiece-text-"))
+    }
+
+    @Test("An encoder of another space is one line naming both spaces")
+    func mismatchedSpace() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        // A CLIP bundle that records its space.
+        let spaced = folder.file("clip-spaced")
+        try FileManager.default.copyItem(atPath: tinyClip, toPath: spaced)
+        let manifest = try String(contentsOfFile: spaced + "/clip.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"version\": 1,", with: "\"version\": 1, \"textSpace\": \"clip-tiny-test\",")
+        try manifest.write(toFile: spaced + "/clip.json", atomically: true, encoding: .utf8)
+        for (encoder, space) in [(spaced, "'clip-tiny-test'"), (tinyClip, "records no text space")] {
+            let result = try runProcess(thermocolorBinary, [
+                "convert", packageRoot + "/Samples/thermal-sample.mkv", folder.file("never.mp4"),
+                "--model", fixtures + "/colorizer-minilm", "--clip", encoder, "--prompt", "an unbaked prompt",
+            ])
+            #expect(result.status != 0)
+            #expect(result.error.split(separator: "\n").count == 1, "\(result.error)")
+            #expect(result.error.contains("text space mismatch") && result.error.contains("'all-minilm-l6-v2'") && result.error.contains(space),
+                    "\(result.error)")
+            #expect(!FileManager.default.fileExists(atPath: folder.file("never.mp4")))
+        }
+        // Baking: the wrong space is refused; without --encoder the model's space picks minilm.
+        let bundle = folder.file("bundle")
+        try FileManager.default.copyItem(atPath: fixtures + "/colorizer-minilm", toPath: bundle)
+        let refused = try runProcess(thermocolorBinary, ["embed", "--clip", spaced, "--no-cache", "--into-bundle", bundle, "fog"])
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("'clip-tiny-test'") && refused.error.contains("'all-minilm-l6-v2'"), "\(refused.error)")
+        let baked = try runProcess(thermocolorBinary, ["embed", "--no-cache", "--into-bundle", bundle, "fog"], timeout: 300)
+        #expect(baked.status == 0, "\(baked.error)")
+        let updated = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/model.json"))) as? [String: Any])
+        #expect((updated["embeddings"] as? [String: [Double]])?["fog"]?.count == 384)
+        #expect(updated["textSpace"] as? String == "all-minilm-l6-v2")
+    }
+}
+

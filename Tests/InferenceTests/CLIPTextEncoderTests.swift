@@ -65,7 +65,7 @@ struct CLIPTextEncoderTests {
         #expect(embeddings.count == reference.cases.count)
         for (golden, embedding) in zip(reference.cases, embeddings) {
             // The ids the engine feeds are the reference tokenizer's.
-            #expect(encoder.tokenizer.tokenize(golden.text) == golden.ids, "\(golden.text)")
+            #expect(encoder.clipTokenizer?.tokenize(golden.text) == golden.ids, "\(golden.text)")
             #expect(embedding.count == encoder.embeddingDimension)
             let similarity = cosine(embedding, golden.embedding)
             let maxError = zip(embedding, golden.embedding).map { abs($0 - $1) }.max() ?? .infinity
@@ -147,8 +147,8 @@ struct CLIPTextEncoderTests {
             return folder
         }
         let cases: [(URL, String)] = [
-            (try bundle("empty", manifest: nil, model: false), "no readable clip.json"),
-            (try bundle("garbage", manifest: "{ nope", model: true), "not a CLIP bundle description"),
+            (try bundle("empty", manifest: nil, model: false), "no readable encoder.json (or clip.json)"),
+            (try bundle("garbage", manifest: "{ nope", model: true), "clip.json is not a text-encoder description"),
             (try bundle("incomplete", manifest: "{\"format\": \"thermocolor-clip-text\", \"version\": 1}", model: true), "missing"),
             (try bundle("no-model", manifest: manifest, model: false), "text.onnx is missing"),
             (try bundle("wrong-dim", manifest: manifest.replacingOccurrences(of: "\"embeddingDim\": 16", with: "\"embeddingDim\": 32"), model: true),

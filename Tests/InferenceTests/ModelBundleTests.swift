@@ -69,6 +69,17 @@ import Testing
         let wrong = #expect(throws: ModelBundleError.self) { try bundle.textEmbedding(prompt: nil, file: short) }
         #expect(wrong?.description.contains("short.json has 2 values, the network takes 4") == true)
 
+        // Sixteen bytes of text would be four "raw f32" values; it is text, so it is refused.
+        let words = folder.appendingPathComponent("words.txt")
+        try Data("not json at all!".utf8).write(to: words)
+        let text = #expect(throws: ModelBundleError.self) { try bundle.textEmbedding(prompt: nil, file: words) }
+        #expect(text?.description.contains("words.txt is text but not a JSON array of numbers") == true)
+        // Bytes that read as NaN and 1e38 are not an embedding.
+        let noise = folder.appendingPathComponent("noise.bin")
+        try Data([0xFF, 0xFF, 0xFF, 0x7F, 0x00, 0x01, 0x80, 0x7E, 0x12, 0x00, 0x00, 0x00, 0x33, 0x91, 0xFE, 0xFF]).write(to: noise)
+        let garbage = #expect(throws: ModelBundleError.self) { try bundle.textEmbedding(prompt: nil, file: noise) }
+        #expect(garbage?.description.contains("NaN, infinite or absurdly large") == true)
+
         let noText = try Fixtures.bundle("reference-colorizer")
         #expect(throws: ModelBundleError.self) { try noText.textEmbedding(prompt: "warm", file: nil) }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import MediaIO
+import Outputs
 import Pipeline
 import Synchronization
 import TestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import Outputs
 import Pipeline
 import TestSupport
 import Testing

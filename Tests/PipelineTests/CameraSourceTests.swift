@@ -1,6 +1,8 @@
 import Capture
+import CaptureTesting
 import Foundation
 import MediaIO
+import Outputs
 import Pipeline
 import TestSupport
 import Testing
@@ -28,7 +30,7 @@ struct CameraSourceTests {
         #expect(source.streamFormat.width == 320 && source.streamFormat.height == 256)
         let session = try LiveSession(LiveConfiguration(input: "/dev/video0", outputs: [output],
                                                         encoder: EncoderSettings(codec: .ffv1)),
-                                      source: source)
+                                      source: source, sinkFactory: LiveSession.sharedOutputs())
         session.onFrameWritten = { statistics in
             switch statistics.framesWritten {
             case 10: camera.unplug()

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import MediaIO
+import Outputs
 import Pipeline
 import Synchronization
 import TestSupport
@@ -139,7 +140,7 @@ struct LiveSourceTests {
             input: "rtsp://127.0.0.1:\(port)/live", outputs: [folder.file("live.mkv")],
             inputOptions: InputOptions(options: ["rtsp_transport": "tcp"]),
             encoder: EncoderSettings(codec: .ffv1))
-        let session = try LiveSession(configuration, colorizer: LevelColorizer(delay: 120_000))
+        let session = try LiveSession(configuration, colorizer: LevelColorizer(delay: 120_000), sinkFactory: LiveSession.sharedOutputs())
         session.onFrameWritten = { statistics in
             if statistics.framesWritten >= 12 { session.stop() }
         }

@@ -90,6 +90,16 @@ struct SystemdUnitTests {
         let check = try runProcess(installed, ["check-config", config])
         #expect(check.status == 0, "the installed example must validate: \(check.error)")
         #expect(install.error.contains("no user created"))
+        // Bundles set-up made go along, and the installed binary finds them by name.
+        if files.fileExists(atPath: packageRoot + "/.deps/models/minilm/encoder.json") {
+            #expect(files.fileExists(atPath: root + "/usr/local/share/thermocolor/models/minilm/model.onnx"))
+            var environment = ProcessInfo.processInfo.environment
+            environment["THERMOCOLOR_MODEL_PATH"] = nil
+            environment["XDG_DATA_HOME"] = folder.file("no-data")
+            let tokenized = try runProcess(installed, ["tokenize", "--encoder", "minilm", "a photo of a dog"], environment: environment)
+            #expect(tokenized.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[101,1037,6302,1997,1037,3899,102]",
+                    "\(tokenized.error)")
+        }
         // As on a machine without the toolchain or .deps: the build's rpaths
         // ignored, only the installed library folder searched.
         let header = try runProcess("readelf", ["-l", installed]).output
@@ -113,6 +123,7 @@ struct SystemdUnitTests {
         #expect(uninstall.status == 0, "\(uninstall.error)")
         #expect(!files.fileExists(atPath: installed))
         #expect(!files.fileExists(atPath: root + "/usr/local/lib/thermocolor"))
+        #expect(!files.fileExists(atPath: root + "/usr/local/share/thermocolor"))
         #expect(!files.fileExists(atPath: root + "/etc/systemd/system/thermocolor.service"))
         #expect(!files.fileExists(atPath: root + "/etc/systemd/system/thermocolor@.service"))
         #expect(files.fileExists(atPath: root + "/var/lib/thermocolor/recordings/keep.mp4"), "recordings stay without --purge")

@@ -28,10 +28,12 @@ public struct ProcessResult: Sendable {
 
 /// Runs `executable` with `arguments` to completion, collecting its output.
 /// `timeout` kills it (so a hang fails the test instead of stalling the suite).
+/// `currentDirectory` runs it there, for relative paths as a user types them.
 @discardableResult
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                       timeout: Double = 300) throws -> ProcessResult {
+                       currentDirectory: String? = nil, timeout: Double = 300) throws -> ProcessResult {
     let process = Process()
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
     process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
     if let environment {

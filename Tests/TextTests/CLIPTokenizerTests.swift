@@ -128,3 +128,42 @@ struct CLIPTokenizerGoldenTests {
     defer { try? FileManager.default.removeItem(at: url) }
     #expect(throws: CLIPTokenizerError.self) { try CLIPTokenizer(mergesFile: url) }
 }
+
+@Suite("gzip through zlib")
+struct GzipTests {
+    /// `gzip -c` of `bytes`, from the system's gzip: an independent writer.
+    func gzip(_ bytes: Data) throws -> Data {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gzip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = folder.appendingPathComponent("plain")
+        try bytes.write(to: plain)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-9", plain.path]
+        try process.run()
+        process.waitUntilExit()
+        return try Data(contentsOf: folder.appendingPathComponent("plain.gz"))
+    }
+
+    @Test func roundTripsConcatenatedMembers() throws {
+        let first = Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0 * 7 / 3) })
+        let second = Data("a second member, as cat a.gz b.gz makes\n".utf8)
+        let joined = try gzip(first) + gzip(second)
+        #expect(try Gzip.decompress(joined) == first + second)
+    }
+
+    @Test func truncatedAndCorruptDataAreErrors() throws {
+        let packed = try gzip(Data(repeating: 65, count: 10_000) + Data("tail".utf8))
+        #expect(throws: Gzip.Failure.self) { try Gzip.decompress(packed.prefix(packed.count - 9)) }
+        var flipped = packed
+        flipped[flipped.count - 6] ^= 0xFF
+        #expect(throws: Gzip.Failure.self) { try Gzip.decompress(flipped) }
+        #expect(throws: Gzip.Failure.self) { try Gzip.decompress(Data("plain".utf8)) }
+    }
+
+    @Test func crcMatchesTheStandardCheckValue() {
+        // CRC-32's check value: the ASCII digits 1 to 9.
+        #expect(Gzip.crc32(Array("123456789".utf8)[...]) == 0xCBF4_3926)
+    }
+}

@@ -273,3 +273,48 @@ final class ResultBox: @unchecked Sendable {
     try Data("abc".utf8).write(to: file)
     #expect(try SHA256.hexDigest(ofFile: file) == SHA256.hexDigest(of: Array("abc".utf8)))
 }
+
+/// An encoder that reports a text space, for the space-keyed cache tests.
+private struct SpacedEncoder: TextEncoding {
+    let identity: String
+    let textSpace: String?
+    let value: Float
+
+    func embed(_ prompts: [String]) throws -> [[Float]] {
+        prompts.map { _ in [value, 1 - value, 0.5] }
+    }
+}
+
+@Suite("Embedding cache keyed by text space")
+struct EmbeddingCacheSpaceTests {
+    @Test func entriesNeverCrossSpaces() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("space-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Same identity, different spaces: a file of one must never serve the other.
+        let minilm = EmbeddingCache(encoder: SpacedEncoder(identity: "same", textSpace: "all-minilm-l6-v2", value: 0.9), directory: folder)
+        let clip = EmbeddingCache(encoder: SpacedEncoder(identity: "same", textSpace: "clip-vit-b32-openai", value: 0.1), directory: folder)
+        let legacy = EmbeddingCache(encoder: SpacedEncoder(identity: "same", textSpace: nil, value: 0.5), directory: folder)
+        #expect(minilm.key == "all-minilm-l6-v2/same" && clip.key == "clip-vit-b32-openai/same" && legacy.key == "same")
+        let a = try minilm.embedding(for: "fog")
+        let b = try clip.embedding(for: "fog")
+        let c = try legacy.embedding(for: "fog")
+        #expect(a != b && b != c && a != c)
+        #expect(Set([minilm.entryURL(for: "fog"), clip.entryURL(for: "fog"), legacy.entryURL(for: "fog")]).count == 3)
+        // Reopened, each space reads its own entry back.
+        let reopened = EmbeddingCache(encoder: SpacedEncoder(identity: "same", textSpace: "clip-vit-b32-openai", value: 0.7), directory: folder)
+        #expect(try reopened.embedding(for: "fog") == b)
+    }
+
+    @Test func exportRecordsTheSpace() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("space-export-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let cache = EmbeddingCache(encoder: SpacedEncoder(identity: "e", textSpace: "all-minilm-l6-v2", value: 0.3), directory: nil)
+        try cache.export(["fog", "rain"], to: file)
+        let (table, space) = try EmbeddingFile.readTagged(file)
+        #expect(space == "all-minilm-l6-v2")
+        #expect(table.keys.sorted() == ["fog", "rain"])
+        #expect(try EmbeddingFile.read(file).count == 2)
+        let precomputed = try PrecomputedEmbeddings(contentsOf: file)
+        #expect(precomputed.textSpace == "all-minilm-l6-v2")
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import Pipeline
 
 /// Where one output goes, parsed from what a user typed: a file, a folder of
 /// segments, an RTSP push, MPEG-TS over UDP or SRT, or an HLS folder.

@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import Pipeline
 
 /// What a segmented recording does when free space falls under its floor.
 public enum FullDiskAction: String, Sendable, CaseIterable {

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import MediaIO
+import Pipeline
 
 /// An offline conversion: one input file or stream, one colourised output.
 public struct ConversionRequest: Sendable {
@@ -18,6 +19,8 @@ public struct ConversionRequest: Sendable {
     public var recording: SegmentPolicy?
     /// Cut file outputs, the main one included, into segments (`--segment`).
     public var segmentFiles = false
+    /// Other files the conversion reads (a visible video, a reference image), which no output may overwrite.
+    public var otherInputs: [String] = []
 
     public init(input: String, output: String, inputOptions: InputOptions = InputOptions(),
                 outputOptions: OutputOptions = OutputOptions(), encoder: EncoderSettings = .quality,
@@ -73,6 +76,8 @@ public final class Conversion: @unchecked Sendable {
                 onOutputEvent: (@Sendable (OutputEvent) -> Void)? = nil) throws {
         self.request = request
         let targets = try request.targets()
+        try InputOverwriteGuard.check(inputs: [request.input] + request.otherInputs,
+                                      outputs: InputOverwriteGuard.filePaths(of: targets) + [request.previewPath].compactMap { $0 })
         reader = try VideoReader(request.input, options: request.inputOptions)
         let info = reader.info
         outputs = try OutputSet(targets: targets, width: info.width, height: info.height, timeBase: info.timeBase,

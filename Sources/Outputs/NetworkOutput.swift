@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import Pipeline
 
 /// How network outputs behave when their peer is slow or gone.
 public struct NetworkPolicy: Sendable, Equatable {

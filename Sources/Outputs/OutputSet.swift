@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import MediaIO
+import Pipeline
 import Synchronization
 
 /// Every output of a run behind one `FrameSink`: files, segmented recordings,
@@ -67,6 +68,9 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
                                           settings: settings, label: label)
             if let note = opened.fallbackNote, notes.insert(note).inserted {
                 onEvent?(OutputEvent(.encoderFallback, target: "encoder", message: note))
+            }
+            if let note = opened.cropNote, notes.insert(note).inserted {
+                onEvent?(OutputEvent(.pictureCropped, target: label, message: note))
             }
             encoders.append(opened)
         }

@@ -1,4 +1,7 @@
+import Capture
 import Foundation
+import Imaging
+import MediaIO
 
 /// A V4L2 camera simulated in memory, for tests and demonstrations without
 /// hardware.

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Synchronization
 
 /// Something an output did that an operator may want to know: a stream
@@ -9,6 +10,8 @@ public struct OutputEvent: Sendable, CustomStringConvertible {
         case connected, connectionLost, connectFailed
         case segmentStarted, segmentDeleted, recordingStopped, recordingResumed
         case encoderFallback
+        /// An odd picture size made even for a 4:2:0 codec.
+        case pictureCropped
         case failed
     }
 

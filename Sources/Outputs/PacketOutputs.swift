@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import Pipeline
 
 /// One destination of encoded packets inside an `OutputSet`.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import MediaIO
+import Pipeline
 
 extension LiveSession {
     /// Outputs for a live run as one `OutputSet`: `configuration.outputs` are parsed as
@@ -29,6 +30,8 @@ extension LiveSession {
                 }
             }
             if segmentFiles { targets = targets.map { $0.segmented() } }
+            // A recording played as a camera must not be recorded over.
+            try InputOverwriteGuard.check(inputs: [configuration.input], outputs: InputOverwriteGuard.filePaths(of: targets))
             let settings = configuration.encoder ?? .lowLatency(frameRate: format.frameRate?.doubleValue ?? 30)
             let outputs = try OutputSet(targets: targets, width: format.width, height: format.height, timeBase: format.timeBase,
                                         frameRate: format.frameRate, encoder: settings, recording: recording,
