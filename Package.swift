@@ -132,6 +132,14 @@ let package = Package(
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),
+        // Capture against Linux's vivid driver: VividVMTests boots a QEMU
+        // guest (Scripts/vm) that runs VividGuestTests against /dev/video0.
+        .testTarget(
+            name: "VividTests",
+            dependencies: ["thermocolor", "Capture", "TestSupport"],
+            swiftSettings: openVINOSwiftSettings,
+            linkerSettings: openVINOLinkerSettings
+        ),
         .testTarget(
             name: "CommandTests",
             dependencies: ["thermocolor", "MediaIO", "Imaging", "TestSupport"],

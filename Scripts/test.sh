@@ -5,4 +5,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 Scripts/setup.sh
 swift build --build-tests
-exec swift test --skip-build "$@"
+# The vivid guest's own tests run inside the VM (VividVMTests boots it);
+# on the host they would only be listed as skipped.
+exec swift test --skip-build --skip VividGuestTests "$@"

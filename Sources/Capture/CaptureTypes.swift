@@ -8,12 +8,14 @@ public struct CaptureSettings: Sendable, Hashable {
     public var devicePath: String
     /// The camera profile; nil detects it from the USB id and card name.
     public var profile: CameraProfile?
-    /// A pixel format to insist on instead of the profile's choice.
+    /// A pixel format to insist on instead of capture's choice; the device
+    /// must offer it.
     public var pixelFormat: PixelFormat?
-    /// A frame size to ask for (the driver picks the closest it has).
+    /// A frame size to insist on; the device must list it for the format.
     public var frameSize: FrameSize?
-    /// A frame rate to ask for (the driver picks the closest it has); nil
-    /// asks for the fastest on offer.
+    /// A frame rate to insist on (within 5 %: 29.97 is 30); the device must
+    /// list it for the size. Nil takes the fastest the chosen size offers.
+    /// What is not named is chosen as `ModeSelection.swift` explains.
     public var framesPerSecond: Double?
     /// Memory-mapped buffers to request; the driver may grant another count.
     public var bufferCount: Int
@@ -90,6 +92,15 @@ public struct CaptureStream: Sendable, Hashable, CustomStringConvertible {
     public var imageSize: FrameSize
     /// Significant bits of the delivered samples.
     public var significantBits: Int
+
+    /// "Y16 640×480 at 25 fps", with "-> 160×120" when capture delivers
+    /// less than the whole frame (telemetry rows, the P2 Pro's picture half).
+    public var mode: String {
+        var text = "\(format.pixelFormat) \(format.width)×\(format.height)"
+        if let frameInterval, frameInterval.numerator > 0 { text += " at \(frameInterval)" }
+        if imageSize != format.size { text += " -> \(imageSize.width)×\(imageSize.height)" }
+        return text
+    }
 
     public var description: String {
         var text = "\(devicePath) \"\(card)\" (\(driver)), profile \(profile.name) [\(profileReason)], \(format)"
@@ -179,6 +190,17 @@ public struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
         self.errno = errno
         self.detail = detail
         self.isPermanent = isPermanent
+    }
+
+    /// The cause without the path, for a sentence that names the device
+    /// already: "no such video device (ENOENT)", "device or resource busy (EBUSY)".
+    public var summary: String {
+        switch (detail, errno) {
+        case let (detail?, errno?): "\(detail) (\(errno.symbolicName ?? errno.description))"
+        case let (detail?, nil): detail
+        case let (nil, errno?): errno.sentenceDescription
+        case (nil, nil): operation.map { "\($0) failed" } ?? "unknown failure"
+        }
     }
 
     public var description: String {

@@ -90,13 +90,15 @@ private func describeVideoDevice(at path: String, opener: some VideoDeviceOpener
 }
 
 extension VideoDeviceInfo {
-    /// Lines for a terminal:
+    /// Lines for a terminal, one per format capture can read (every format
+    /// with `all`), each size with its fastest rate:
     ///
     ///     /dev/video0: FLIR Boson (uvcvideo, usb-0000:00:14.0-2)
     ///       by-id: /dev/v4l/by-id/usb-FLIR_Boson_12345-video-index0
     ///       USB 09cb:4007, profile boson (USB id 09cb:4007)
-    ///       Y16  16-bit Greyscale: 640x512 @ 60, 30 fps
-    public var listing: String {
+    ///       capture takes Y16 640x512 at 60 fps unless told otherwise
+    ///       Y16  16-bit Greyscale: 320x256, 640x512 (60 fps)
+    public func listing(all: Bool = false) -> String {
         var lines: [String] = []
         guard let capabilities else {
             return "\(path): \(error ?? "unreadable")"
@@ -115,47 +117,91 @@ extension VideoDeviceInfo {
         if !identity.isEmpty { lines.append("  " + identity.joined(separator: ", ")) }
         if let error { lines.append("  \(error)") }
         if formats.isEmpty { lines.append("  no formats reported") }
-        for entry in formats {
-            var header = "  \(entry.format.pixelFormat.fourCC.padding(toLength: 4, withPad: " ", startingAt: 0)) \(entry.format.description)"
+        if let mode = defaultMode { lines.append("  capture takes \(mode) unless told otherwise") }
+
+        let readable = FrameExtraction.readableFormats
+        // Capture's order of preference, then (with `all`) the rest as listed.
+        let ranked = formats.enumerated().sorted { left, right in
+            let (l, r) = (readable.firstIndex(of: left.element.format.pixelFormat) ?? Int.max,
+                          readable.firstIndex(of: right.element.format.pixelFormat) ?? Int.max)
+            return l != r ? l < r : left.offset < right.offset
+        }.map(\.element)
+        let shown = all ? ranked : ranked.filter { readable.contains($0.format.pixelFormat) }
+        let width = max(4, shown.map(\.format.pixelFormat.fourCC.count).max() ?? 4)
+        for entry in shown {
+            var header = "  \(entry.format.pixelFormat.fourCC.padding(toLength: width, withPad: " ", startingAt: 0)) \(entry.format.description)"
             if entry.format.isEmulated { header += " [converted by libv4l2]" }
             else if entry.format.isCompressed { header += " [compressed]" }
-            if !FrameExtraction.readableFormats.contains(entry.format.pixelFormat) { header += " [not readable by capture]" }
-            switch entry.sizes {
-            case .discrete(let sizes)?:
-                let parts = sizes.map { size -> String in
-                    guard let rates = entry.intervals[size].map(Self.rates), !rates.isEmpty else { return size.description }
-                    return "\(size) @ \(rates)"
-                }
-                lines.append(header + ": " + parts.joined(separator: "; "))
-            case .stepwise(let minimum, let maximum, let step)?:
-                lines.append(header + ": \(minimum) to \(maximum) in steps of \(step)")
-            case nil:
-                lines.append(header)
-            }
+            if !readable.contains(entry.format.pixelFormat) { header += " [not readable by capture]" }
+            lines.append(header + (Self.sizesAndRates(entry).map { ": " + $0 } ?? ""))
+        }
+        let hidden = formats.count - shown.count
+        if hidden > 0 {
+            lines.append("  and \(hidden) format\(hidden == 1 ? "" : "s") capture cannot read (--all lists them)")
         }
         return lines.joined(separator: "\n")
     }
 
-    /// "60, 30 fps", or "1 to 30 fps".
-    private static func rates(_ intervals: FrameIntervals) -> String {
-        func number(_ rate: Double) -> String {
-            rate == rate.rounded() ? String(Int(rate)) : String(format: "%.2f", rate)
+    /// The mode capture asks for when given no size, format or rate:
+    /// "Y16 640x480 at 25 fps".
+    public var defaultMode: String? {
+        guard let profile, !formats.isEmpty else { return nil }
+        let plan = try? CaptureEngine.plan(
+            formats: formats.map(\.format),
+            sizes: { format in formats.first { $0.format.pixelFormat == format }?.sizes },
+            intervals: { format, size in formats.first { $0.format.pixelFormat == format }?.intervals[size] },
+            currentSize: { nil }, profile: profile.profile, settings: CaptureSettings(devicePath: path), path: path)
+        guard let plan else { return nil }
+        var text = "\(plan.pixelFormat) \(plan.size)"
+        if let interval = plan.interval { text += " at \(interval)" }
+        return text
+    }
+
+    /// "320x180 (60 fps), 640x360, 640x480 (25), 3840x2160 (2)": each size
+    /// with its fastest rate, sizes of equal rate together; nil when the
+    /// driver lists no sizes.
+    static func sizesAndRates(_ entry: FormatInfo) -> String? {
+        switch entry.sizes {
+        case .discrete(let sizes)? where !sizes.isEmpty:
+            var groups: [(sizes: [FrameSize], rate: String?)] = []
+            for size in sizes {
+                let rate = entry.intervals[size].flatMap(Self.fastestRate)
+                if let last = groups.last, last.rate == rate {
+                    groups[groups.count - 1].sizes.append(size)
+                } else {
+                    groups.append(([size], rate))
+                }
+            }
+            var unitShown = false
+            return groups.map { group in
+                let names = group.sizes.map(\.description).joined(separator: ", ")
+                guard let rate = group.rate else { return names }
+                defer { unitShown = true }
+                return "\(names) (\(rate)\(unitShown ? "" : " fps"))"
+            }.joined(separator: ", ")
+        case .stepwise(let minimum, let maximum, let step)?:
+            return "\(minimum) to \(maximum) in steps of \(step)"
+        default:
+            return nil
         }
+    }
+
+    /// "60", "12.5", or "1-30" for a range.
+    private static func fastestRate(_ intervals: FrameIntervals) -> String? {
         switch intervals {
         case .discrete(let list):
-            guard !list.isEmpty else { return "" }
-            let values = list.map(\.framesPerSecond).sorted(by: >)
-            return values.map(number).joined(separator: ", ") + " fps"
+            return list.map(\.framesPerSecond).max().map(CaptureEngine.rateText)
         case .stepwise(let minimum, let maximum, _):
-            return "\(number(maximum.framesPerSecond)) to \(number(minimum.framesPerSecond)) fps"
+            return "\(CaptureEngine.rateText(maximum.framesPerSecond))-\(CaptureEngine.rateText(minimum.framesPerSecond))"
         }
     }
 }
 
-/// The text `thermocolor devices` prints for `devices`.
-public func videoDeviceListing(_ devices: [VideoDeviceInfo]) -> String {
+/// The text `thermocolor devices` prints for `devices`: the formats capture
+/// can read, or every format with `all`.
+public func videoDeviceListing(_ devices: [VideoDeviceInfo], all: Bool = false) -> String {
     guard !devices.isEmpty else {
         return "No video devices found (no /dev/video* nodes). Plug in a camera, or check that its driver is loaded."
     }
-    return devices.map(\.listing).joined(separator: "\n\n")
+    return devices.map { $0.listing(all: all) }.joined(separator: "\n\n")
 }

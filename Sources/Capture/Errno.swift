@@ -85,6 +85,14 @@ extension Errno: CustomStringConvertible {
         let text = strerror(rawValue).map { String(cString: $0) } ?? "error \(rawValue)"
         return symbolicName.map { "\(text) (\($0))" } ?? text
     }
+
+    /// The same words for the middle of a sentence: "no such device (ENODEV)".
+    public var sentenceDescription: String {
+        let text = description
+        guard let first = text.first, first.isUppercase,
+              text.dropFirst().first.map({ !$0.isUppercase }) ?? true else { return text }
+        return first.lowercased() + text.dropFirst()
+    }
 }
 
 /// Calls `body` until it stops failing with EINTR, then returns its value,

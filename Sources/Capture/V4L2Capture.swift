@@ -9,9 +9,11 @@ import Musl
 
 /// Live thermal frames from a V4L2 camera, surviving unplugs.
 ///
-/// `start()` opens the camera, negotiates a format per its `CameraProfile`
-/// (Y16 and GREY first, then the luma of YUYV, UYVY and 4:2:0 formats, and
-/// MJPEG last), sets the rate, and streams through memory-mapped buffers on
+/// `start()` opens the camera, negotiates a mode - the one named in its
+/// settings, which the device must offer, else its `CameraProfile`'s, else
+/// Y16, GREY, then the luma of YUYV, UYVY and 4:2:0 formats, MJPEG last, at
+/// the largest size that still runs at 25 fps - sets the rate, and streams
+/// through memory-mapped buffers on
 /// a thread of its own — never on the Swift concurrency pool, since every
 /// call it makes can block. Each frame is copied out as a `Gray16Image`
 /// (MJPEG frames are decoded with libavcodec first, and those that do not
@@ -228,7 +230,7 @@ final class CaptureEngine: @unchecked Sendable {
                 finish(startFailure: error)
                 return
             }
-            lastError = error.description
+            lastError = error.summary
             reportStart(.streaming)
         }
 
@@ -260,7 +262,7 @@ final class CaptureEngine: @unchecked Sendable {
                 }
                 hasStreamed = true
             } catch {
-                lastError = error.description
+                lastError = error.summary
             }
         }
         onEvent(.stopped)
@@ -410,83 +412,6 @@ final class CaptureEngine: @unchecked Sendable {
             significantBits: extraction.significantBits)
     }
 
-    /// What to ask the driver for.
-    struct StreamPlan: Hashable {
-        var pixelFormat: PixelFormat
-        var size: FrameSize
-        var interval: FrameInterval?
-    }
-
-    /// Picks the pixel format (an explicit one, else the profile's, else the
-    /// best readable format, the camera's own before libv4l2's conversions),
-    /// the size (explicit, else the profile's, else the largest) and the
-    /// interval (closest to the rate asked for, else the fastest).
-    static func plan(
-        formats: [FormatDescription],
-        sizes: (PixelFormat) -> FrameSizes?,
-        intervals: (PixelFormat, FrameSize) -> FrameIntervals?,
-        currentSize: () -> FrameSize?,
-        profile: CameraProfile,
-        settings: CaptureSettings,
-        path: String
-    ) throws(CaptureError) -> StreamPlan {
-        var emulated: [PixelFormat: Bool] = [:]
-        for format in formats {
-            emulated[format.pixelFormat] = (emulated[format.pixelFormat] ?? true) && format.isEmulated
-        }
-        let offeredList = formats.map(\.pixelFormat.description).reduce(into: [String]()) {
-            if !$0.contains($1) { $0.append($1) }
-        }.joined(separator: ", ")
-
-        let pixelFormat: PixelFormat
-        if let forced = settings.pixelFormat {
-            guard emulated[forced] != nil else {
-                throw CaptureError(path: path, detail: "does not offer \(forced) (it offers \(offeredList.isEmpty ? "nothing" : offeredList))", isPermanent: true)
-            }
-            guard FrameExtraction.readableFormats.contains(forced) else {
-                throw CaptureError(path: path, detail: "capture cannot read \(forced) yet (readable: \(FrameExtraction.readableFormats.map(\.description).joined(separator: ", ")))", isPermanent: true)
-            }
-            pixelFormat = forced
-        } else {
-            var order: [PixelFormat] = []
-            for candidate in profile.preferredModes.map(\.pixelFormat) + FrameExtraction.readableFormats
-            where emulated[candidate] != nil && !order.contains(candidate) {
-                order.append(candidate)
-            }
-            // Stable: the camera's own formats before libv4l2's conversions.
-            let native = order.filter { emulated[$0] == false }
-            guard let best = native.first ?? order.first else {
-                throw CaptureError(path: path, detail: "offers no format capture can read (it offers \(offeredList.isEmpty ? "nothing" : offeredList))", isPermanent: true)
-            }
-            pixelFormat = best
-        }
-
-        let offeredSizes = sizes(pixelFormat)
-        let size: FrameSize
-        if let wanted = settings.frameSize {
-            size = wanted
-        } else if let preferred = profile.preferredModes.first(where: { mode in
-            mode.pixelFormat == pixelFormat && mode.size.map { offeredSizes?.contains($0) ?? false } == true
-        })?.size {
-            size = preferred
-        } else if let largest = offeredSizes?.largest {
-            size = largest
-        } else if let current = currentSize() {
-            size = current
-        } else {
-            throw CaptureError(path: path, detail: "reports no frame size for \(pixelFormat)", isPermanent: true)
-        }
-
-        let offeredIntervals = intervals(pixelFormat, size)
-        let interval: FrameInterval?
-        if let rate = settings.framesPerSecond {
-            interval = offeredIntervals?.closest(toFramesPerSecond: rate) ?? FrameInterval(framesPerSecond: rate)
-        } else {
-            interval = offeredIntervals?.fastest
-        }
-        return StreamPlan(pixelFormat: pixelFormat, size: size, interval: interval)
-    }
-
     // MARK: Streaming
 
     /// Streams until stopped (returns nil) or until the camera fails
@@ -508,14 +433,19 @@ final class CaptureEngine: @unchecked Sendable {
             do {
                 events = try device.poll(timeoutMilliseconds: slice)
             } catch {
-                return "poll: \(error)"
+                return error.sentenceDescription
             }
             if events.isEmpty { continue }
 
             // Take every filled buffer; all but the newest go straight back.
+            // Poll again before each further dequeue: a dequeue that finds
+            // nothing is EAGAIN, which libv4l2 would print on stderr. After
+            // POLLERR or POLLHUP one dequeue is still tried, for the errno
+            // that says why (ENODEV after an unplug).
             var newest: DequeuedBuffer?
             var failure: String?
-            while true {
+            var mayDequeue = events.contains(.readable) || !events.isDisjoint(with: [.error, .hangUp])
+            while mayDequeue {
                 do {
                     let buffer = try device.dequeueBuffer()
                     // Buffers come back in the order they were filled, so a
@@ -539,14 +469,15 @@ final class CaptureEngine: @unchecked Sendable {
                         do {
                             try device.queueBuffer(index: returned.index)
                         } catch {
-                            failure = "VIDIOC_QBUF: \(error)"
+                            failure = error.sentenceDescription
                             break
                         }
                     }
                 } catch {
-                    if error != .resourceTemporarilyUnavailable { failure = "VIDIOC_DQBUF: \(error)" }
+                    if error != .resourceTemporarilyUnavailable { failure = error.sentenceDescription }
                     break
                 }
+                mayDequeue = (try? device.poll(timeoutMilliseconds: 0))?.contains(.readable) == true
             }
 
             if let buffer = newest {
@@ -555,7 +486,7 @@ final class CaptureEngine: @unchecked Sendable {
                     do {
                         try device.queueBuffer(index: buffer.index)
                     } catch {
-                        failure = "VIDIOC_QBUF: \(error)"
+                        failure = error.sentenceDescription
                     }
                 }
                 if let image, let extraction = session.extraction {
@@ -573,7 +504,7 @@ final class CaptureEngine: @unchecked Sendable {
             }
             if let failure { return failure }
             if newest == nil, !events.isDisjoint(with: [.error, .hangUp]) {
-                return "the device reported an error (poll: \(events.contains(.hangUp) ? "POLLHUP" : "POLLERR"))"
+                return events.contains(.hangUp) ? "the device hung up (POLLHUP)" : "the device reported an error (POLLERR)"
             }
         }
         return nil

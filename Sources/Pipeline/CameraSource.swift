@@ -57,6 +57,9 @@ public final class CameraSource: SizedFrameSource, DroppingFrameSource, @uncheck
     /// Frames and losses counted by the capture thread.
     public var captureStatistics: CaptureStatistics { capture.statistics }
 
+    /// Times the camera came back after going away.
+    public var reconnectCount: Int { capture.statistics.reconnects }
+
     public func nextFrame() throws -> ThermalFrame? {
         let next: CapturedFrame
         if let first = firstFrame {

@@ -108,8 +108,11 @@ public final class LiveSession: @unchecked Sendable {
     /// The running pipeline's counters; nil before the input is open.
     public var statistics: PipelineStatistics? { lock.withLock { pipeline?.statistics } }
 
-    /// Times the input was reopened after a loss.
-    public var reconnectCount: Int { liveSource?.reconnectCount ?? 0 }
+    /// Times the input was reopened after a loss: a stream or file by this
+    /// session, a V4L2 camera by its capture.
+    public var reconnectCount: Int {
+        liveSource?.reconnectCount ?? (source as? CameraSource)?.reconnectCount ?? 0
+    }
 
     /// Changes palette and gain control from the next batch on, without touching capture.
     public func updateClassic(_ settings: ClassicSettings) throws {

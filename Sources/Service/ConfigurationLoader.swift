@@ -121,7 +121,29 @@ private struct ConfigurationBuilder {
         if let profile, CameraProfile.named(profile) == nil {
             problems.add(table.key("camera_profile"), "unknown camera profile '\(profile)' (choose one of \(CameraProfile.names.joined(separator: ", ")))")
         }
-        let fps = table.double("fps", in: 0.1...1000)
+        var cameraSize: FrameSize?
+        if let text = table.string("camera_size") {
+            cameraSize = FrameSize(parsing: text)
+            if cameraSize == nil { problems.add(table.key("camera_size"), "'\(text)' is not WIDTHxHEIGHT, such as \"640x480\"") }
+        }
+        var cameraFormat: PixelFormat?
+        if let text = table.string("camera_format") {
+            cameraFormat = PixelFormat(cameraFormat: text)
+            if cameraFormat == nil {
+                problems.add(table.key("camera_format"), "unknown camera format '\(text)' (choose one of \(PixelFormat.cameraFormats.map(\.description).joined(separator: ", ")))")
+            }
+        }
+        // `fps` is the older name of `camera_fps`.
+        let cameraFPS = table.double("camera_fps", in: 0.1...1000)
+        let olderFPS = table.double("fps", in: 0.1...1000)
+        if cameraFPS != nil, olderFPS != nil {
+            problems.add(table.key("fps"), "is the older name of camera_fps; give only camera_fps")
+        }
+        let fps = cameraFPS ?? olderFPS
+        if !V4L2Capture.isDevicePath(input ?? "/dev/video"), cameraSize != nil || cameraFormat != nil || cameraFPS != nil {
+            problems.add(table.key(cameraSize != nil ? "camera_size" : cameraFormat != nil ? "camera_format" : "camera_fps"),
+                         "applies to V4L2 cameras (/dev/video…, /dev/v4l/…); input is not one")
+        }
         let realtime = table.bool("realtime") ?? false
         let loop = table.bool("loop") ?? false
         let reconnectDelay = table.double("reconnect_delay", in: 0.1...60) ?? 0.5
@@ -132,7 +154,7 @@ private struct ConfigurationBuilder {
             return nil
         }
         return SourceConfiguration(input: resolveInput(input), inputOptions: options, cameraProfile: profile,
-                                   framesPerSecond: fps, realtime: realtime, loop: loop, reconnectDelay: reconnectDelay)
+                                   cameraSize: cameraSize, cameraFormat: cameraFormat, framesPerSecond: fps, realtime: realtime, loop: loop, reconnectDelay: reconnectDelay)
     }
 
     private func buildProcessing(_ table: TableReader) -> ProcessingConfiguration {

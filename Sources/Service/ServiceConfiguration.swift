@@ -1,3 +1,4 @@
+import Capture
 import Imaging
 import Logging
 import MediaIO
@@ -31,7 +32,12 @@ public struct SourceConfiguration: Sendable {
     public var inputOptions: InputOptions
     /// A camera profile name (`boson`, `lepton`, `p2pro`, `generic`); nil detects it.
     public var cameraProfile: String?
-    /// The frame rate to ask a V4L2 camera for; nil takes its fastest.
+    /// The frame size to ask a V4L2 camera for (`camera_size`); nil lets capture choose.
+    public var cameraSize: FrameSize?
+    /// The pixel format to ask a V4L2 camera for (`camera_format`); nil lets capture choose.
+    public var cameraFormat: PixelFormat?
+    /// The frame rate to ask a V4L2 camera for (`camera_fps`); nil takes the
+    /// fastest at the chosen size.
     public var framesPerSecond: Double?
     /// Plays a file at its own frame rate, as if it were a camera.
     public var realtime: Bool
@@ -41,10 +47,13 @@ public struct SourceConfiguration: Sendable {
     public var reconnectDelay: Double
 
     public init(input: String, inputOptions: InputOptions = InputOptions(ioTimeout: 5), cameraProfile: String? = nil,
+                cameraSize: FrameSize? = nil, cameraFormat: PixelFormat? = nil,
                 framesPerSecond: Double? = nil, realtime: Bool = false, loop: Bool = false, reconnectDelay: Double = 0.5) {
         self.input = input
         self.inputOptions = inputOptions
         self.cameraProfile = cameraProfile
+        self.cameraSize = cameraSize
+        self.cameraFormat = cameraFormat
         self.framesPerSecond = framesPerSecond
         self.realtime = realtime
         self.loop = loop

@@ -29,6 +29,8 @@ public final class ServiceRunner: @unchecked Sendable {
     private let state: Mutex<State>
     private let meters = Mutex<[OutputMeter]>([])
     private let counters = Mutex(Counters())
+    /// Camera events as journal sentences.
+    private let cameraNarrator: CaptureNarrator
     private let finished = Atomic<Bool>(false)
     private var signals: ServiceSignals?
     private var endpoint: HTTPEndpoint?
@@ -65,6 +67,7 @@ public final class ServiceRunner: @unchecked Sendable {
         self.logLevel = logLevel
         self.notifier = notifier
         self.makeSession = makeSession
+        cameraNarrator = CaptureNarrator(devicePath: configuration.source.input)
         state = Mutex(State(configuration: configuration))
         control.setSpecific(key: Self.onControlQueue, value: true)
     }
@@ -143,7 +146,7 @@ public final class ServiceRunner: @unchecked Sendable {
         let reason = state.withLock { $0.stopReason }
         let statistics = session.statistics
         let summary = "\(statistics?.framesWritten ?? 0) frames written, \(statistics?.framesDropped ?? 0) dropped, "
-            + "\(session.reconnectCount) reconnects; outputs finished"
+            + "\(session.reconnectCount) reconnect\(session.reconnectCount == 1 ? "" : "s"); outputs finished"
         logger.info("\(reason.map { "stopped on \($0)" } ?? "the source ended"): \(summary)")
         if reason == nil { notifier.stopping(status: "the source ended") }
     }
@@ -324,20 +327,24 @@ public final class ServiceRunner: @unchecked Sendable {
 
     private func note(_ event: CaptureEvent) {
         switch event {
-        case .started(let stream):
-            logger.info("camera streaming: \(stream)")
-        case .reconnected(let stream):
-            logger.notice("camera back: \(stream)")
         case .disconnected(let reason):
             counters.withLock { $0.inputLosses += 1 }
-            logger.warning("camera lost: \(reason)")
             notifier.status("camera lost, reconnecting: \(reason)")
-        case .reconnecting(let attempt, let delay, let lastError):
+        case .reconnecting:
+            // Each retry follows an attempt that failed.
             counters.withLock { $0.reconnectFailures += 1 }
-            let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-            logger.notice("reopening the camera in \(Self.seconds(seconds)) (attempt \(attempt)): \(lastError)")
-        case .stopped:
-            logger.debug("camera released")
+        case .reconnected(let stream):
+            notifier.status("camera back: \(stream.mode)")
+        default:
+            break
+        }
+        for line in cameraNarrator.lines(for: event) {
+            switch line.level {
+            case .debug: logger.debug("\(line.text)")
+            case .info: logger.info("\(line.text)")
+            case .notice: logger.notice("\(line.text)")
+            case .warning: logger.warning("\(line.text)")
+            }
         }
     }
 

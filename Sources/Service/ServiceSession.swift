@@ -195,8 +195,10 @@ public enum ServiceOutputs {
             profile = named
         }
         // A service waits for its camera: failing would only restart it in a loop.
-        let settings = CaptureSettings(devicePath: configuration.source.input, profile: profile,
-                                       framesPerSecond: configuration.source.framesPerSecond, waitForDevice: true)
+        let source = configuration.source
+        let settings = CaptureSettings(devicePath: source.input, profile: profile, pixelFormat: source.cameraFormat,
+                                       frameSize: source.cameraSize, framesPerSecond: source.framesPerSecond,
+                                       waitForDevice: true)
         let camera = CameraSource(settings: settings, onEvent: context.onCameraEvent)
         let session = try LiveSession(live, source: camera, colorizer: colorizer, sinkFactory: sinks, onEvent: context.onSourceEvent)
         return CameraServiceSession(session: session, camera: camera)

@@ -30,8 +30,17 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Camera profile: boson, lepton, p2pro or generic (default: recognised by USB id or name).")
     var cameraProfile: String?
 
-    @Option(help: "Camera frame rate to ask for (default: the fastest).")
-    var fps: Double?
+    @Option(help: ArgumentHelp("Camera frame size, such as 640x480 (default: a known camera's own, else the largest that runs at 25 fps or more; see `thermocolor devices`).",
+                               valueName: "WxH"))
+    var cameraSize: String?
+
+    @Option(help: ArgumentHelp("Camera pixel format: \(PixelFormat.cameraFormats.map(\.description).joined(separator: ", ")) (default: 16-bit grey, then 8-bit grey, then YUV).",
+                               valueName: "FOURCC"))
+    var cameraFormat: String?
+
+    @Option(name: [.customLong("camera-fps"), .customLong("fps")],
+            help: ArgumentHelp("Camera frame rate to ask for (default: the fastest at the chosen size).", valueName: "N"))
+    var cameraFPS: Double?
 
     @Flag(help: "Wait for a camera that is not plugged in yet instead of failing.")
     var waitForDevice = false
@@ -83,6 +92,34 @@ struct RunCommand: ParsableCommand {
         guard !output.isEmpty else { throw ValidationError("give at least one --output") }
         guard queue > 0 else { throw ValidationError("--queue must be at least 1") }
         guard latencyBudget > 0, latencyBudget.isFinite else { throw ValidationError("--latency-budget must be more than 0 seconds") }
+        if let input, !V4L2Capture.isDevicePath(input),
+           cameraSize != nil || cameraFormat != nil || cameraFPS != nil || cameraProfile != nil {
+            throw ValidationError("--camera-size, --camera-format, --camera-fps and --camera-profile apply to V4L2 cameras (/dev/video…); \(input) is not one")
+        }
+        _ = try cameraMode()
+    }
+
+    /// The camera mode asked for on the command line, checked for form (the
+    /// camera itself says whether it offers it).
+    private func cameraMode() throws -> (size: FrameSize?, format: PixelFormat?, fps: Double?) {
+        var size: FrameSize?
+        if let cameraSize {
+            guard let parsed = FrameSize(parsing: cameraSize) else {
+                throw ValidationError("--camera-size must be WIDTHxHEIGHT, such as 640x480 (got '\(cameraSize)')")
+            }
+            size = parsed
+        }
+        var format: PixelFormat?
+        if let cameraFormat {
+            guard let parsed = PixelFormat(cameraFormat: cameraFormat) else {
+                throw ValidationError("--camera-format must be one of \(PixelFormat.cameraFormats.map(\.description).joined(separator: ", ")) (got '\(cameraFormat)')")
+            }
+            format = parsed
+        }
+        if let cameraFPS, !(cameraFPS > 0 && cameraFPS <= 1000) {
+            throw ValidationError("--camera-fps must be above 0 and at most 1000 (got \(cameraFPS))")
+        }
+        return (size, format, cameraFPS)
     }
 
     func run() throws {
@@ -171,7 +208,12 @@ struct RunCommand: ParsableCommand {
             }
             profile = named
         }
-        let settings = CaptureSettings(devicePath: input, profile: profile, framesPerSecond: fps, waitForDevice: waitForDevice)
-        return CameraSource(settings: settings, onEvent: { event in printError("camera: \(event)") })
+        let mode = try cameraMode()
+        let settings = CaptureSettings(devicePath: input, profile: profile, pixelFormat: mode.format, frameSize: mode.size,
+                                       framesPerSecond: mode.fps, waitForDevice: waitForDevice)
+        let narrator = CaptureNarrator(devicePath: input)
+        return CameraSource(settings: settings, onEvent: { event in
+            for line in narrator.lines(for: event) where line.level != .debug { printError(line.text) }
+        })
     }
 }

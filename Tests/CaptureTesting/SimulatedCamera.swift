@@ -9,7 +9,8 @@ import MediaIO
 /// It follows the V4L2 specification where capture depends on it:
 /// - `S_FMT` adjusts an unsupported pixel format to the camera's first one
 ///   and an unsupported size to the nearest it has, and is `EBUSY` while
-///   buffers are allocated; `S_PARM` picks the nearest interval.
+///   buffers are allocated; `S_PARM` picks the nearest interval the size
+///   offers (sizes may offer different intervals, as on UVC cameras).
 /// - `REQBUFS` grants between `minimumBuffers` and `maximumBuffers`, is
 ///   `EBUSY` while streaming, while buffers are mapped (count 0) or when
 ///   another open handle owns the queue.
@@ -32,13 +33,24 @@ public final class SimulatedCamera: @unchecked Sendable {
         public var pixelFormat: PixelFormat
         public var description: String
         public var sizes: [FrameSize]
+        /// The intervals of every size not in `intervalsBySize`.
         public var intervals: [FrameInterval]
+        /// Intervals of particular sizes, as UVC cameras and vivid list
+        /// them: large sizes often run slower than small ones.
+        public var intervalsBySize: [FrameSize: [FrameInterval]]
 
-        public init(pixelFormat: PixelFormat, description: String? = nil, sizes: [FrameSize], intervals: [FrameInterval]) {
+        public init(pixelFormat: PixelFormat, description: String? = nil, sizes: [FrameSize], intervals: [FrameInterval],
+                    intervalsBySize: [FrameSize: [FrameInterval]] = [:]) {
             self.pixelFormat = pixelFormat
             self.description = description ?? pixelFormat.description
             self.sizes = sizes
             self.intervals = intervals
+            self.intervalsBySize = intervalsBySize
+        }
+
+        /// The intervals offered at `size`.
+        public func intervals(at size: FrameSize) -> [FrameInterval] {
+            intervalsBySize[size] ?? intervals
         }
     }
 
@@ -252,7 +264,7 @@ public final class SimulatedCamera: @unchecked Sendable {
             self.configuration = configuration
             let mode = configuration.modes[0]
             format = Self.layout(mode.pixelFormat, size: mode.sizes[0], padding: configuration.rowPadding)
-            interval = mode.intervals.first ?? FrameInterval(numerator: 1, denominator: 30)
+            interval = mode.intervals(at: mode.sizes[0]).first ?? FrameInterval(numerator: 1, denominator: 30)
         }
 
         func restartClock() {
@@ -356,7 +368,9 @@ public final class SimulatedCamera: @unchecked Sendable {
                     < abs($1.width - requested.width) + abs($1.height - requested.height)
             } ?? mode.sizes[0]
             instance.format = Instance.layout(mode.pixelFormat, size: size, padding: configuration.rowPadding)
-            if !mode.intervals.contains(instance.interval), let first = mode.intervals.first {
+            // Like a driver, keep the rate where the new size offers it.
+            let offered = mode.intervals(at: size)
+            if !offered.contains(instance.interval), let first = offered.first {
                 instance.interval = first
             }
             return instance.format
@@ -368,7 +382,7 @@ public final class SimulatedCamera: @unchecked Sendable {
             guard configuration.supportsFrameInterval else { return nil }
             guard !instance.isStreaming else { throw .resourceBusy }
             let mode = configuration.modes.first { $0.pixelFormat == instance.format.pixelFormat }
-            if let closest = mode?.intervals.min(by: {
+            if let closest = mode?.intervals(at: instance.format.size).min(by: {
                 abs($0.framesPerSecond - wanted.framesPerSecond) < abs($1.framesPerSecond - wanted.framesPerSecond)
             }) {
                 instance.interval = closest
@@ -611,7 +625,7 @@ public final class SimulatedVideoDevice: VideoDeviceIO {
         try camera.perform(self) { (_) throws(Errno) -> FrameIntervals in
             guard let mode = camera.configuration.modes.first(where: { $0.pixelFormat == pixelFormat }),
                   mode.sizes.contains(size) else { throw .invalidArgument }
-            return .discrete(mode.intervals)
+            return .discrete(mode.intervals(at: size))
         }
     }
 

@@ -87,7 +87,7 @@ import Testing
                                    currentSize: { FrameSize(width: 320, height: 240) }, profile: .generic,
                                    settings: CaptureSettings(devicePath: "/dev/video4", pixelFormat: format), path: "/dev/video4")
         }
-        #expect(throws: CaptureError(path: "/dev/video4", detail: "does not offer Y16 (it offers MJPG, YUYV, H264)", isPermanent: true)) { try plan(.y16) }
+        #expect(throws: CaptureError(path: "/dev/video4", detail: "does not offer Y16 (it offers YUYV, MJPG, 1 format capture cannot read)", isPermanent: true)) { try plan(.y16) }
         #expect(throws: CaptureError.self) { try plan(h264) }
         // Offered, readable, but not the default choice: MJPEG when asked.
         #expect(try plan(.mjpeg).pixelFormat == .mjpeg)

@@ -151,15 +151,84 @@ import Testing
     }
 
     @Test func explicitFormatSizeAndProfileAreHonoured() throws {
-        let camera = simulatedCamera(card: "Boson: FLIR Video", modes: [mode(.y16, [(320, 256), (640, 512)]), mode(.grey, [(320, 256)])])
+        let camera = simulatedCamera(card: "Boson: FLIR Video", modes: [mode(.y16, [(320, 256), (640, 512)]), mode(.grey, [(160, 128), (320, 256)])])
         let settings = CaptureSettings(devicePath: "/dev/video0", profile: .generic, pixelFormat: .grey,
-                                       frameSize: FrameSize(width: 300, height: 200))
+                                       frameSize: FrameSize(width: 160, height: 128))
         let (frames, stream) = try captureFrames(from: camera, count: 1, settings: settings)
         #expect(stream.profile == .generic)
         #expect(stream.profileReason == "chosen by name")
         #expect(stream.format.pixelFormat == .grey)
-        #expect(stream.format.size == FrameSize(width: 320, height: 256))  // the driver's nearest
-        #expect(frames[0].image == expectedLumaImage(width: 320, height: 256, sequence: frames[0].deviceSequence))
+        #expect(stream.format.size == FrameSize(width: 160, height: 128))
+        #expect(frames[0].image == expectedLumaImage(width: 160, height: 128, sequence: frames[0].deviceSequence))
+    }
+
+    @Test func aModeTheCameraDoesNotOfferFailsListingWhatItDoes() throws {
+        let camera = simulatedCamera(modes: [
+            mode(.y16, [(320, 256), (640, 512)], intervals: [FrameInterval(numerator: 1, denominator: 30), FrameInterval(numerator: 1, denominator: 9)]),
+            mode(.grey, [(320, 256)]),
+        ])
+        func failure(_ settings: CaptureSettings) -> String? {
+            let capture = V4L2Capture(settings: settings, opener: SimulatedDeviceOpener(camera), onFrame: { _ in })
+            do {
+                try capture.start()
+                capture.stop()
+                return nil
+            } catch {
+                #expect(error.isPermanent)
+                return error.description
+            }
+        }
+        #expect(failure(CaptureSettings(devicePath: "/dev/video0", frameSize: FrameSize(width: 300, height: 200)))
+            == "/dev/video0: does not offer 300x200 in any format capture reads (Y16 comes in 320x256, 640x512)")
+        #expect(failure(CaptureSettings(devicePath: "/dev/video0", pixelFormat: .y16, frameSize: FrameSize(width: 300, height: 200)))
+            == "/dev/video0: does not offer 300x200 in Y16 (it offers 320x256, 640x512)")
+        #expect(failure(CaptureSettings(devicePath: "/dev/video0", pixelFormat: .mjpeg))
+            == "/dev/video0: does not offer MJPG (it offers Y16, GREY)")
+        #expect(failure(CaptureSettings(devicePath: "/dev/video0", pixelFormat: .y16, frameSize: FrameSize(width: 640, height: 512), framesPerSecond: 60))
+            == "/dev/video0: does not offer 60 fps for Y16 640x512 (it offers 30, 9 fps)")
+        // Nearly the same rate is the same rate.
+        #expect(failure(CaptureSettings(devicePath: "/dev/video0", pixelFormat: .y16, framesPerSecond: 29.97)) == nil)
+        #expect(camera.report.openHandles == 0)
+    }
+
+    @Test func withNothingAskedTheLargestSizeThatStillRunsAt25fpsIsTaken() throws {
+        // As vivid offers its webcam input: large sizes only at low rates.
+        let rates: [(Int, Int, [Int])] = [(320, 180, [60, 30, 5]), (640, 360, [40, 25]), (640, 480, [25, 10]),
+                                          (1280, 720, [12]), (3840, 2160, [2, 1])]
+        var bySize: [FrameSize: [FrameInterval]] = [:]
+        for (width, height, list) in rates {
+            bySize[FrameSize(width: width, height: height)] = list.map { FrameInterval(numerator: 1, denominator: $0) }
+        }
+        let sizes = rates.map { FrameSize(width: $0.0, height: $0.1) }
+        let webcam = simulatedCamera(modes: [
+            .init(pixelFormat: .yuyv, sizes: sizes, intervals: [], intervalsBySize: bySize),
+            .init(pixelFormat: .y16, sizes: sizes, intervals: [], intervalsBySize: bySize),
+        ])
+        let (frames, stream) = try captureFrames(from: webcam, count: 1)
+        #expect(stream.format.pixelFormat == .y16)
+        #expect(stream.format.size == FrameSize(width: 640, height: 480))
+        #expect(stream.frameInterval == FrameInterval(numerator: 1, denominator: 25))
+        #expect(stream.mode == "Y16 640×480 at 25 fps")
+        #expect(frames[0].image == expectedThermalImage(width: 640, height: 480, sequence: frames[0].deviceSequence))
+
+        // A rate asked for picks the largest size that offers it.
+        let plan = try CaptureEngine.plan(
+            formats: [FormatDescription(pixelFormat: .y16, description: "Y16")],
+            sizes: { _ in .discrete(sizes) }, intervals: { _, size in bySize[size].map { .discrete($0) } },
+            currentSize: { nil }, profile: .generic,
+            settings: CaptureSettings(devicePath: "/dev/video0", framesPerSecond: 12), path: "/dev/video0")
+        #expect(plan == .init(pixelFormat: .y16, size: FrameSize(width: 1280, height: 720), interval: FrameInterval(numerator: 1, denominator: 12)))
+
+        // Nothing reaches 25 fps: the fastest size, not the largest.
+        let slow: [FrameSize: FrameIntervals] = [
+            FrameSize(width: 160, height: 120): .discrete([FrameInterval(numerator: 1, denominator: 9)]),
+            FrameSize(width: 640, height: 480): .discrete([FrameInterval(numerator: 1, denominator: 2)]),
+        ]
+        let slowPlan = try CaptureEngine.plan(
+            formats: [FormatDescription(pixelFormat: .grey, description: "GREY")],
+            sizes: { _ in .discrete(Array(slow.keys).sorted()) }, intervals: { _, size in slow[size] },
+            currentSize: { nil }, profile: .generic, settings: CaptureSettings(devicePath: "/dev/video0"), path: "/dev/video0")
+        #expect(slowPlan.size == FrameSize(width: 160, height: 120))
     }
 
     @Test func aDriverGrantingFewerBuffersStillStreams() throws {

@@ -142,8 +142,9 @@ import Testing
             /dev/video0: Boson: FLIR Video (uvcvideo, usb-0000:00:14.0-2)
               by-id: /dev/v4l/by-id/usb-FLIR_Boson_1234-video-index0
               USB 09cb:4007, profile boson (USB id 09cb:4007)
-              Y16  16-bit Greyscale: 640x512 @ 60, 30 fps
-              MJPG Motion-JPEG [compressed]: 640x512 @ 30 fps
+              capture takes Y16 640x512 at 60 fps unless told otherwise
+              Y16  16-bit Greyscale: 640x512 (60 fps)
+              MJPG Motion-JPEG [compressed]: 640x512 (30 fps)
 
             /dev/video1: Boson: FLIR Video (uvcvideo, usb-0000:00:14.0-2)
               not a video capture node (metadata or output)
@@ -153,6 +154,40 @@ import Testing
         // Listing opened and closed every device.
         #expect(boson.report.openHandles == 0)
         #expect(metadata.report.openHandles == 0)
+    }
+
+    @Test func formatsCaptureCannotReadAreCountedUnlessAllAreAsked() throws {
+        let rgb = try #require(PixelFormat(fourCC: "RGB3"))
+        let bayer = try #require(PixelFormat(fourCC: "BA81"))
+        let sizes = [FrameSize(width: 320, height: 180), FrameSize(width: 640, height: 360), FrameSize(width: 640, height: 480),
+                     FrameSize(width: 3840, height: 2160)]
+        let bySize: [FrameSize: [FrameInterval]] = [
+            sizes[0]: [FrameInterval(numerator: 1, denominator: 60), FrameInterval(numerator: 1, denominator: 30)],
+            sizes[1]: [FrameInterval(numerator: 1, denominator: 25)], sizes[2]: [FrameInterval(numerator: 1, denominator: 25)],
+            sizes[3]: [FrameInterval(numerator: 1, denominator: 2)],
+        ]
+        func webcamMode(_ format: PixelFormat, _ description: String) -> SimulatedCamera.Mode {
+            .init(pixelFormat: format, description: description, sizes: sizes, intervals: [], intervalsBySize: bySize)
+        }
+        let vivid = SimulatedCamera(
+            configuration: .init(card: "vivid", driver: "vivid", busInfo: "platform:vivid-000", modes: [
+                webcamMode(.yuyv, "YUYV 4:2:2"), webcamMode(rgb, "24-bit RGB 8-8-8"), webcamMode(.grey, "8-bit Greyscale"),
+                webcamMode(bayer, "8-bit Bayer BGBG/GRGR"), webcamMode(.y16, "16-bit Greyscale"),
+            ]),
+            path: "/dev/video0")
+        let devices = listVideoDevices(paths: ["/dev/video0"], opener: SimulatedDeviceOpener(vivid))
+        #expect(videoDeviceListing(devices) == """
+            /dev/video0: vivid (vivid, platform:vivid-000)
+              profile generic (no known camera matched)
+              capture takes Y16 640x480 at 25 fps unless told otherwise
+              Y16  16-bit Greyscale: 320x180 (60 fps), 640x360, 640x480 (25), 3840x2160 (2)
+              GREY 8-bit Greyscale: 320x180 (60 fps), 640x360, 640x480 (25), 3840x2160 (2)
+              YUYV YUYV 4:2:2: 320x180 (60 fps), 640x360, 640x480 (25), 3840x2160 (2)
+              and 2 formats capture cannot read (--all lists them)
+            """)
+        let everything = videoDeviceListing(devices, all: true).split(separator: "\n")
+        #expect(everything.count == 8)
+        #expect(everything.last == "  BA81 8-bit Bayer BGBG/GRGR [not readable by capture]: 320x180 (60 fps), 640x360, 640x480 (25), 3840x2160 (2)")
     }
 
     @Test func noDevicesSaysSo() {

@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import Imaging
 import Logging
@@ -99,6 +100,33 @@ struct ConfigurationTests {
         #expect(configuration.source.framesPerSecond == 9)
         let found = problems(Self.minimal.replacingOccurrences(of: "[source]", with: "[source]\ncamera_profile = \"seek\""))
         #expect(found == ["source.camera_profile: unknown camera profile 'seek' (choose one of generic, boson, lepton, p2pro)"])
+    }
+
+    @Test("A camera's mode: size, format and rate, checked for form; fps is the older name of camera_fps")
+    func cameraMode() throws {
+        let camera = Self.minimal.replacingOccurrences(of: "input = \"rtsp://127.0.0.1:8554/camera\"", with: "input = \"/dev/video0\"")
+        let configuration = try ConfigurationLoader.parse(camera.replacingOccurrences(
+            of: "[source]", with: "[source]\ncamera_size = \"640x480\"\ncamera_format = \"y16\"\ncamera_fps = 25"))
+        #expect(configuration.source.cameraSize == FrameSize(width: 640, height: 480))
+        #expect(configuration.source.cameraFormat == .y16)
+        #expect(configuration.source.framesPerSecond == 25)
+        #expect(try ConfigurationLoader.parse(camera.replacingOccurrences(of: "[source]", with: "[source]\nfps = 9"))
+            .source.framesPerSecond == 9)
+
+        func found(_ lines: String, in text: String = camera) -> [String] {
+            problems(text.replacingOccurrences(of: "[source]", with: "[source]\n" + lines))
+        }
+        #expect(found("camera_size = \"640\"") == ["source.camera_size: '640' is not WIDTHxHEIGHT, such as \"640x480\""])
+        #expect(found("camera_format = \"RGB3\"")
+            == ["source.camera_format: unknown camera format 'RGB3' (choose one of Y16, GREY, YUYV, UYVY, NV12, YU12, YV12, MJPG)"])
+        #expect(found("camera_fps = 25\nfps = 25") == ["source.fps: is the older name of camera_fps; give only camera_fps"])
+        #expect(found("camera_size = \"640x480\"", in: Self.minimal)
+            == ["source.camera_size: applies to V4L2 cameras (/dev/video…, /dev/v4l/…); input is not one"])
+
+        // A changed mode needs a restart.
+        let changed = try ConfigurationLoader.parse(camera.replacingOccurrences(of: "[source]", with: "[source]\ncamera_size = \"320x240\""))
+        let changes = ConfigurationChanges(from: try ConfigurationLoader.parse(camera), to: changed)
+        #expect(changes.needRestart == ["source.camera_size"])
     }
 
     @Test("Unknown keys are errors, with the likely key when it is a typo")
