@@ -1,4 +1,5 @@
 internal import CFFmpeg
+import Foundation
 
 // Small owners for FFmpeg's heap objects: each frees its pointer exactly once
 // in deinit, so stage code never sees a raw pointer and no error path leaks.
@@ -165,5 +166,72 @@ extension AVPixelFormat {
     var name: String {
         guard let name = av_get_pix_fmt_name(self) else { return "unknown" }
         return String(cString: name)
+    }
+}
+
+/// An opened input (`avformat_open_input`), closed when the owner goes: every
+/// way out of a reader, early failures included, closes it exactly once.
+final class FFInputContext {
+    let pointer: UnsafeMutablePointer<AVFormatContext>
+
+    /// Opens `location`; on failure FFmpeg has already freed the context, and the error code is returned.
+    init(opening location: String, format: UnsafePointer<AVInputFormat>?, options: inout FFOptions,
+         interrupt: AVIOInterruptCB) throws(FFOpenFailure) {
+        guard var context = avformat_alloc_context() else { throw FFOpenFailure(code: cffmpeg_averror(ENOMEM)) }
+        context.pointee.interrupt_callback = interrupt
+        var opened: UnsafeMutablePointer<AVFormatContext>? = context
+        let status = avformat_open_input(&opened, location, format, &options.dictionary)
+        guard status >= 0, let opened else { throw FFOpenFailure(code: status) }
+        context = opened
+        pointer = context
+    }
+
+    deinit {
+        var context: UnsafeMutablePointer<AVFormatContext>? = pointer
+        avformat_close_input(&context)
+    }
+}
+
+/// FFmpeg's negative error code from opening an input or output.
+struct FFOpenFailure: Error {
+    var code: Int32
+}
+
+/// An output muxer context (`avformat_alloc_output_context2`) and, for muxers
+/// that write a file, its AVIO handle: `close()` flushes and closes that
+/// handle once and reports failure, and the context is freed with the owner.
+final class FFOutputContext {
+    let pointer: UnsafeMutablePointer<AVFormatContext>
+    /// False for muxers that open their own connections (RTSP).
+    let needsFile: Bool
+    private var fileOpen = false
+
+    init(location: String, format: String?) throws(FFOpenFailure) {
+        var context: UnsafeMutablePointer<AVFormatContext>? = nil
+        let allocated = avformat_alloc_output_context2(&context, nil, format, location)
+        guard allocated >= 0, let context else { throw FFOpenFailure(code: allocated < 0 ? allocated : cffmpeg_averror(EINVAL)) }
+        pointer = context
+        needsFile = (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0
+    }
+
+    /// Opens the AVIO handle for writing, when the muxer needs one.
+    func openFile(_ location: String) throws(FFOpenFailure) {
+        guard needsFile, !fileOpen else { return }
+        let opened = avio_open2(&pointer.pointee.pb, location, AVIO_FLAG_WRITE, &pointer.pointee.interrupt_callback, nil)
+        guard opened >= 0 else { throw FFOpenFailure(code: opened) }
+        fileOpen = true
+    }
+
+    /// Flushes and closes the AVIO handle; its status (0 or a negative code). Safe to call twice.
+    @discardableResult
+    func close() -> Int32 {
+        guard fileOpen else { return 0 }
+        fileOpen = false
+        return avio_closep(&pointer.pointee.pb)
+    }
+
+    deinit {
+        close()
+        avformat_free_context(pointer)
     }
 }

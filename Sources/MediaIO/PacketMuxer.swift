@@ -16,7 +16,8 @@ public final class PacketMuxer {
     public private(set) var packetsWritten = 0
     public private(set) var bytesWritten: Int64 = 0
 
-    private var formatContext: UnsafeMutablePointer<AVFormatContext>?
+    /// nil once finished: the trailer is written and the file closed.
+    private var output: FFOutputContext?
     private let stream: UnsafeMutablePointer<AVStream>
     private let source: EncodedStreamFormat
     private let packet = FFPacket()
@@ -38,28 +39,26 @@ public final class PacketMuxer {
         self.startsAtZero = startsAtZero
         interrupt = InterruptState(timeout: output.ioTimeout)
 
-        var context: UnsafeMutablePointer<AVFormatContext>? = nil
-        let allocated = avformat_alloc_output_context2(&context, nil, output.format, location)
-        guard allocated >= 0, let context else { throw Self.unknownContainer(location, format: output.format) }
+        let muxer: FFOutputContext
+        do { muxer = try FFOutputContext(location: location, format: output.format) } catch {
+            throw Self.unknownContainer(location, format: output.format)
+        }
+        // From here on a failure leaves `muxer` to close and free what was opened.
+        let context = muxer.pointer
         muxerName = String(cString: context.pointee.oformat.pointee.name)
         context.pointee.interrupt_callback = interrupt.callback
         guard let stream = avformat_new_stream(context, nil) else {
-            avformat_free_context(context)
             throw MediaError("cannot write", location, reason: "out of memory")
         }
         self.stream = stream
-        avcodec_parameters_copy(stream.pointee.codecpar, source.parameters)
+        let copied = avcodec_parameters_copy(stream.pointee.codecpar, source.parameters)
+        guard copied >= 0 else { throw MediaError("cannot write", location, code: copied) }
         stream.pointee.time_base = source.timeBase.av
         if let frameRate = source.frameRate { stream.pointee.avg_frame_rate = frameRate.av }
 
-        let needsFile = (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0
-        if needsFile {
-            interrupt.arm()
-            let opened = avio_open2(&context.pointee.pb, location, AVIO_FLAG_WRITE, &context.pointee.interrupt_callback, nil)
-            guard opened >= 0 else {
-                avformat_free_context(context)
-                throw MediaError("cannot write", location, code: opened)
-            }
+        interrupt.arm()
+        do { try muxer.openFile(location) } catch {
+            throw MediaError("cannot write", location, code: error.code)
         }
         var muxerOptions = output.muxerOptions
         if output.fragmented, muxerName == "mp4" || muxerName == "mov" || muxerName == "ipod" {
@@ -77,11 +76,9 @@ public final class PacketMuxer {
         var header = avformat_write_header(context, &dictionary.dictionary)
         if header >= 0, let pb = context.pointee.pb, pb.pointee.error < 0 { header = pb.pointee.error }
         guard header >= 0 else {
-            if needsFile { avio_closep(&context.pointee.pb) }
-            avformat_free_context(context)
             throw explained(MediaError("cannot write", location, code: header).explainingConnectionFailure(muxerName))
         }
-        formatContext = context
+        self.output = muxer
     }
 
     deinit {
@@ -101,7 +98,7 @@ public final class PacketMuxer {
 
     /// Writes one packet from the encoder whose `stream` this muxer was opened with.
     public func write(_ encoded: EncodedPacket) throws {
-        guard !finished, let formatContext else { throw MediaError("cannot write", location, reason: "the output is already closed") }
+        guard !finished, let formatContext = self.output?.pointer else { throw MediaError("cannot write", location, reason: "the output is already closed") }
         let local = packet.pointer
         let referenced = av_packet_ref(local, encoded.pointer)
         guard referenced >= 0 else { throw MediaError("cannot write", location, code: referenced) }
@@ -142,17 +139,14 @@ public final class PacketMuxer {
     public func finish() throws {
         guard !finished else { return }
         finished = true
-        guard let context = formatContext else { return }
-        formatContext = nil
+        guard let muxer = output else { return }
+        output = nil
         interrupt.arm()
-        var trailer = av_write_trailer(context)
-        if trailer >= 0, let failed = ioError(context) { trailer = failed }
-        if (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
-            // Closing flushes what AVIO still holds: its failure is a failed write too.
-            let closed = avio_closep(&context.pointee.pb)
-            if trailer >= 0, closed < 0 { trailer = closed }
-        }
-        avformat_free_context(context)
+        var trailer = av_write_trailer(muxer.pointer)
+        if trailer >= 0, let failed = ioError(muxer.pointer) { trailer = failed }
+        // Closing flushes what AVIO still holds: its failure is a failed write too.
+        let closed = muxer.close()
+        if trailer >= 0, closed < 0 { trailer = closed }
         if trailer < 0 { throw explained(MediaError("cannot finish", location, code: trailer)) }
     }
 

@@ -59,7 +59,7 @@ public final class VideoReader {
     /// Frames decoded so far.
     public var framesDecoded: Int { decodedCount }
 
-    private var formatContext: UnsafeMutablePointer<AVFormatContext>?
+    private let input: FFInputContext
     private let decoder: FFCodecContext
     private let streamIndex: Int32
     private let stream: UnsafeMutablePointer<AVStream>
@@ -86,33 +86,29 @@ public final class VideoReader {
         self.location = location
         interrupt = InterruptState(timeout: options.ioTimeout)
 
-        var context = avformat_alloc_context()
-        guard context != nil else { throw MediaError("cannot open", location, reason: "out of memory") }
-        context!.pointee.interrupt_callback = interrupt.callback
         var inputFormat: UnsafePointer<AVInputFormat>? = nil
         if let name = options.format {
             guard let found = av_find_input_format(name) else {
-                avformat_free_context(context)
                 throw MediaError("cannot open", location, reason: "FFmpeg has no input format '\(name)'")
             }
             inputFormat = found
         }
         var dictionary = FFOptions(options.options)
         interrupt.arm()
-        let opened = avformat_open_input(&context, location, inputFormat, &dictionary.dictionary)
-        guard opened >= 0 else {
-            throw MediaError("cannot open", location, code: opened).explainingOpenFailure(location).explainingTimeout(interrupt)
+        do {
+            input = try FFInputContext(opening: location, format: inputFormat, options: &dictionary, interrupt: interrupt.callback)
+        } catch {
+            throw MediaError("cannot open", location, code: error.code).explainingOpenFailure(location).explainingTimeout(interrupt)
         }
-        formatContext = context
+        // From here on a failure leaves `input` to close the file as the reader goes.
+        let context: UnsafeMutablePointer<AVFormatContext>? = input.pointer
         interrupt.arm()
         let found = avformat_find_stream_info(context, nil)
         guard found >= 0 else {
-            avformat_close_input(&formatContext)
             throw MediaError("cannot read", location, code: found).explainingTimeout(interrupt)
         }
         let index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
         guard index >= 0, let stream = context!.pointee.streams[Int(index)] else {
-            avformat_close_input(&formatContext)
             throw MediaError("no video stream in", location, reason: "the input holds no video")
         }
         streamIndex = index
@@ -124,21 +120,19 @@ public final class VideoReader {
         let parameters = stream.pointee.codecpar!
         guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
             let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
-            avformat_close_input(&formatContext)
             throw MediaError("cannot decode", location, reason: "this FFmpeg has no decoder for \(name)")
         }
         decoder = FFCodecContext(codec: codec)
-        avcodec_parameters_to_context(decoder.pointer, parameters)
+        let copied = avcodec_parameters_to_context(decoder.pointer, parameters)
+        guard copied >= 0 else { throw MediaError("cannot decode", location, code: copied) }
         decoder.pointer.pointee.thread_count = Int32(options.decoderThreads)
         decoder.pointer.pointee.pkt_timebase = stream.pointee.time_base
         var decoderDictionary = FFOptions(options.decoderOptions)
         let openedCodec = avcodec_open2(decoder.pointer, codec, &decoderDictionary.dictionary)
         guard openedCodec >= 0 else {
-            avformat_close_input(&formatContext)
             throw MediaError("cannot decode", location, code: openedCodec)
         }
         guard parameters.pointee.width > 0, parameters.pointee.height > 0 else {
-            avformat_close_input(&formatContext)
             throw MediaError("cannot decode", location, reason: "the video stream has no picture size")
         }
 
@@ -174,10 +168,6 @@ public final class VideoReader {
             frameCount: frameCount,
             bitRate: context!.pointee.bit_rate > 0 ? Int(context!.pointee.bit_rate) : nil
         )
-    }
-
-    deinit {
-        avformat_close_input(&formatContext)
     }
 
     /// Asks a blocked read to give up (from another thread): the read then fails
@@ -232,7 +222,7 @@ public final class VideoReader {
                 return nil
             }
             interrupt.arm()
-            let read = av_read_frame(formatContext, packet.pointer)
+            let read = av_read_frame(input.pointer, packet.pointer)
             if read < 0 {
                 if read != cffmpeg_averror_eof(), MediaError("", "", code: read).isConnectionLoss || interrupt.stopRequested {
                     throw MediaError("lost input", location, code: read).explainingTimeout(interrupt)
@@ -302,7 +292,8 @@ public final class VideoReader {
     /// the file's when the video is its only stream (audio may run longer).
     private var statedDuration: Double? {
         if stream.pointee.duration > 0 { return Double(stream.pointee.duration) * info.timeBase.doubleValue }
-        guard let context = formatContext, context.pointee.nb_streams == 1, context.pointee.duration > 0 else { return nil }
+        let context = input.pointer
+        guard context.pointee.nb_streams == 1, context.pointee.duration > 0 else { return nil }
         return Double(context.pointee.duration) / Double(AV_TIME_BASE)
     }
 
