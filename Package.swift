@@ -49,9 +49,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Domains, lowest first; arrows point one way.
+        // Threads, bounded queues and the one monotonic clock every queue, stage and frame timestamp uses.
+        .target(name: "Threading"),
         .target(name: "Imaging"),
-        .target(name: "MediaIO", dependencies: ["CFFmpeg", "Imaging"]),
-        .target(name: "Capture", dependencies: ["CV4L2", "MediaIO", "Imaging"]),
+        .target(name: "MediaIO", dependencies: ["CFFmpeg", "Imaging", "Threading"]),
+        .target(name: "Capture", dependencies: ["CV4L2", "MediaIO", "Imaging", "Threading"]),
         .target(name: "Text", dependencies: ["CZlib"]),
         .target(
             name: "Inference",
@@ -61,18 +63,18 @@ let package = Package(
         ),
         .target(
             name: "Pipeline",
-            dependencies: ["MediaIO", "Capture", "Imaging", "Text", "Inference"],
+            dependencies: ["MediaIO", "Capture", "Imaging", "Text", "Inference", "Threading"],
             swiftSettings: openVINOSwiftSettings
         ),
         .target(
             name: "Outputs",
-            dependencies: ["Pipeline", "MediaIO", "Imaging"],
+            dependencies: ["Pipeline", "MediaIO", "Imaging", "Threading"],
             swiftSettings: openVINOSwiftSettings
         ),
         .target(
             name: "Service",
             dependencies: [
-                "Pipeline", "Outputs", "MediaIO", "Capture", "Imaging", "Inference",
+                "Pipeline", "Outputs", "MediaIO", "Threading", "Capture", "Imaging", "Inference",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -81,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "thermocolor",
             dependencies: [
-                "Pipeline", "Outputs", "Service", "MediaIO", "Capture", "Imaging", "Text", "Inference",
+                "Pipeline", "Outputs", "Service", "MediaIO", "Capture", "Imaging", "Text", "Inference", "Threading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -99,7 +101,8 @@ let package = Package(
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // A camera that follows the V4L2 specification, for tests on machines with no /dev/video.
-        .target(name: "CaptureTesting", dependencies: ["Capture", "Imaging", "MediaIO"], path: "Tests/CaptureTesting"),
+        .target(name: "CaptureTesting", dependencies: ["Capture", "Imaging", "MediaIO", "Threading"], path: "Tests/CaptureTesting"),
+        .testTarget(name: "ThreadingTests", dependencies: ["Threading"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureTesting", "MediaIO", "Imaging", "TestSupport"]),
@@ -113,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Outputs", "MediaIO", "Imaging", "Capture", "CaptureTesting", "Inference", "TestSupport"],
+            dependencies: ["Pipeline", "Outputs", "MediaIO", "Imaging", "Capture", "CaptureTesting", "Inference", "Threading", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Threading
 
 /// What to capture from a V4L2 camera, and how to behave when it goes away.
 public struct CaptureSettings: Sendable, Hashable {

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import MediaIO
+import Threading
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

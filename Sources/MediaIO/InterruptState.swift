@@ -1,6 +1,7 @@
 internal import CFFmpeg
 import Dispatch
 import Synchronization
+import Threading
 
 /// Lets a blocked FFmpeg read give up: on a stop request from another thread,
 /// or when no data came for `timeout` seconds. FFmpeg polls the callback while
@@ -17,7 +18,7 @@ final class InterruptState: Sendable {
     /// Starts the timeout clock for the next blocking call.
     func arm() {
         guard let timeoutNanoseconds else { return }
-        deadline.store(DispatchTime.now().uptimeNanoseconds + timeoutNanoseconds, ordering: .relaxed)
+        deadline.store(MonotonicClock.nanoseconds() + timeoutNanoseconds, ordering: .relaxed)
     }
 
     func requestStop() { stop.store(true, ordering: .relaxed) }
@@ -27,7 +28,7 @@ final class InterruptState: Sendable {
     /// True when the last armed call ran past the timeout (not a stop request).
     var timedOut: Bool {
         let limit = deadline.load(ordering: .relaxed)
-        return limit != 0 && DispatchTime.now().uptimeNanoseconds > limit
+        return limit != 0 && MonotonicClock.nanoseconds() > limit
     }
 
     /// The timeout in seconds, when there is one.

@@ -3,6 +3,7 @@ import Imaging
 import MediaIO
 import Pipeline
 import Synchronization
+import Threading
 
 /// An offline conversion: one input file or stream, one colourised output.
 public struct ConversionRequest: Sendable {
@@ -105,13 +106,13 @@ public final class Conversion: @unchecked Sendable {
 
     /// Runs to the end of the input (or `stop()`); throws the first stage error.
     public func run() throws -> ConversionSummary {
-        let start = monotonicNanoseconds()
+        let start = MonotonicClock.nanoseconds()
         try pipeline.run()
         let statuses = outputs.statuses
         return ConversionSummary(
             input: reader.info, framesWritten: pipeline.statistics.framesWritten,
             bytesWritten: statuses.first?.bytesWritten ?? 0,
-            seconds: Double(monotonicNanoseconds() - start) / 1e9, corruptPackets: reader.corruptPacketCount,
+            seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9, corruptPackets: reader.corruptPacketCount,
             stageSummary: pipeline.statistics.stageSummary, outputs: statuses,
             inputEndedEarly: stopped.load(ordering: .relaxed) ? nil : reader.earlyEnd)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MediaIO
 import Pipeline
+import Threading
 
 /// How network outputs behave when their peer is slow or gone.
 public struct NetworkPolicy: Sendable, Equatable {
@@ -117,7 +118,7 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
         var failures = 0
         var everConnected = false
         /// Offline: when the wait for a connection began (the start, or a loss).
-        var waitingSince = monotonicNanoseconds()
+        var waitingSince = MonotonicClock.nanoseconds()
         var options = target.output
         options.ioTimeout = policy.ioTimeout
         while !queue.isClosed {
@@ -131,7 +132,7 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
                     $0.lastError = "\(error)"
                     $0.connectFailures += 1
                 }
-                if let limit = policy.connectTimeout, Double(monotonicNanoseconds() - waitingSince) / 1e9 >= limit {
+                if let limit = policy.connectTimeout, Double(MonotonicClock.nanoseconds() - waitingSince) / 1e9 >= limit {
                     queue.giveUp()
                     reporter.update { $0.state = .failed }
                     reporter.report(.failed, "\(Self.reason(error)); no connection within \(Self.seconds(limit)), giving up (\(failures) attempts)")
@@ -177,7 +178,7 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
             currentLock.withLock { current = nil }
             if let lost {
                 muxer.abandon()
-                waitingSince = monotonicNanoseconds()
+                waitingSince = MonotonicClock.nanoseconds()
                 reporter.update { $0.lastError = "\(lost)" }
                 reporter.report(.connectionLost, "\(Self.reason(lost)); reconnecting in \(Self.seconds(delay))")
                 if queue.waitForClose(seconds: delay) { break }
@@ -238,7 +239,7 @@ final class PacketQueue: @unchecked Sendable {
         }
         guard accepting, !closed else { return 1 }
         var dropped = 0
-        let now = monotonicNanoseconds()
+        let now = MonotonicClock.nanoseconds()
         if !blocking, packets.count >= capacity || packets.first.map({ now &- $0.queuedAt > maxWaitNanoseconds }) == true {
             dropped = packets.count
             packets.removeAll(keepingCapacity: true)

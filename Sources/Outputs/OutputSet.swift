@@ -3,6 +3,7 @@ import Imaging
 import MediaIO
 import Pipeline
 import Synchronization
+import Threading
 
 /// Every output of a run behind one `FrameSink`: files, segmented recordings,
 /// RTSP/UDP/SRT streams and HLS, fed from as few encoders as possible.

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import MediaIO
 import Synchronization
+import Threading
 
 /// A V4L2 camera as a pipeline source.
 ///

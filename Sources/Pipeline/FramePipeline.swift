@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import MediaIO
 import Synchronization
+import Threading
 
 /// How frames move between the stages.
 public struct PipelineOptions: Sendable {
@@ -45,7 +46,7 @@ public final class PipelineStatistics: Sendable {
     /// From the frame leaving its source to its picture accepted by every sink.
     public let latency = LatencyHistogram()
     private let counters = Mutex(Counters())
-    private let startedAt = monotonicNanoseconds()
+    private let startedAt = MonotonicClock.nanoseconds()
 
     public init(sourceStageName: String = "capture") {
         capture = StageClock(sourceStageName)
@@ -70,10 +71,10 @@ public final class PipelineStatistics: Sendable {
     public var framesDropped: Int { counters.withLock { $0.droppedBeforeProcessing + $0.droppedBySource } }
     /// The part of `framesDropped` the source dropped before the pipeline saw them.
     public var framesDroppedBySource: Int { counters.withLock { $0.droppedBySource } }
-    public var elapsedSeconds: Double { Double(monotonicNanoseconds() - startedAt) / 1e9 }
+    public var elapsedSeconds: Double { Double(MonotonicClock.nanoseconds() - startedAt) / 1e9 }
     /// Seconds since a frame last reached every sink; nil before the first (health checks).
     public var secondsSinceLastWrite: Double? {
-        counters.withLock { $0.lastWrittenAt }.map { Double(monotonicNanoseconds() - $0) / 1e9 }
+        counters.withLock { $0.lastWrittenAt }.map { Double(MonotonicClock.nanoseconds() - $0) / 1e9 }
     }
     /// Frames waiting for the colouriser, as of the last capture.
     public var capturedQueueDepth: Int { counters.withLock { $0.capturedQueueDepth } }
@@ -85,7 +86,7 @@ public final class PipelineStatistics: Sendable {
     func noteCaptured(_ change: Int = 1) { counters.withLock { $0.captured += change } }
 
     func noteWritten(queueDepth: Int) {
-        let now = monotonicNanoseconds()
+        let now = MonotonicClock.nanoseconds()
         counters.withLock {
             $0.written += 1
             $0.lastWrittenAt = now
@@ -197,11 +198,11 @@ public final class FramePipeline: @unchecked Sendable {
             do {
                 // Only a delivered frame counts toward the time per frame: a
                 // wait that ends in nothing (a silent input, a stop) is not a frame.
-                let started = monotonicNanoseconds()
+                let started = MonotonicClock.nanoseconds()
                 guard let frame = try source.nextFrame() else { return }
-                statistics.capture.add(nanoseconds: monotonicNanoseconds() - started, frames: 1)
+                statistics.capture.add(nanoseconds: MonotonicClock.nanoseconds() - started, frames: 1)
                 statistics.noteCaptured()
-                guard captured.push(TimedFrame(frame: frame, capturedAt: monotonicNanoseconds())) else {
+                guard captured.push(TimedFrame(frame: frame, capturedAt: MonotonicClock.nanoseconds())) else {
                     statistics.noteCaptured(-1)
                     return
                 }
@@ -228,11 +229,11 @@ public final class FramePipeline: @unchecked Sendable {
         while let first = captured.pop() {
             noteDrops()
             var batch = [first]
-            let deadline = options.batchWait.map { monotonicNanoseconds() + UInt64($0 * 1e9) }
+            let deadline = options.batchWait.map { MonotonicClock.nanoseconds() + UInt64($0 * 1e9) }
             while batch.count < batchSize {
                 let next: TimedFrame?
                 if let deadline {
-                    let now = monotonicNanoseconds()
+                    let now = MonotonicClock.nanoseconds()
                     guard now < deadline else { break }
                     next = captured.pop(timeout: Double(deadline - now) / 1e9)
                 } else {
@@ -245,10 +246,10 @@ public final class FramePipeline: @unchecked Sendable {
             if let pipelined {
                 let processed = self.processed
                 let clock = statistics.colorize
-                let started = monotonicNanoseconds()
+                let started = MonotonicClock.nanoseconds()
                 let batch = batch
                 pipelined.submit(batch.map(\.frame)) { [weak self] result in
-                    clock.add(nanoseconds: monotonicNanoseconds() - started, frames: batch.count)
+                    clock.add(nanoseconds: MonotonicClock.nanoseconds() - started, frames: batch.count)
                     switch result {
                     case .success(let pictures) where pictures.count == batch.count:
                         for (item, picture) in zip(batch, pictures) {
@@ -291,7 +292,7 @@ public final class FramePipeline: @unchecked Sendable {
                 while processed.pop() != nil {}
                 return
             }
-            statistics.latency.record(nanoseconds: monotonicNanoseconds() - item.capturedAt)
+            statistics.latency.record(nanoseconds: MonotonicClock.nanoseconds() - item.capturedAt)
             statistics.noteWritten(queueDepth: processed.depth)
             onFrameWritten?(statistics)
         }
@@ -302,28 +303,4 @@ public final class FramePipeline: @unchecked Sendable {
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// A plain thread that can be joined: stages block in C calls, so they get
-/// threads of their own rather than tasks in the cooperative pool.
-package final class StageThread: @unchecked Sendable {
-    private let thread: Thread
-    private let done = DispatchSemaphore(value: 0)
-
-    package init(name: String, _ body: @escaping @Sendable () -> Void) {
-        let done = self.done
-        thread = Thread {
-            body()
-            done.signal()
-        }
-        thread.name = name
-        thread.stackSize = 4 << 20
-    }
-
-    package func start() { thread.start() }
-    package func join() { done.wait() }
-
-    /// Waits at most `timeout` seconds. - Returns: true when the thread ended;
-    /// after false, a plain `join()` still waits for the end.
-    package func join(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
 }

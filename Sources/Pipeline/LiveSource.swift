@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import MediaIO
 import Synchronization
+import Threading
 
 /// What happens to a live input, for logs and counters.
 public enum LiveSourceEvent: Sendable {
@@ -195,7 +196,7 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
     /// With `realtime`, waits until the frame's time has come on the wall clock.
     private func paced<Frame: TimedFrame>(_ frame: Frame) -> Frame {
         guard options.realtime else { return frame }
-        let now = monotonicNanoseconds()
+        let now = MonotonicClock.nanoseconds()
         guard let origin = pacingOrigin else {
             pacingOrigin = (now, frame.pts)
             return frame

@@ -1,9 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
-
-/// Monotonic nanoseconds, for stage timings and frame latency.
-public func monotonicNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+import Threading
 
 /// Time spent in one stage, summed over frames; written by the stage's thread,
 /// read by anyone.
@@ -17,9 +15,9 @@ public final class StageClock: Sendable {
     /// Runs `work` for `frames` frames and adds its time.
     @discardableResult
     public func measure<T>(frames: Int = 1, _ work: () throws -> T) rethrows -> T {
-        let start = monotonicNanoseconds()
+        let start = MonotonicClock.nanoseconds()
         defer {
-            totalNanoseconds.add(monotonicNanoseconds() - start, ordering: .relaxed)
+            totalNanoseconds.add(MonotonicClock.nanoseconds() - start, ordering: .relaxed)
             frameCount.add(frames, ordering: .relaxed)
         }
         return try work()

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import MediaIO
 import Synchronization
+import Threading
 
 /// How thermal frames find their visible partner.
 public struct PairingOptions: Sendable {
@@ -61,7 +62,7 @@ public final class VisibleFeed: @unchecked Sendable {
         let thread = Thread { [weak self] in
             while let frame = try? source.nextColorFrame() {
                 guard let self else { return }
-                self.newest.withLock { $0 = (frame.image, monotonicNanoseconds()) }
+                self.newest.withLock { $0 = (frame.image, MonotonicClock.nanoseconds()) }
             }
         }
         thread.name = "thermocolor.visible"
@@ -80,7 +81,7 @@ public final class VisibleFeed: @unchecked Sendable {
     public func frame(at seconds: Double) throws -> RGBImage? {
         if live {
             guard let entry = newest.withLock({ $0 }) else { return nil }
-            let age = Double(monotonicNanoseconds() - entry.arrivedAt) / 1e9
+            let age = Double(MonotonicClock.nanoseconds() - entry.arrivedAt) / 1e9
             return age <= options.stallTimeout ? entry.frame : nil
         }
         // Read until the buffer reaches past the pairing window.

@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import Synchronization
+import Threading
 
 /// Decides whether the watchdog deserves a ping: only when the pipeline has
 /// written frames since the last one. A process whose threads are alive but
@@ -95,7 +96,7 @@ public final class Heartbeat: @unchecked Sendable {
 
     private func loop() {
         var gate = WatchdogGate(startingAt: progress())
-        var lastProgressAt = monotonicNanoseconds()
+        var lastProgressAt = MonotonicClock.nanoseconds()
         let start = Date()
         var nextPing = pingInterval.map { start.addingTimeInterval($0) }
         var nextStatus = start.addingTimeInterval(statusInterval)
@@ -110,12 +111,12 @@ public final class Heartbeat: @unchecked Sendable {
             let now = Date()
             if let due = nextPing, now >= due, let interval = pingInterval {
                 if gate.shouldPing(progress: progress()) {
-                    lastProgressAt = monotonicNanoseconds()
+                    lastProgressAt = MonotonicClock.nanoseconds()
                     notifier.watchdog()
                     counts.withLock { $0.sent += 1 }
                 } else {
                     counts.withLock { $0.withheld += 1 }
-                    onWithheld(Double(monotonicNanoseconds() - lastProgressAt) / 1e9)
+                    onWithheld(Double(MonotonicClock.nanoseconds() - lastProgressAt) / 1e9)
                 }
                 nextPing = Self.next(after: due, every: interval, now: now)
             }

@@ -3,6 +3,7 @@ import MediaIO
 import Outputs
 import Pipeline
 import Synchronization
+import Threading
 
 /// Counters of one output, written on the sink thread and read by scrapes.
 public final class OutputMeter: Sendable {
@@ -42,7 +43,7 @@ public final class OutputMeter: Sendable {
 
     /// Takes the output's counters as its `OutputSet` keeps them.
     func update(from status: OutputStatus) {
-        let now = monotonicNanoseconds()
+        let now = MonotonicClock.nanoseconds()
         state.withLock { state in
             state.frames = status.packetsWritten
             state.bytes = status.bytesWritten

@@ -9,6 +9,7 @@ import Logging
 import Outputs
 import Pipeline
 import Synchronization
+import Threading
 
 /// Runs one configured session as a systemd service: readiness once the
 /// first frame is out, a watchdog fed only while frames flow, status lines,
@@ -52,7 +53,7 @@ public final class ServiceRunner: @unchecked Sendable {
         /// Attempts to (re)open the input that failed: an alert on this fires while it stays down.
         var reconnectFailures = 0
         var statusWritten = 0
-        var statusTime = monotonicNanoseconds()
+        var statusTime = MonotonicClock.nanoseconds()
     }
 
     /// - Parameters:
@@ -296,7 +297,7 @@ public final class ServiceRunner: @unchecked Sendable {
     func statusLine() -> String {
         guard let session = state.withLock({ $0.session }), let statistics = session.statistics else { return "starting" }
         let written = statistics.framesWritten
-        let now = monotonicNanoseconds()
+        let now = MonotonicClock.nanoseconds()
         let fps = counters.withLock { counters -> Double in
             defer {
                 counters.statusWritten = written

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
+import Threading
 
 /// Tells systemd how the service is doing, the way `sd_notify(3)` does,
 /// without linking libsystemd: one datagram of `KEY=VALUE` lines to the
@@ -73,11 +74,7 @@ public final class SystemdNotifier: Sendable {
     }
 
     /// CLOCK_MONOTONIC in microseconds, the clock `MONOTONIC_USEC=` refers to.
-    static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
-    }
+    static func monotonicMicroseconds() -> UInt64 { MonotonicClock.nanoseconds() / 1000 }
 
     private static func send(_ bytes: [UInt8], to path: String) throws {
         let socket = try OwnedSocket(domain: AF_UNIX, type: Int32(SOCK_DGRAM.rawValue))

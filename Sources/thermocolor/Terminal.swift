@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Threading
 
 /// Progress on a terminal: one line redrawn in place at most ten times a
 /// second, and nothing at all when stderr is not a terminal (systemd, pipes).
@@ -15,7 +16,7 @@ final class ProgressLine: Sendable {
 
     func update(frames: Int, seconds: Double) {
         guard enabled else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = MonotonicClock.nanoseconds()
         let due = lastDraw.withLock { last -> Bool in
             guard now - last > 100_000_000 else { return false }
             last = now

@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import Imaging
 import MediaIO
+import Threading
 
 /// A V4L2 camera simulated in memory, for tests and demonstrations without
 /// hardware.

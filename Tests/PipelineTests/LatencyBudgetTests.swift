@@ -7,6 +7,7 @@ import Outputs
 import Pipeline
 import TestSupport
 import Testing
+import Threading
 
 @Suite("Live drops: late frames only, every one counted")
 struct LatencyBudgetTests {

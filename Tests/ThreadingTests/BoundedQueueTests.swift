@@ -1,6 +1,6 @@
 import Foundation
-import Pipeline
 import Testing
+import Threading
 
 @Suite("Bounded queues between stages")
 struct BoundedQueueTests {

@@ -22,13 +22,13 @@ public enum MonotonicClock {
 
 extension Duration {
     /// The duration in (fractional) seconds.
-    var seconds: Double {
+    package var seconds: Double {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 
     /// The duration in whole nanoseconds, never negative.
-    var nanoseconds: UInt64 {
+    package var nanoseconds: UInt64 {
         let parts = components
         return UInt64(max(parts.seconds, 0)) * 1_000_000_000 + UInt64(max(parts.attoseconds, 0) / 1_000_000_000)
     }

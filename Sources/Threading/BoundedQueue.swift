@@ -57,7 +57,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
             }
         }
         guard !closed else { return false }
-        elements.append((element, monotonicNanoseconds()))
+        elements.append((element, MonotonicClock.nanoseconds()))
         condition.broadcast()
         return true
     }
@@ -118,7 +118,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
             // Skip what has waited too long, but never the newest: a consumer
             // that is only briefly late takes the frame rather than idling.
             let limit = UInt64(max(0, seconds) * 1e9)
-            let now = monotonicNanoseconds()
+            let now = MonotonicClock.nanoseconds()
             while count > 1, now &- elements[head].queuedAt > limit {
                 head += 1
                 droppedCount += 1
