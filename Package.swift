@@ -139,7 +139,7 @@ let package = Package(
         // guest (Scripts/vm) that runs VividGuestTests against /dev/video0.
         .testTarget(
             name: "VividTests",
-            dependencies: ["thermocolor", "Capture", "TestSupport"],
+            dependencies: ["thermocolor", "Capture", "CaptureTesting", "TestSupport"],
             swiftSettings: openVINOSwiftSettings,
             linkerSettings: openVINOLinkerSettings
         ),

@@ -369,16 +369,7 @@ func fileSizeOf(_ path: String) -> Int64 {
 func waitUntilBound(udpPort port: Int) -> Bool {
     let deadline = Date(timeIntervalSinceNow: 30)
     while Date() < deadline {
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        close(descriptor)
-        if bound != 0 { return true }
+        if udpPortIsBound(port) { return true }
         usleep(50_000)
     }
     return false

@@ -149,19 +149,6 @@ func freePort(udp: Bool = false) -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// True when something has bound UDP `port` on 127.0.0.1 (our bind is refused).
-func udpPortIsBound(_ port: Int) -> Bool {
-    let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    let bound = withUnsafePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    return bound != 0
-}
 
 /// Size of a file, 0 when it is missing.
 func fileSize(_ path: String) -> Int64 {

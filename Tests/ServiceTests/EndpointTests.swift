@@ -7,35 +7,9 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// One HTTP exchange over a plain socket, the way a scraper does it.
+/// One HTTP exchange with the service's endpoint.
 func httpRequest(_ address: SocketAddressText, _ request: String, timeout: Double = 10) throws -> (status: Int, headers: String, body: String) {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw TestFailure("socket failed") }
-    defer { close(descriptor) }
-    var time = timeval(tv_sec: Int(timeout), tv_usec: 0)
-    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-    var storage = sockaddr_in()
-    storage.sin_family = sa_family_t(AF_INET)
-    storage.sin_port = address.port.bigEndian
-    storage.sin_addr.s_addr = inet_addr(address.host)
-    let connected = withUnsafePointer(to: &storage) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw TestFailure("connect \(address): \(String(cString: strerror(errno)))") }
-    let bytes = Array(request.utf8)
-    _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    var received: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { break }
-        received += buffer[0..<count]
-    }
-    let text = String(decoding: received, as: UTF8.self)
-    guard let split = text.range(of: "\r\n\r\n") else { throw TestFailure("no HTTP response: \(text)") }
-    let head = String(text[..<split.lowerBound])
-    let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-    return (status, head, String(text[split.upperBound...]))
+    try httpExchange(host: address.host, port: address.port, request, timeout: timeout)
 }
 
 func get(_ address: SocketAddressText, _ path: String) throws -> (status: Int, headers: String, body: String) {

@@ -3,6 +3,7 @@ import Imaging
 import TestSupport
 import Testing
 @testable import Capture
+import CaptureTesting
 
 /// Capture against a real kernel driver: Linux's vivid, inside the QEMU
 /// guest that `VividVMTests` boots, with the host's binaries. Everything
@@ -14,7 +15,7 @@ struct VividGuestTests {
 
     /// Captures `count` frames with `settings`; the frames and the stream.
     func capture(_ settings: CaptureSettings, count: Int) throws -> (frames: [CapturedFrame], stream: CaptureStream) {
-        let recorder = Recorder()
+        let recorder = CaptureRecorder()
         let capture = V4L2Capture(settings: settings, onEvent: { recorder.record($0) }, onFrame: { recorder.record($0) })
         try capture.start()
         defer { capture.stop() }
@@ -106,7 +107,7 @@ struct VividGuestTests {
     @Test("unplugged mid-stream and back: disconnect, retries, reconnect, frames again, counted")
     func unplugAndReturn() throws {
         defer { Vivid.ensurePlugged() }
-        let recorder = Recorder()
+        let recorder = CaptureRecorder()
         let settings = CaptureSettings(devicePath: Vivid.device, pixelFormat: .yuyv, frameSize: FrameSize(width: 320, height: 180),
                                        framesPerSecond: 25, reconnect: Self.quickReconnect)
         let capture = V4L2Capture(settings: settings, onEvent: { recorder.record($0) }, onFrame: { recorder.record($0) })
@@ -300,44 +301,5 @@ struct VividGuestTests {
         for name in recordings {
             #expect(try ffprobe(folder.file("recordings/\(name)")).frameCount > 0, "\(name)")
         }
-    }
-}
-
-/// Collects a capture's frames and events from its thread.
-final class Recorder: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var recordedFrames: [CapturedFrame] = []
-    private var recordedEvents: [CaptureEvent] = []
-
-    var frames: [CapturedFrame] { condition.withLock { recordedFrames } }
-    var events: [CaptureEvent] { condition.withLock { recordedEvents } }
-
-    func record(_ frame: CapturedFrame) {
-        condition.withLock {
-            recordedFrames.append(frame)
-            condition.broadcast()
-        }
-    }
-
-    func record(_ event: CaptureEvent) {
-        condition.withLock {
-            recordedEvents.append(event)
-            condition.broadcast()
-        }
-    }
-
-    /// Waits until `predicate` holds, for up to `limit` seconds.
-    func waitUntil(limit: TimeInterval = 30, _ predicate: ([CapturedFrame], [CaptureEvent]) -> Bool) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: limit)
-        condition.lock()
-        defer { condition.unlock() }
-        while !predicate(recordedFrames, recordedEvents) {
-            if !condition.wait(until: deadline) { return predicate(recordedFrames, recordedEvents) }
-        }
-        return true
-    }
-
-    func waitForFrames(_ count: Int) -> Bool {
-        waitUntil { frames, _ in frames.count >= count }
     }
 }
