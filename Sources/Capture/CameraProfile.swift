@@ -1,43 +1,43 @@
 /// What capture knows about a family of thermal cameras: how to recognise
 /// one, which mode to ask it for, and where the thermal data sits in its
 /// frames. See docs/CAMERAS.md.
-public struct CameraProfile: Sendable, Hashable, CustomStringConvertible {
+package struct CameraProfile: Sendable, Hashable, CustomStringConvertible {
     /// The profiles capture knows.
-    public enum Identifier: String, Sendable, Hashable, CaseIterable {
+    package enum Identifier: String, Sendable, Hashable, CaseIterable {
         case generic
         case boson
         case lepton
         case p2Pro = "p2pro"
     }
 
-    public let identifier: Identifier
+    package let identifier: Identifier
     /// A human name, such as "FLIR Boson".
-    public let displayName: String
+    package let displayName: String
     /// USB ids the camera family enumerates with.
-    public let usbDeviceIDs: [USBDeviceID]
+    package let usbDeviceIDs: [USBDeviceID]
     /// Lower-case fragments of the V4L2 card name that identify the camera.
-    public let cardNameHints: [String]
+    package let cardNameHints: [String]
     /// Modes to ask for, best first, before capture's generic preference.
-    public let preferredModes: [CaptureMode]
+    package let preferredModes: [CaptureMode]
     /// How many bits of a Y16 sample carry data.
-    public let y16SignificantBits: Int
+    package let y16SignificantBits: Int
     /// For cameras whose 16-bit data is absolute temperature: raw counts
     /// per kelvin (the P2 Pro reports 1/64 K).
-    public let countsPerKelvin: Double?
+    package let countsPerKelvin: Double?
 
     /// The name `--camera-profile` takes: generic, boson, lepton, p2pro.
-    public var name: String { identifier.rawValue }
-    public var description: String { name }
+    package var name: String { identifier.rawValue }
+    package var description: String { name }
 
     /// Any camera: the best readable format at its largest size and highest
     /// rate; Y16 taken as 16 significant bits.
-    public static let generic = CameraProfile(
+    package static let generic = CameraProfile(
         identifier: .generic, displayName: "Generic V4L2 camera", usbDeviceIDs: [], cardNameHints: [],
         preferredModes: [], y16SignificantBits: 16, countsPerKelvin: nil)
 
     /// FLIR Boson (320 and 640), through its own UVC interface: Y16 pre-AGC
     /// data at 640x512 or 320x256.
-    public static let boson = CameraProfile(
+    package static let boson = CameraProfile(
         identifier: .boson, displayName: "FLIR Boson",
         usbDeviceIDs: [USBDeviceID(vendor: 0x09cb, product: 0x4007)],
         cardNameHints: ["boson"],
@@ -50,7 +50,7 @@ public struct CameraProfile: Sendable, Hashable, CustomStringConvertible {
     /// FLIR Lepton 2.x/3.x on a GroupGets PureThermal board: Y16 at 160x120
     /// (80x60 for Lepton 2.x); with telemetry on, the board sends 2 extra
     /// rows (3 on Lepton 2.x) after the image, which capture strips.
-    public static let lepton = CameraProfile(
+    package static let lepton = CameraProfile(
         identifier: .lepton, displayName: "FLIR Lepton on PureThermal",
         usbDeviceIDs: [USBDeviceID(vendor: 0x1e4e, product: 0x0100)],
         cardNameHints: ["purethermal", "lepton"],
@@ -67,7 +67,7 @@ public struct CameraProfile: Sendable, Hashable, CustomStringConvertible {
     /// InfiRay P2 Pro and TOPDON TC001: YUYV 256x384 whose upper half is an
     /// 8-bit rendering and whose lower half is the raw 256x192 frame, 16-bit
     /// little-endian in 1/64 K. Capture returns the lower half.
-    public static let p2Pro = CameraProfile(
+    package static let p2Pro = CameraProfile(
         identifier: .p2Pro, displayName: "InfiRay P2 Pro / TOPDON TC001",
         usbDeviceIDs: [USBDeviceID(vendor: 0x0bda, product: 0x5830)],
         cardNameHints: ["p2 pro", "p2pro", "tc001", "infiray"],
@@ -78,11 +78,11 @@ public struct CameraProfile: Sendable, Hashable, CustomStringConvertible {
     static let p2ProFrameSize = FrameSize(width: 256, height: 384)
 
     /// Every profile, the specific ones first.
-    public static let all: [CameraProfile] = [boson, lepton, p2Pro, generic]
+    package static let all: [CameraProfile] = [boson, lepton, p2Pro, generic]
 
     /// The profile called `name` (case-insensitive; also "purethermal",
     /// "tc001", "infiray"), or nil.
-    public static func named(_ name: String) -> CameraProfile? {
+    package static func named(_ name: String) -> CameraProfile? {
         let key = name.lowercased().filter { !$0.isWhitespace && $0 != "-" && $0 != "_" }
         switch key {
         case "generic", "none": return .generic
@@ -94,12 +94,12 @@ public struct CameraProfile: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The names `named(_:)` takes, for help texts.
-    public static var names: [String] { Identifier.allCases.map(\.rawValue) }
+    package static var names: [String] { Identifier.allCases.map(\.rawValue) }
 
     /// Recognises a camera by its USB id, then its card name, then (for the
     /// P2 Pro, whose card name is a bare "USB Camera") by its unusual
     /// 256x384 YUYV mode; falls back to `generic`.
-    public static func detect(usbDeviceID: USBDeviceID?, card: String, offersP2ProMode: Bool = false) -> ProfileMatch {
+    package static func detect(usbDeviceID: USBDeviceID?, card: String, offersP2ProMode: Bool = false) -> ProfileMatch {
         if let usbDeviceID, let profile = all.first(where: { $0.usbDeviceIDs.contains(usbDeviceID) }) {
             return ProfileMatch(profile: profile, reason: "USB id \(usbDeviceID)")
         }
@@ -140,21 +140,21 @@ public struct CameraProfile: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A pixel format, and optionally a size, to ask a camera for.
-public struct CaptureMode: Sendable, Hashable, CustomStringConvertible {
-    public var pixelFormat: PixelFormat
-    public var size: FrameSize?
+package struct CaptureMode: Sendable, Hashable, CustomStringConvertible {
+    package var pixelFormat: PixelFormat
+    package var size: FrameSize?
 
-    public init(pixelFormat: PixelFormat, size: FrameSize? = nil) {
+    package init(pixelFormat: PixelFormat, size: FrameSize? = nil) {
         self.pixelFormat = pixelFormat
         self.size = size
     }
 
-    public var description: String { size.map { "\(pixelFormat) \($0)" } ?? pixelFormat.description }
+    package var description: String { size.map { "\(pixelFormat) \($0)" } ?? pixelFormat.description }
 }
 
 /// A detected profile and why it was chosen.
-public struct ProfileMatch: Sendable, Hashable {
-    public var profile: CameraProfile
+package struct ProfileMatch: Sendable, Hashable {
+    package var profile: CameraProfile
     /// "USB id 09cb:4007", "card name \"PureThermal (fw:v1.3.0)\"", ...
-    public var reason: String
+    package var reason: String
 }

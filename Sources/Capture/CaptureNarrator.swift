@@ -12,31 +12,31 @@ import Foundation
 /// stays away, the first three retries are told and then one in twelve (at
 /// the longest backoff, once a minute), so a camera unplugged for a night
 /// does not fill the journal.
-public final class CaptureNarrator: @unchecked Sendable {
+package final class CaptureNarrator: @unchecked Sendable {
     /// How much a line matters, for loggers with levels.
-    public enum Level: Sendable, Hashable {
+    package enum Level: Sendable, Hashable {
         case debug, info, notice, warning
     }
 
-    public struct Line: Sendable, Hashable, CustomStringConvertible {
-        public var level: Level
-        public var text: String
-        public var description: String { text }
+    package struct Line: Sendable, Hashable, CustomStringConvertible {
+        package var level: Level
+        package var text: String
+        package var description: String { text }
     }
 
     /// The device as the user named it.
-    public let devicePath: String
+    package let devicePath: String
     private let lock = NSLock()
     private var pendingLoss: String?
     private var hasStreamed = false
 
-    public init(devicePath: String) {
+    package init(devicePath: String) {
         self.devicePath = devicePath
     }
 
     /// The lines `event` makes: none for a loss (it is told with the retry
     /// that follows), or for retries not worth a line.
-    public func lines(for event: CaptureEvent) -> [Line] {
+    package func lines(for event: CaptureEvent) -> [Line] {
         lock.withLock {
             let camera = "camera \(devicePath)"
             switch event {

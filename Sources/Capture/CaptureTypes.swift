@@ -3,32 +3,32 @@ import Imaging
 import Threading
 
 /// What to capture from a V4L2 camera, and how to behave when it goes away.
-public struct CaptureSettings: Sendable, Hashable {
+package struct CaptureSettings: Sendable, Hashable {
     /// The device node: `/dev/video0`, or better a `/dev/v4l/by-id/...` link,
     /// which keeps naming the camera when it comes back under another number.
-    public var devicePath: String
+    package var devicePath: String
     /// The camera profile; nil detects it from the USB id and card name.
-    public var profile: CameraProfile?
+    package var profile: CameraProfile?
     /// A pixel format to insist on instead of capture's choice; the device
     /// must offer it.
-    public var pixelFormat: PixelFormat?
+    package var pixelFormat: PixelFormat?
     /// A frame size to insist on; the device must list it for the format.
-    public var frameSize: FrameSize?
+    package var frameSize: FrameSize?
     /// A frame rate to insist on (within 5 %: 29.97 is 30); the device must
     /// list it for the size. Nil takes the fastest the chosen size offers.
     /// What is not named is chosen as `ModeSelection.swift` explains.
-    public var framesPerSecond: Double?
+    package var framesPerSecond: Double?
     /// Memory-mapped buffers to request; the driver may grant another count.
-    public var bufferCount: Int
+    package var bufferCount: Int
     /// How long without a good frame counts as the camera being gone.
-    public var frameTimeout: Duration
+    package var frameTimeout: Duration
     /// How to wait between attempts to reopen a camera that went away.
-    public var reconnect: ReconnectPolicy
+    package var reconnect: ReconnectPolicy
     /// Whether `start()` should succeed when the camera is not there yet and
     /// keep trying in the background, instead of failing at once.
-    public var waitForDevice: Bool
+    package var waitForDevice: Bool
 
-    public init(
+    package init(
         devicePath: String,
         profile: CameraProfile? = nil,
         pixelFormat: PixelFormat? = nil,
@@ -53,19 +53,19 @@ public struct CaptureSettings: Sendable, Hashable {
 
 /// Exponential backoff between reopen attempts: `initialDelay`, multiplied
 /// by `multiplier` after each failure, never above `maximumDelay`.
-public struct ReconnectPolicy: Sendable, Hashable {
-    public var initialDelay: Duration
-    public var maximumDelay: Duration
-    public var multiplier: Double
+package struct ReconnectPolicy: Sendable, Hashable {
+    package var initialDelay: Duration
+    package var maximumDelay: Duration
+    package var multiplier: Double
 
-    public init(initialDelay: Duration = .milliseconds(250), maximumDelay: Duration = .seconds(5), multiplier: Double = 2) {
+    package init(initialDelay: Duration = .milliseconds(250), maximumDelay: Duration = .seconds(5), multiplier: Double = 2) {
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay
         self.multiplier = max(multiplier, 1)
     }
 
     /// The wait before attempt `attempt` (1 for the first).
-    public func delay(beforeAttempt attempt: Int) -> Duration {
+    package func delay(beforeAttempt attempt: Int) -> Duration {
         let growth = pow(multiplier, Double(min(max(attempt - 1, 0), 64)))
         let seconds = min(initialDelay.seconds * growth, maximumDelay.seconds)
         return .nanoseconds(Int64((seconds * 1e9).rounded()))
@@ -73,37 +73,37 @@ public struct ReconnectPolicy: Sendable, Hashable {
 }
 
 /// The stream capture negotiated with a camera.
-public struct CaptureStream: Sendable, Hashable, CustomStringConvertible {
+package struct CaptureStream: Sendable, Hashable, CustomStringConvertible {
     /// The path the camera was opened at this time.
-    public var devicePath: String
-    public var card: String
-    public var driver: String
-    public var busInfo: String
-    public var profile: CameraProfile
+    package var devicePath: String
+    package var card: String
+    package var driver: String
+    package var busInfo: String
+    package var profile: CameraProfile
     /// Why that profile: "USB id 09cb:4007", "chosen by name", ...
-    public var profileReason: String
+    package var profileReason: String
     /// The format the driver settled on.
-    public var format: VideoFormat
+    package var format: VideoFormat
     /// The time per frame the driver settled on, if it takes one.
-    public var frameInterval: FrameInterval?
+    package var frameInterval: FrameInterval?
     /// Memory-mapped buffers the driver granted.
-    public var bufferCount: Int
+    package var bufferCount: Int
     /// The size of the frames capture delivers (without telemetry rows or
     /// the P2 Pro's image half).
-    public var imageSize: FrameSize
+    package var imageSize: FrameSize
     /// Significant bits of the delivered samples.
-    public var significantBits: Int
+    package var significantBits: Int
 
     /// "Y16 640×480 at 25 fps", with "-> 160×120" when capture delivers
     /// less than the whole frame (telemetry rows, the P2 Pro's picture half).
-    public var mode: String {
+    package var mode: String {
         var text = "\(format.pixelFormat) \(format.width)×\(format.height)"
         if let frameInterval, frameInterval.numerator > 0 { text += " at \(frameInterval)" }
         if imageSize != format.size { text += " -> \(imageSize.width)×\(imageSize.height)" }
         return text
     }
 
-    public var description: String {
+    package var description: String {
         var text = "\(devicePath) \"\(card)\" (\(driver)), profile \(profile.name) [\(profileReason)], \(format)"
         if let frameInterval { text += " at \(frameInterval)" }
         text += ", \(bufferCount) buffers -> \(imageSize) \(significantBits)-bit"
@@ -112,22 +112,22 @@ public struct CaptureStream: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One thermal frame from a camera.
-public struct CapturedFrame: Sendable {
+package struct CapturedFrame: Sendable {
     /// The thermal samples, one per pixel.
-    public var image: Gray16Image
+    package var image: Gray16Image
     /// How many low bits of each sample carry data: 8 for GREY and the luma
     /// of colour formats, the profile's Y16 depth otherwise.
-    public var significantBits: Int
+    package var significantBits: Int
     /// When the frame was captured, on `MonotonicClock`.
-    public var timestampNanoseconds: UInt64
+    package var timestampNanoseconds: UInt64
     /// Capture's own frame counter: increases by one per delivered frame,
     /// across reconnects.
-    public var sequence: UInt64
+    package var sequence: UInt64
     /// The driver's counter for the frame, which restarts on reconnect and
     /// skips where the driver dropped frames.
-    public var deviceSequence: UInt32
+    package var deviceSequence: UInt32
 
-    public init(image: Gray16Image, significantBits: Int, timestampNanoseconds: UInt64, sequence: UInt64, deviceSequence: UInt32) {
+    package init(image: Gray16Image, significantBits: Int, timestampNanoseconds: UInt64, sequence: UInt64, deviceSequence: UInt32) {
         self.image = image
         self.significantBits = significantBits
         self.timestampNanoseconds = timestampNanoseconds
@@ -137,7 +137,7 @@ public struct CapturedFrame: Sendable {
 }
 
 /// What happens to a capture besides frames, in order, on the capture thread.
-public enum CaptureEvent: Sendable, Hashable {
+package enum CaptureEvent: Sendable, Hashable {
     /// The camera is streaming for the first time.
     case started(CaptureStream)
     /// The camera stopped answering or went away; capture will reopen it.
@@ -152,40 +152,40 @@ public enum CaptureEvent: Sendable, Hashable {
 }
 
 /// Counters since `start()`.
-public struct CaptureStatistics: Sendable, Hashable {
+package struct CaptureStatistics: Sendable, Hashable {
     /// Frames handed to the frame handler.
-    public var framesDelivered = 0
+    package var framesDelivered = 0
     /// Filled buffers dequeued together with a newer one and requeued
     /// unread, so that the newest frame goes out first.
-    public var framesSkippedAsStale = 0
+    package var framesSkippedAsStale = 0
     /// Frames the driver dropped, from gaps in its sequence numbers.
-    public var framesDroppedByDevice = 0
+    package var framesDroppedByDevice = 0
     /// Buffers flagged `V4L2_BUF_FLAG_ERROR` or shorter than a frame.
-    public var framesCorrupt = 0
+    package var framesCorrupt = 0
     /// Times the camera went away.
-    public var disconnects = 0
+    package var disconnects = 0
     /// Times it came back.
-    public var reconnects = 0
+    package var reconnects = 0
 
-    public init() {}
+    package init() {}
 }
 
 /// Why a capture could not start, in one line naming the device and cause.
-public struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The device path involved.
-    public var path: String
+    package var path: String
     /// What failed: "open", "VIDIOC_S_FMT", ...; nil for conclusions that
     /// are not one call's failure.
-    public var operation: String?
+    package var operation: String?
     /// The driver's answer, when a call failed.
-    public var errno: Errno?
+    package var errno: Errno?
     /// Words for failures without an errno, or to explain one.
-    public var detail: String?
+    package var detail: String?
     /// Retrying cannot help: the path names something that is not a
     /// camera capture can use.
-    public var isPermanent: Bool
+    package var isPermanent: Bool
 
-    public init(path: String, operation: String? = nil, errno: Errno? = nil, detail: String? = nil, isPermanent: Bool = false) {
+    package init(path: String, operation: String? = nil, errno: Errno? = nil, detail: String? = nil, isPermanent: Bool = false) {
         self.path = path
         self.operation = operation
         self.errno = errno
@@ -195,7 +195,7 @@ public struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The cause without the path, for a sentence that names the device
     /// already: "no such video device (ENOENT)", "device or resource busy (EBUSY)".
-    public var summary: String {
+    package var summary: String {
         switch (detail, errno) {
         case let (detail?, errno?): "\(detail) (\(errno.symbolicName ?? errno.description))"
         case let (detail?, nil): detail
@@ -204,7 +204,7 @@ public struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         var text = "\(path):"
         if let detail { text += " \(detail)" }
         if let operation, let errno {

@@ -1,30 +1,30 @@
 import Foundation
 
 /// A V4L2 device as `thermocolor devices` shows it.
-public struct VideoDeviceInfo: Sendable, Hashable {
+package struct VideoDeviceInfo: Sendable, Hashable {
     /// The node, such as `/dev/video0`.
-    public var path: String
+    package var path: String
     /// Its `/dev/v4l/by-id` and `/dev/v4l/by-path` names.
-    public var stablePaths: [String]
+    package var stablePaths: [String]
     /// What `VIDIOC_QUERYCAP` says; nil when the node could not be opened.
-    public var capabilities: VideoCapabilities?
-    public var usbDeviceID: USBDeviceID?
+    package var capabilities: VideoCapabilities?
+    package var usbDeviceID: USBDeviceID?
     /// The profile capture would use, and why.
-    public var profile: ProfileMatch?
-    public var formats: [FormatInfo]
+    package var profile: ProfileMatch?
+    package var formats: [FormatInfo]
     /// Why the node could not be read, when it could not.
-    public var error: String?
+    package var error: String?
 
     /// A pixel format with its sizes and rates.
-    public struct FormatInfo: Sendable, Hashable {
-        public var format: FormatDescription
-        public var sizes: FrameSizes?
+    package struct FormatInfo: Sendable, Hashable {
+        package var format: FormatDescription
+        package var sizes: FrameSizes?
         /// Intervals for each discrete size, in the order of `sizes`.
-        public var intervals: [FrameSize: FrameIntervals]
+        package var intervals: [FrameSize: FrameIntervals]
     }
 
     /// Whether capture can stream from this node.
-    public var isVideoCapture: Bool {
+    package var isVideoCapture: Bool {
         capabilities.map { $0.canCaptureVideo && $0.canStream } ?? false
     }
 }
@@ -32,17 +32,17 @@ public struct VideoDeviceInfo: Sendable, Hashable {
 /// Every `/dev/videoN` node with its name, driver, bus, formats, sizes and
 /// rates, in node order. Nodes that cannot be opened are listed with the
 /// reason.
-public func listVideoDevices() -> [VideoDeviceInfo] {
+package func listVideoDevices() -> [VideoDeviceInfo] {
     listVideoDevices(paths: videoDeviceNodes(in: "/dev"), opener: LibV4L2Opener())
 }
 
 /// The devices at `paths`, opened through `opener`.
-public func listVideoDevices(paths: [String], opener: some VideoDeviceOpener) -> [VideoDeviceInfo] {
+package func listVideoDevices(paths: [String], opener: some VideoDeviceOpener) -> [VideoDeviceInfo] {
     paths.map { describeVideoDevice(at: $0, opener: opener) }
 }
 
 /// The `videoN` nodes in `directory`, sorted by number.
-public func videoDeviceNodes(in directory: String) -> [String] {
+package func videoDeviceNodes(in directory: String) -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     return names
         .compactMap { name -> (Int, String)? in
@@ -98,7 +98,7 @@ extension VideoDeviceInfo {
     ///       USB 09cb:4007, profile boson (USB id 09cb:4007)
     ///       capture takes Y16 640x512 at 60 fps unless told otherwise
     ///       Y16  16-bit Greyscale: 320x256, 640x512 (60 fps)
-    public func listing(all: Bool = false) -> String {
+    package func listing(all: Bool = false) -> String {
         var lines: [String] = []
         guard let capabilities else {
             return "\(path): \(error ?? "unreadable")"
@@ -144,7 +144,7 @@ extension VideoDeviceInfo {
 
     /// The mode capture asks for when given no size, format or rate:
     /// "Y16 640x480 at 25 fps".
-    public var defaultMode: String? {
+    package var defaultMode: String? {
         guard let profile, !formats.isEmpty else { return nil }
         let plan = try? CaptureEngine.plan(
             formats: formats.map(\.format),
@@ -199,7 +199,7 @@ extension VideoDeviceInfo {
 
 /// The text `thermocolor devices` prints for `devices`: the formats capture
 /// can read, or every format with `all`.
-public func videoDeviceListing(_ devices: [VideoDeviceInfo], all: Bool = false) -> String {
+package func videoDeviceListing(_ devices: [VideoDeviceInfo], all: Bool = false) -> String {
     guard !devices.isEmpty else {
         return "No video devices found (no /dev/video* nodes). Plug in a camera, or check that its driver is loaded."
     }

@@ -11,50 +11,50 @@ import Musl
 /// answer is part of the V4L2 contract (EAGAIN: nothing to dequeue yet;
 /// ENODEV: the camera was unplugged; EINVAL: a request the driver does not
 /// take), so the device layer throws these rather than flattening them.
-public struct Errno: RawRepresentable, Error, Hashable, Sendable {
+package struct Errno: RawRepresentable, Error, Hashable, Sendable {
     /// The raw C error number.
-    public let rawValue: CInt
+    package let rawValue: CInt
 
     /// Creates a typed error number from a raw C error number.
-    public init(rawValue: CInt) { self.rawValue = rawValue }
+    package init(rawValue: CInt) { self.rawValue = rawValue }
 
     /// The calling thread's `errno`, read right after a failed call.
     static var current: Errno { Errno(rawValue: errno) }
 
     /// No such file or directory (`ENOENT`): nothing at the path, for
     /// instance a camera's node while it is unplugged.
-    public static var noSuchFileOrDirectory: Errno { .init(rawValue: ENOENT) }
+    package static var noSuchFileOrDirectory: Errno { .init(rawValue: ENOENT) }
     /// No such device (`ENODEV`): the device behind an open descriptor has
     /// gone, which is what every call returns after an unplug.
-    public static var noSuchDevice: Errno { .init(rawValue: ENODEV) }
+    package static var noSuchDevice: Errno { .init(rawValue: ENODEV) }
     /// No such device or address (`ENXIO`).
-    public static var noSuchDeviceOrAddress: Errno { .init(rawValue: ENXIO) }
+    package static var noSuchDeviceOrAddress: Errno { .init(rawValue: ENXIO) }
     /// Input/output error (`EIO`): the driver lost the stream, for
     /// instance a USB transfer failing as the cable comes out.
-    public static var ioError: Errno { .init(rawValue: EIO) }
+    package static var ioError: Errno { .init(rawValue: EIO) }
     /// Resource temporarily unavailable (`EAGAIN`): in non-blocking mode,
     /// no filled buffer is ready to dequeue yet.
-    public static var resourceTemporarilyUnavailable: Errno { .init(rawValue: EAGAIN) }
+    package static var resourceTemporarilyUnavailable: Errno { .init(rawValue: EAGAIN) }
     /// Invalid argument (`EINVAL`): a request, index or state the driver
     /// refuses, such as queueing a buffer that is already queued.
-    public static var invalidArgument: Errno { .init(rawValue: EINVAL) }
+    package static var invalidArgument: Errno { .init(rawValue: EINVAL) }
     /// Device or resource busy (`EBUSY`): another descriptor owns the
     /// stream, or buffers are still allocated.
-    public static var resourceBusy: Errno { .init(rawValue: EBUSY) }
+    package static var resourceBusy: Errno { .init(rawValue: EBUSY) }
     /// Permission denied (`EACCES`).
-    public static var permissionDenied: Errno { .init(rawValue: EACCES) }
+    package static var permissionDenied: Errno { .init(rawValue: EACCES) }
     /// Interrupted function call (`EINTR`).
-    public static var interrupted: Errno { .init(rawValue: EINTR) }
+    package static var interrupted: Errno { .init(rawValue: EINTR) }
     /// Inappropriate ioctl for device (`ENOTTY`): the file is not a V4L2
     /// device, or the driver does not implement the request.
-    public static var inappropriateIOCTLForDevice: Errno { .init(rawValue: ENOTTY) }
+    package static var inappropriateIOCTLForDevice: Errno { .init(rawValue: ENOTTY) }
     /// Bad file descriptor (`EBADF`): the device was already closed.
-    public static var badFileDescriptor: Errno { .init(rawValue: EBADF) }
+    package static var badFileDescriptor: Errno { .init(rawValue: EBADF) }
     /// Cannot allocate memory (`ENOMEM`).
-    public static var noMemory: Errno { .init(rawValue: ENOMEM) }
+    package static var noMemory: Errno { .init(rawValue: ENOMEM) }
 
     /// The C macro's name, for messages people search for.
-    public var symbolicName: String? {
+    package var symbolicName: String? {
         switch rawValue {
         case ENOENT: "ENOENT"
         case ENODEV: "ENODEV"
@@ -81,13 +81,13 @@ public struct Errno: RawRepresentable, Error, Hashable, Sendable {
 extension Errno: CustomStringConvertible {
     /// The C library's text for the error, with the macro name:
     /// "No such device (ENODEV)".
-    public var description: String {
+    package var description: String {
         let text = strerror(rawValue).map { String(cString: $0) } ?? "error \(rawValue)"
         return symbolicName.map { "\(text) (\($0))" } ?? text
     }
 
     /// The same words for the middle of a sentence: "no such device (ENODEV)".
-    public var sentenceDescription: String {
+    package var sentenceDescription: String {
         let text = description
         guard let first = text.first, first.isUppercase,
               text.dropFirst().first.map({ !$0.isUppercase }) ?? true else { return text }

@@ -23,8 +23,8 @@ import Musl
 /// software it answers a request for MJPEG with converted RGB). Once
 /// `setFormat` is asked for MJPEG, this handle talks to the kernel
 /// directly - every ioctl and mmap - for the rest of its life.
-public final class LibV4L2Device: VideoDeviceIO {
-    public let path: String
+package final class LibV4L2Device: VideoDeviceIO {
+    package let path: String
     /// -1 once closed.
     private var descriptor: CInt
     private var mappings: [Int: Mapping] = [:]
@@ -48,7 +48,7 @@ public final class LibV4L2Device: VideoDeviceIO {
     /// Fails with the errno of `open(2)` (`ENOENT` for a missing node,
     /// `EACCES` without permission) or `ENOTTY` for a file that is not a
     /// V4L2 device, such as `/dev/null`.
-    public init(path: String) throws(Errno) {
+    package init(path: String) throws(Errno) {
         self.path = path
         let fd = try valueOrErrno { Glibc.open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC) }
         // Ask the kernel first: libv4l2 would log its own complaint about a
@@ -93,7 +93,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         }
     }
 
-    public func queryCapabilities() throws(Errno) -> VideoCapabilities {
+    package func queryCapabilities() throws(Errno) -> VideoCapabilities {
         var capability = v4l2_capability()
         try control(cv4l2_request_querycap(), &capability)
         let hasDeviceCaps = capability.capabilities & cv4l2_cap_device_caps() != 0
@@ -105,7 +105,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         )
     }
 
-    public func enumerateFormats() throws(Errno) -> [FormatDescription] {
+    package func enumerateFormats() throws(Errno) -> [FormatDescription] {
         var formats: [FormatDescription] = []
         for index in UInt32(0)..<Self.enumerationLimit {
             var entry = v4l2_fmtdesc()
@@ -128,7 +128,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         return formats
     }
 
-    public func enumerateFrameSizes(for pixelFormat: PixelFormat) throws(Errno) -> FrameSizes {
+    package func enumerateFrameSizes(for pixelFormat: PixelFormat) throws(Errno) -> FrameSizes {
         var sizes: [FrameSize] = []
         for index in UInt32(0)..<Self.enumerationLimit {
             var entry = v4l2_frmsizeenum()
@@ -155,7 +155,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         return .discrete(sizes)
     }
 
-    public func enumerateFrameIntervals(for pixelFormat: PixelFormat, size: FrameSize) throws(Errno) -> FrameIntervals {
+    package func enumerateFrameIntervals(for pixelFormat: PixelFormat, size: FrameSize) throws(Errno) -> FrameIntervals {
         var intervals: [FrameInterval] = []
         for index in UInt32(0)..<Self.enumerationLimit {
             var entry = v4l2_frmivalenum()
@@ -179,14 +179,14 @@ public final class LibV4L2Device: VideoDeviceIO {
         return .discrete(intervals)
     }
 
-    public func getFormat() throws(Errno) -> VideoFormat {
+    package func getFormat() throws(Errno) -> VideoFormat {
         var format = v4l2_format()
         format.type = Self.captureType
         try control(cv4l2_request_g_fmt(), &format)
         return Self.videoFormat(format.fmt.pix)
     }
 
-    public func setFormat(_ requested: VideoFormat) throws(Errno) -> VideoFormat {
+    package func setFormat(_ requested: VideoFormat) throws(Errno) -> VideoFormat {
         if Self.directFormats.contains(requested.pixelFormat) { bypassesLibV4L2 = true }
         var format = v4l2_format()
         format.type = Self.captureType
@@ -198,7 +198,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         return Self.videoFormat(format.fmt.pix)
     }
 
-    public func setFrameInterval(_ interval: FrameInterval) throws(Errno) -> FrameInterval? {
+    package func setFrameInterval(_ interval: FrameInterval) throws(Errno) -> FrameInterval? {
         var parameters = v4l2_streamparm()
         parameters.type = Self.captureType
         do {
@@ -214,7 +214,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         return Self.interval(parameters.parm.capture.timeperframe)
     }
 
-    public func requestBuffers(count: Int) throws(Errno) -> Int {
+    package func requestBuffers(count: Int) throws(Errno) -> Int {
         // Freeing buffers while they are mapped is EBUSY on most drivers.
         if count == 0 { unmapBuffers() }
         var request = v4l2_requestbuffers()
@@ -226,7 +226,7 @@ public final class LibV4L2Device: VideoDeviceIO {
     }
 
     @discardableResult
-    public func mapBuffer(index: Int) throws(Errno) -> Int {
+    package func mapBuffer(index: Int) throws(Errno) -> Int {
         if let mapping = mappings[index] { return mapping.length }
         var buffer = v4l2_buffer()
         buffer.index = UInt32(index)
@@ -245,12 +245,12 @@ public final class LibV4L2Device: VideoDeviceIO {
         return length
     }
 
-    public func withMappedBuffer<Result>(index: Int, _ body: (UnsafeRawBufferPointer) -> Result) throws(Errno) -> Result {
+    package func withMappedBuffer<Result>(index: Int, _ body: (UnsafeRawBufferPointer) -> Result) throws(Errno) -> Result {
         guard let mapping = mappings[index] else { throw .invalidArgument }
         return body(UnsafeRawBufferPointer(start: mapping.address, count: mapping.length))
     }
 
-    public func unmapBuffers() {
+    package func unmapBuffers() {
         for mapping in mappings.values {
             if mapping.isDirect {
                 Glibc.munmap(mapping.address, mapping.length)
@@ -261,7 +261,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         mappings.removeAll()
     }
 
-    public func queueBuffer(index: Int) throws(Errno) {
+    package func queueBuffer(index: Int) throws(Errno) {
         var buffer = v4l2_buffer()
         buffer.index = UInt32(index)
         buffer.type = Self.captureType
@@ -269,7 +269,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         try control(cv4l2_request_qbuf(), &buffer)
     }
 
-    public func dequeueBuffer() throws(Errno) -> DequeuedBuffer {
+    package func dequeueBuffer() throws(Errno) -> DequeuedBuffer {
         var buffer = v4l2_buffer()
         buffer.type = Self.captureType
         buffer.memory = Self.mmapMemory
@@ -286,7 +286,7 @@ public final class LibV4L2Device: VideoDeviceIO {
         )
     }
 
-    public func poll(timeoutMilliseconds: Int) throws(Errno) -> PollEvents {
+    package func poll(timeoutMilliseconds: Int) throws(Errno) -> PollEvents {
         guard descriptor >= 0 else { throw .badFileDescriptor }
         var request = pollfd(fd: descriptor, events: Int16(POLLIN | POLLPRI), revents: 0)
         let ready = Glibc.poll(&request, 1, CInt(clamping: timeoutMilliseconds))
@@ -299,17 +299,17 @@ public final class LibV4L2Device: VideoDeviceIO {
         return PollEvents(rawValue: request.revents)
     }
 
-    public func streamOn() throws(Errno) {
+    package func streamOn() throws(Errno) {
         var type = CInt(Self.captureType)
         try control(cv4l2_request_streamon(), &type)
     }
 
-    public func streamOff() throws(Errno) {
+    package func streamOff() throws(Errno) {
         var type = CInt(Self.captureType)
         try control(cv4l2_request_streamoff(), &type)
     }
 
-    public func close() {
+    package func close() {
         guard descriptor >= 0 else { return }
         unmapBuffers()
         v4l2_close(descriptor)
@@ -342,24 +342,24 @@ public final class LibV4L2Device: VideoDeviceIO {
 
 /// Opens real V4L2 devices through libv4l2 and finds their stable names in
 /// `/dev/v4l/by-id` and their USB ids in sysfs.
-public struct LibV4L2Opener: VideoDeviceOpener {
+package struct LibV4L2Opener: VideoDeviceOpener {
     /// Where device nodes live (`/dev`).
-    public var deviceDirectory: String
+    package var deviceDirectory: String
     /// Where sysfs is mounted (`/sys`).
-    public var sysfsRoot: String
+    package var sysfsRoot: String
 
-    public init(deviceDirectory: String = "/dev", sysfsRoot: String = "/sys") {
+    package init(deviceDirectory: String = "/dev", sysfsRoot: String = "/sys") {
         self.deviceDirectory = deviceDirectory
         self.sysfsRoot = sysfsRoot
     }
 
-    public func open(path: String) throws(Errno) -> any VideoDeviceIO {
+    package func open(path: String) throws(Errno) -> any VideoDeviceIO {
         try LibV4L2Device(path: path)
     }
 
     /// The `/dev/v4l/by-id` links, then the `/dev/v4l/by-path` links, that
     /// point at the same node as `path` (excluding `path` itself).
-    public func stablePaths(for path: String) -> [String] {
+    package func stablePaths(for path: String) -> [String] {
         guard let target = resolvedPath(path) else { return [] }
         var found: [String] = []
         for folder in ["by-id", "by-path"] {
@@ -375,7 +375,7 @@ public struct LibV4L2Opener: VideoDeviceOpener {
 
     /// Reads `idVendor` and `idProduct` from the USB device above
     /// `/sys/class/video4linux/videoN/device`.
-    public func usbDeviceID(for path: String) -> USBDeviceID? {
+    package func usbDeviceID(for path: String) -> USBDeviceID? {
         guard let node = resolvedPath(path)?.split(separator: "/").last else { return nil }
         guard var directory = resolvedPath("\(sysfsRoot)/class/video4linux/\(node)/device") else { return nil }
         // The link names the USB interface; the ids live on the device above it.

@@ -233,7 +233,7 @@ extension CaptureEngine {
 
 extension FrameSize {
     /// "640x480" (or "640×480"); nil for anything else, zero sizes included.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let parts = text.lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" })
         guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]),
               width > 0, height > 0, width <= 16384, height <= 16384 else { return nil }
@@ -243,11 +243,11 @@ extension FrameSize {
 
 extension PixelFormat {
     /// The formats a user can ask a camera for: those capture reads.
-    public static var cameraFormats: [PixelFormat] { FrameExtraction.readableFormats }
+    package static var cameraFormats: [PixelFormat] { FrameExtraction.readableFormats }
 
     /// The camera format named `name` ("Y16", "grey", "MJPG" or "MJPEG",
     /// "YU12" or "I420"), or nil when capture cannot read it.
-    public init?(cameraFormat name: String) {
+    package init?(cameraFormat name: String) {
         let key = name.uppercased().trimmingCharacters(in: .whitespaces)
         let aliases = ["MJPEG": "MJPG", "I420": "YU12", "YV12": "YV12", "Y8": "GREY", "GRAY": "GREY"]
         guard let format = PixelFormat(fourCC: aliases[key] ?? key), Self.cameraFormats.contains(format) else { return nil }

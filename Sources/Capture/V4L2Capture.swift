@@ -40,7 +40,7 @@ import Musl
 /// ```
 ///
 /// A capture runs once: `start()` after `stop()` fails.
-public final class V4L2Capture: Sendable {
+package final class V4L2Capture: Sendable {
     private let engine: CaptureEngine
 
     /// - Parameters:
@@ -48,7 +48,7 @@ public final class V4L2Capture: Sendable {
     ///   - opener: how devices are opened; real cameras by default.
     ///   - onEvent: called on the capture thread for each `CaptureEvent`.
     ///   - onFrame: called on the capture thread for each frame.
-    public init(
+    package init(
         settings: CaptureSettings,
         opener: any VideoDeviceOpener = LibV4L2Opener(),
         onEvent: @escaping @Sendable (CaptureEvent) -> Void = { _ in },
@@ -61,11 +61,11 @@ public final class V4L2Capture: Sendable {
         engine.stop()
     }
 
-    public var settings: CaptureSettings { engine.settings }
+    package var settings: CaptureSettings { engine.settings }
 
     /// Whether a `--input` value names a V4L2 device (`/dev/videoN` or a
     /// `/dev/v4l/by-id` or `by-path` link) rather than a file or URL.
-    public static func isDevicePath(_ input: String) -> Bool {
+    package static func isDevicePath(_ input: String) -> Bool {
         input.hasPrefix("/dev/video") || input.hasPrefix("/dev/v4l/")
     }
 
@@ -74,22 +74,22 @@ public final class V4L2Capture: Sendable {
     /// unless `settings.waitForDevice` is set and the cause may pass (the
     /// node does not exist yet, the device is busy), in which case capture
     /// keeps trying in the background.
-    public func start() throws(CaptureError) {
+    package func start() throws(CaptureError) {
         try engine.start()
     }
 
     /// Stops streaming, releases the camera and waits for the capture thread
     /// to end; interrupts a reconnect wait at once. Safe to call twice, and
     /// from the handlers (where it returns without waiting).
-    public func stop() {
+    package func stop() {
         engine.stop()
     }
 
     /// Counters since `start()`.
-    public var statistics: CaptureStatistics { engine.statistics }
+    package var statistics: CaptureStatistics { engine.statistics }
 
     /// The stream negotiated on the current (or last) connection.
-    public var stream: CaptureStream? { engine.stream }
+    package var stream: CaptureStream? { engine.stream }
 }
 
 /// The state and thread behind a `V4L2Capture`, kept apart so that dropping

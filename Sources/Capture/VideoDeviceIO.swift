@@ -19,7 +19,7 @@
 ///
 /// Handles are used from one thread at a time; `close` (or deinit) unmaps
 /// the buffers and closes the descriptor.
-public protocol VideoDeviceIO: AnyObject {
+package protocol VideoDeviceIO: AnyObject {
     /// The path it was opened with.
     var path: String { get }
 
@@ -71,7 +71,7 @@ public protocol VideoDeviceIO: AnyObject {
 ///
 /// Capture reopens a camera through its opener after an unplug, so a
 /// simulated opener lets tests drive the real capture code.
-public protocol VideoDeviceOpener: Sendable {
+package protocol VideoDeviceOpener: Sendable {
     /// Opens the device at `path` non-blocking for reading and writing.
     func open(path: String) throws(Errno) -> any VideoDeviceIO
 
@@ -85,6 +85,6 @@ public protocol VideoDeviceOpener: Sendable {
 }
 
 extension VideoDeviceOpener {
-    public func stablePaths(for path: String) -> [String] { [] }
-    public func usbDeviceID(for path: String) -> USBDeviceID? { nil }
+    package func stablePaths(for path: String) -> [String] { [] }
+    package func usbDeviceID(for path: String) -> USBDeviceID? { nil }
 }

@@ -1,15 +1,15 @@
 import CV4L2
 
 /// A V4L2 pixel format, identified by its four-character code.
-public struct PixelFormat: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+package struct PixelFormat: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The little-endian four-character code, as `v4l2_fourcc` builds it.
-    public let rawValue: UInt32
+    package let rawValue: UInt32
 
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    package init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// The format with code `fourCC`, which must be four ASCII characters
     /// (short codes are padded with spaces, as V4L2 spells `Y16 `).
-    public init?(fourCC: String) {
+    package init?(fourCC: String) {
         var bytes = Array(fourCC.utf8)
         guard (1...4).contains(bytes.count), bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) else { return nil }
         while bytes.count < 4 { bytes.append(0x20) }
@@ -17,24 +17,24 @@ public struct PixelFormat: RawRepresentable, Hashable, Sendable, CustomStringCon
     }
 
     /// 16-bit greyscale, little-endian: radiometric thermal cores.
-    public static let y16 = PixelFormat(rawValue: cv4l2_pixfmt_y16())
+    package static let y16 = PixelFormat(rawValue: cv4l2_pixfmt_y16())
     /// 8-bit greyscale.
-    public static let grey = PixelFormat(rawValue: cv4l2_pixfmt_grey())
+    package static let grey = PixelFormat(rawValue: cv4l2_pixfmt_grey())
     /// Packed YUV 4:2:2, Y0 U Y1 V.
-    public static let yuyv = PixelFormat(rawValue: cv4l2_pixfmt_yuyv())
+    package static let yuyv = PixelFormat(rawValue: cv4l2_pixfmt_yuyv())
     /// Packed YUV 4:2:2, U Y0 V Y1.
-    public static let uyvy = PixelFormat(rawValue: cv4l2_pixfmt_uyvy())
+    package static let uyvy = PixelFormat(rawValue: cv4l2_pixfmt_uyvy())
     /// YUV 4:2:0: a luma plane, then interleaved Cb/Cr.
-    public static let nv12 = PixelFormat(rawValue: cv4l2_pixfmt_nv12())
+    package static let nv12 = PixelFormat(rawValue: cv4l2_pixfmt_nv12())
     /// Planar YUV 4:2:0 (I420, `YU12`): luma, then Cb, then Cr planes.
-    public static let yuv420 = PixelFormat(rawValue: cv4l2_pixfmt_yuv420())
+    package static let yuv420 = PixelFormat(rawValue: cv4l2_pixfmt_yuv420())
     /// Planar YVU 4:2:0 (`YV12`): luma, then Cr, then Cb planes.
-    public static let yvu420 = PixelFormat(rawValue: cv4l2_pixfmt_yvu420())
+    package static let yvu420 = PixelFormat(rawValue: cv4l2_pixfmt_yvu420())
     /// Motion JPEG.
-    public static let mjpeg = PixelFormat(rawValue: cv4l2_pixfmt_mjpeg())
+    package static let mjpeg = PixelFormat(rawValue: cv4l2_pixfmt_mjpeg())
 
     /// The four-character code with trailing spaces trimmed: "Y16", "YUYV".
-    public var fourCC: String {
+    package var fourCC: String {
         var text = ""
         for shift in stride(from: 0, to: 32, by: 8) {
             let byte = UInt8(truncatingIfNeeded: rawValue >> UInt32(shift))
@@ -44,41 +44,41 @@ public struct PixelFormat: RawRepresentable, Hashable, Sendable, CustomStringCon
         return text
     }
 
-    public var description: String { fourCC }
+    package var description: String { fourCC }
 }
 
 /// A frame size in pixels.
-public struct FrameSize: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var width: Int
-    public var height: Int
+package struct FrameSize: Hashable, Sendable, Comparable, CustomStringConvertible {
+    package var width: Int
+    package var height: Int
 
-    public init(width: Int, height: Int) {
+    package init(width: Int, height: Int) {
         self.width = width
         self.height = height
     }
 
-    public var pixelCount: Int { width * height }
+    package var pixelCount: Int { width * height }
 
     /// Orders by pixel count, then width, so "the largest size" is defined.
-    public static func < (lhs: FrameSize, rhs: FrameSize) -> Bool {
+    package static func < (lhs: FrameSize, rhs: FrameSize) -> Bool {
         (lhs.pixelCount, lhs.width) < (rhs.pixelCount, rhs.width)
     }
 
-    public var description: String { "\(width)x\(height)" }
+    package var description: String { "\(width)x\(height)" }
 }
 
 /// A time per frame, in seconds, as a fraction (V4L2's `v4l2_fract`).
-public struct FrameInterval: Hashable, Sendable, CustomStringConvertible {
-    public var numerator: Int
-    public var denominator: Int
+package struct FrameInterval: Hashable, Sendable, CustomStringConvertible {
+    package var numerator: Int
+    package var denominator: Int
 
-    public init(numerator: Int, denominator: Int) {
+    package init(numerator: Int, denominator: Int) {
         self.numerator = numerator
         self.denominator = denominator
     }
 
     /// The interval of `framesPerSecond` frames a second, exact for whole rates.
-    public init(framesPerSecond: Double) {
+    package init(framesPerSecond: Double) {
         if framesPerSecond == framesPerSecond.rounded() {
             self.init(numerator: 1, denominator: Int(framesPerSecond))
         } else {
@@ -86,11 +86,11 @@ public struct FrameInterval: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var seconds: Double { denominator == 0 ? 0 : Double(numerator) / Double(denominator) }
-    public var framesPerSecond: Double { numerator == 0 ? 0 : Double(denominator) / Double(numerator) }
+    package var seconds: Double { denominator == 0 ? 0 : Double(numerator) / Double(denominator) }
+    package var framesPerSecond: Double { numerator == 0 ? 0 : Double(denominator) / Double(numerator) }
 
     /// "30 fps", "8.7 fps".
-    public var description: String {
+    package var description: String {
         let rate = framesPerSecond
         if rate == rate.rounded() { return "\(Int(rate)) fps" }
         return "\((rate * 100).rounded() / 100) fps"
@@ -98,18 +98,18 @@ public struct FrameInterval: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What `VIDIOC_QUERYCAP` says about a device.
-public struct VideoCapabilities: Sendable, Hashable {
+package struct VideoCapabilities: Sendable, Hashable {
     /// The driver's name, such as "uvcvideo".
-    public var driver: String
+    package var driver: String
     /// The device's name, such as "Boson: FLIR Video".
-    public var card: String
+    package var card: String
     /// Where the device is attached, such as "usb-0000:00:14.0-2".
-    public var busInfo: String
+    package var busInfo: String
     /// The capabilities of this node (`device_caps` when the driver
     /// reports them, the whole device's otherwise).
-    public var deviceCapabilities: UInt32
+    package var deviceCapabilities: UInt32
 
-    public init(driver: String, card: String, busInfo: String, deviceCapabilities: UInt32) {
+    package init(driver: String, card: String, busInfo: String, deviceCapabilities: UInt32) {
         self.driver = driver
         self.card = card
         self.busInfo = busInfo
@@ -117,26 +117,26 @@ public struct VideoCapabilities: Sendable, Hashable {
     }
 
     /// The node captures single-planar video.
-    public var canCaptureVideo: Bool { deviceCapabilities & cv4l2_cap_video_capture() != 0 }
+    package var canCaptureVideo: Bool { deviceCapabilities & cv4l2_cap_video_capture() != 0 }
     /// The node supports streaming I/O (memory-mapped buffers).
-    public var canStream: Bool { deviceCapabilities & cv4l2_cap_streaming() != 0 }
+    package var canStream: Bool { deviceCapabilities & cv4l2_cap_streaming() != 0 }
 
     /// Capability bits for building descriptions in tests and simulations.
-    public static let videoCaptureBit = cv4l2_cap_video_capture()
-    public static let streamingBit = cv4l2_cap_streaming()
+    package static let videoCaptureBit = cv4l2_cap_video_capture()
+    package static let streamingBit = cv4l2_cap_streaming()
 }
 
 /// One entry of `VIDIOC_ENUM_FMT`.
-public struct FormatDescription: Sendable, Hashable {
-    public var pixelFormat: PixelFormat
+package struct FormatDescription: Sendable, Hashable {
+    package var pixelFormat: PixelFormat
     /// The driver's text, such as "16-bit Greyscale".
-    public var description: String
+    package var description: String
     /// A compressed format (MJPEG and the like).
-    public var isCompressed: Bool
+    package var isCompressed: Bool
     /// Produced by libv4l2's conversion rather than by the camera.
-    public var isEmulated: Bool
+    package var isEmulated: Bool
 
-    public init(pixelFormat: PixelFormat, description: String, isCompressed: Bool = false, isEmulated: Bool = false) {
+    package init(pixelFormat: PixelFormat, description: String, isCompressed: Bool = false, isEmulated: Bool = false) {
         self.pixelFormat = pixelFormat
         self.description = description
         self.isCompressed = isCompressed
@@ -145,7 +145,7 @@ public struct FormatDescription: Sendable, Hashable {
 }
 
 /// What `VIDIOC_ENUM_FRAMESIZES` reports for a pixel format.
-public enum FrameSizes: Sendable, Hashable {
+package enum FrameSizes: Sendable, Hashable {
     /// A list of sizes.
     case discrete([FrameSize])
     /// Any size from `minimum` to `maximum` in steps (a step of 1 is V4L2's
@@ -153,7 +153,7 @@ public enum FrameSizes: Sendable, Hashable {
     case stepwise(minimum: FrameSize, maximum: FrameSize, step: FrameSize)
 
     /// The largest size on offer.
-    public var largest: FrameSize? {
+    package var largest: FrameSize? {
         switch self {
         case .discrete(let sizes): sizes.max()
         case .stepwise(_, let maximum, _): maximum
@@ -161,7 +161,7 @@ public enum FrameSizes: Sendable, Hashable {
     }
 
     /// Whether `size` is on offer.
-    public func contains(_ size: FrameSize) -> Bool {
+    package func contains(_ size: FrameSize) -> Bool {
         switch self {
         case .discrete(let sizes):
             return sizes.contains(size)
@@ -175,12 +175,12 @@ public enum FrameSizes: Sendable, Hashable {
 }
 
 /// What `VIDIOC_ENUM_FRAMEINTERVALS` reports for a format and size.
-public enum FrameIntervals: Sendable, Hashable {
+package enum FrameIntervals: Sendable, Hashable {
     case discrete([FrameInterval])
     case stepwise(minimum: FrameInterval, maximum: FrameInterval, step: FrameInterval)
 
     /// The shortest interval (highest rate) on offer.
-    public var fastest: FrameInterval? {
+    package var fastest: FrameInterval? {
         switch self {
         case .discrete(let intervals): intervals.min { $0.seconds < $1.seconds }
         case .stepwise(let minimum, _, _): minimum
@@ -188,7 +188,7 @@ public enum FrameIntervals: Sendable, Hashable {
     }
 
     /// The interval on offer closest to `framesPerSecond`.
-    public func closest(toFramesPerSecond framesPerSecond: Double) -> FrameInterval? {
+    package func closest(toFramesPerSecond framesPerSecond: Double) -> FrameInterval? {
         switch self {
         case .discrete(let intervals):
             return intervals.min {
@@ -204,17 +204,17 @@ public enum FrameIntervals: Sendable, Hashable {
 }
 
 /// A negotiated single-planar capture format (`v4l2_pix_format`).
-public struct VideoFormat: Sendable, Hashable, CustomStringConvertible {
-    public var pixelFormat: PixelFormat
-    public var width: Int
-    public var height: Int
+package struct VideoFormat: Sendable, Hashable, CustomStringConvertible {
+    package var pixelFormat: PixelFormat
+    package var width: Int
+    package var height: Int
     /// Bytes from one row to the next (of the first plane for planar
     /// formats); may exceed the packed width when drivers pad rows.
-    public var bytesPerLine: Int
+    package var bytesPerLine: Int
     /// Bytes a whole frame needs.
-    public var sizeImage: Int
+    package var sizeImage: Int
 
-    public init(pixelFormat: PixelFormat, width: Int, height: Int, bytesPerLine: Int = 0, sizeImage: Int = 0) {
+    package init(pixelFormat: PixelFormat, width: Int, height: Int, bytesPerLine: Int = 0, sizeImage: Int = 0) {
         self.pixelFormat = pixelFormat
         self.width = width
         self.height = height
@@ -222,26 +222,26 @@ public struct VideoFormat: Sendable, Hashable, CustomStringConvertible {
         self.sizeImage = sizeImage
     }
 
-    public var size: FrameSize { FrameSize(width: width, height: height) }
+    package var size: FrameSize { FrameSize(width: width, height: height) }
 
-    public var description: String { "\(pixelFormat) \(width)x\(height)" }
+    package var description: String { "\(pixelFormat) \(width)x\(height)" }
 }
 
 /// A filled buffer handed back by `VIDIOC_DQBUF`.
-public struct DequeuedBuffer: Sendable, Hashable {
+package struct DequeuedBuffer: Sendable, Hashable {
     /// Which of the granted buffers it is.
-    public var index: Int
+    package var index: Int
     /// Bytes of frame data in it.
-    public var bytesUsed: Int
+    package var bytesUsed: Int
     /// The driver's frame counter, which skips when it drops frames.
-    public var sequence: UInt32
+    package var sequence: UInt32
     /// When the frame was captured, in nanoseconds, if the driver stamps
     /// buffers with the monotonic clock (`V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC`).
-    public var monotonicTimestampNanoseconds: UInt64?
+    package var monotonicTimestampNanoseconds: UInt64?
     /// `V4L2_BUF_FLAG_ERROR`: dequeued, but the data may be corrupt.
-    public var hasError: Bool
+    package var hasError: Bool
 
-    public init(index: Int, bytesUsed: Int, sequence: UInt32, monotonicTimestampNanoseconds: UInt64?, hasError: Bool = false) {
+    package init(index: Int, bytesUsed: Int, sequence: UInt32, monotonicTimestampNanoseconds: UInt64?, hasError: Bool = false) {
         self.index = index
         self.bytesUsed = bytesUsed
         self.sequence = sequence
@@ -251,31 +251,31 @@ public struct DequeuedBuffer: Sendable, Hashable {
 }
 
 /// The events `poll(2)` reports for a capture device.
-public struct PollEvents: OptionSet, Sendable, Hashable {
-    public let rawValue: Int16
-    public init(rawValue: Int16) { self.rawValue = rawValue }
+package struct PollEvents: OptionSet, Sendable, Hashable {
+    package let rawValue: Int16
+    package init(rawValue: Int16) { self.rawValue = rawValue }
 
     /// A filled buffer can be dequeued (`POLLIN`).
-    public static let readable = PollEvents(rawValue: 0x001)
+    package static let readable = PollEvents(rawValue: 0x001)
     /// An exceptional condition (`POLLPRI`), such as a V4L2 event.
-    public static let priority = PollEvents(rawValue: 0x002)
+    package static let priority = PollEvents(rawValue: 0x002)
     /// Not streaming, nothing queued, or the device failed (`POLLERR`).
-    public static let error = PollEvents(rawValue: 0x008)
+    package static let error = PollEvents(rawValue: 0x008)
     /// The device went away (`POLLHUP`).
-    public static let hangUp = PollEvents(rawValue: 0x010)
+    package static let hangUp = PollEvents(rawValue: 0x010)
 }
 
 /// A USB vendor and product id, as `lsusb` prints them ("09cb:4007").
-public struct USBDeviceID: Hashable, Sendable, CustomStringConvertible {
-    public var vendor: UInt16
-    public var product: UInt16
+package struct USBDeviceID: Hashable, Sendable, CustomStringConvertible {
+    package var vendor: UInt16
+    package var product: UInt16
 
-    public init(vendor: UInt16, product: UInt16) {
+    package init(vendor: UInt16, product: UInt16) {
         self.vendor = vendor
         self.product = product
     }
 
-    public var description: String {
+    package var description: String {
         func hex(_ value: UInt16) -> String {
             let digits = String(value, radix: 16)
             return String(repeating: "0", count: max(0, 4 - digits.count)) + digits

@@ -2,24 +2,24 @@
 /// row per subject (say the thermal, visible and fused images of one scene),
 /// each row headed by its title and each thumbnail by its label, in the 5×7
 /// bitmap font of ``Palette/swatchSheet(_:barWidth:barHeight:)``.
-public enum ContactSheet {
+package enum ContactSheet {
     /// One labelled picture; grey (1-channel) or RGB (3-channel) 8-bit.
-    public struct Tile: Sendable {
-        public var label: String
-        public var image: Raster<UInt8>
+    package struct Tile: Sendable {
+        package var label: String
+        package var image: Raster<UInt8>
 
-        public init(label: String, image: Raster<UInt8>) {
+        package init(label: String, image: Raster<UInt8>) {
             self.label = label
             self.image = image
         }
     }
 
     /// One row of the sheet.
-    public struct Row: Sendable {
-        public var title: String
-        public var tiles: [Tile]
+    package struct Row: Sendable {
+        package var title: String
+        package var tiles: [Tile]
 
-        public init(title: String, tiles: [Tile]) {
+        package init(title: String, tiles: [Tile]) {
             self.title = title
             self.tiles = tiles
         }
@@ -28,7 +28,7 @@ public enum ContactSheet {
     /// Renders `rows` on a dark ground, every thumbnail scaled to
     /// `tileHeight` pixels high (at least 8) with its aspect ratio kept.
     /// Pictures with other than 1 or 3 channels show as grey boxes.
-    public static func render(_ rows: [Row], tileHeight: Int = 180) -> RGBImage {
+    package static func render(_ rows: [Row], tileHeight: Int = 180) -> RGBImage {
         let tileHeight = max(8, tileHeight)
         let margin = 8, scale = 2
         let textHeight = BitmapFont.glyphHeight * scale
@@ -67,7 +67,7 @@ public enum ContactSheet {
     /// `image` as RGB scaled to `height` pixels high (at least 1) with its
     /// aspect ratio kept, the way ``render(_:tileHeight:)`` shows it: handy
     /// for keeping only small copies while collecting many rows.
-    public static func thumbnail(_ image: Raster<UInt8>, height: Int) -> RGBImage {
+    package static func thumbnail(_ image: Raster<UInt8>, height: Int) -> RGBImage {
         let height = max(1, height)
         let width = image.height > 0 ? max(1, (image.width * height + image.height / 2) / image.height) : height
         return thumbnail(image, width: width, height: height)

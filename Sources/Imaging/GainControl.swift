@@ -1,5 +1,5 @@
 /// How `AutomaticGainControl` turns sensor counts into 8-bit grey.
-public enum GainControlMode: String, CaseIterable, Sendable {
+package enum GainControlMode: String, CaseIterable, Sendable {
     /// A percentile window of the frame's histogram (tails rejected) is
     /// stretched linearly over 0–255; the window is smoothed over time.
     case linear
@@ -19,14 +19,14 @@ public enum GainControlMode: String, CaseIterable, Sendable {
 /// source change. Each frame costs one histogram pass, one pass over a
 /// lookup table of `2^significantBits` entries and one lookup per pixel;
 /// nothing is allocated per frame once the output buffer has its size.
-public struct AutomaticGainControl: Sendable {
-    public let mode: GainControlMode
+package struct AutomaticGainControl: Sendable {
+    package let mode: GainControlMode
     /// Bits of each sample the sensor actually uses (8–16); counts above
     /// `2^significantBits - 1` are treated as saturated.
-    public let significantBits: Int
+    package let significantBits: Int
     /// Fraction of pixels ignored at each end of the histogram by `linear`,
     /// so a few dead or hot pixels do not set the window.
-    public let tailRejection: Double
+    package let tailRejection: Double
     /// The plateau of `plateau` mode as a multiple of the mean count of the
     /// frame's occupied bins: no bin contributes more than
     /// `plateauLimit × pixels / occupiedBins` to the cumulative histogram.
@@ -34,16 +34,16 @@ public struct AutomaticGainControl: Sendable {
     /// every occupied count the same share of grey levels (histogram
     /// projection). Being relative, it does not depend on frame size or bit
     /// depth.
-    public let plateauLimit: Double
+    package let plateauLimit: Double
     /// Weight of the previous mapping when blending in the new frame's
     /// (exponential smoothing, 0 ≤ smoothing < 1; 0 = no smoothing). At 0.9
     /// the mapping covers about 10 % of a sudden scene change per frame and
     /// 95 % of it after 29 frames, so brightness does not flicker.
-    public let smoothing: Double
+    package let smoothing: Double
 
     /// The smoothed window of `linear` mode in sensor counts (mapped to 0
     /// and 255), or nil before the first frame and in other modes.
-    public var window: ClosedRange<Double>? { linearWindow.window }
+    package var window: ClosedRange<Double>? { linearWindow.window }
 
     private var linearWindow: LinearWindowTracker
     /// Bin counts of the current frame, `2^significantBits` bins.
@@ -57,7 +57,7 @@ public struct AutomaticGainControl: Sendable {
 
     /// Creates a gain control for one stream.
     /// - Throws: `ImagingError` when a parameter is out of range.
-    public init(
+    package init(
         mode: GainControlMode = .linear,
         significantBits: Int = 16,
         tailRejection: Double = 0.01,
@@ -105,20 +105,20 @@ public struct AutomaticGainControl: Sendable {
     }
 
     /// Forgets the smoothing history; the next frame sets the mapping alone.
-    public mutating func reset() {
+    package mutating func reset() {
         linearWindow.reset()
         hasPlateauHistory = false
     }
 
     /// The grey level the current mapping gives a sensor count.
-    public func level(for count: UInt16) -> UInt8 {
+    package func level(for count: UInt16) -> UInt8 {
         lookupTable[Int(count)]
     }
 
     /// Updates the mapping from `frame` and writes the mapped frame into
     /// `output`, which is resized (reallocated) only when its shape differs.
     /// Multi-channel frames are mapped sample by sample.
-    public mutating func map(_ frame: Gray16Image, into output: inout Gray8Image) {
+    package mutating func map(_ frame: Gray16Image, into output: inout Gray8Image) {
         if frame.pixelCount > 0 {
             updateLookupTable(from: frame)
         }
@@ -126,7 +126,7 @@ public struct AutomaticGainControl: Sendable {
     }
 
     /// Updates the mapping from `frame` and returns the mapped frame.
-    public mutating func map(_ frame: Gray16Image) -> Gray8Image {
+    package mutating func map(_ frame: Gray16Image) -> Gray8Image {
         var output = Gray8Image(width: frame.width, height: frame.height, channels: frame.channels, repeating: 0)
         map(frame, into: &output)
         return output
@@ -187,26 +187,26 @@ public struct AutomaticGainControl: Sendable {
 /// When enabled it behaves like `AutomaticGainControl` in `linear` mode:
 /// a tail-rejected percentile window, smoothed over time, stretched over
 /// 0–255, but never by more than a gain of 16 so flat scenes stay flat.
-public struct ContrastStretch: Sendable {
-    public let isEnabled: Bool
+package struct ContrastStretch: Sendable {
+    package let isEnabled: Bool
     /// Fraction of pixels ignored at each end of the histogram.
-    public let tailRejection: Double
+    package let tailRejection: Double
     /// Weight of the previous window (0 ≤ smoothing < 1; 0 = none).
-    public let smoothing: Double
+    package let smoothing: Double
 
     /// The smoothed window in grey levels, nil before the first frame or
     /// when disabled.
-    public var window: ClosedRange<Double>? { tracker.window }
+    package var window: ClosedRange<Double>? { tracker.window }
 
     private var tracker: LinearWindowTracker
     private var histogram = [UInt32](repeating: 0, count: 256)
     private var lookupTable = [UInt8](repeating: 0, count: 256)
 
     /// A stretch that passes frames through unchanged.
-    public static let disabled = try! ContrastStretch(isEnabled: false)
+    package static let disabled = try! ContrastStretch(isEnabled: false)
 
     /// - Throws: `ImagingError` when a parameter is out of range.
-    public init(isEnabled: Bool = true, tailRejection: Double = 0.01, smoothing: Double = 0.9) throws(ImagingError) {
+    package init(isEnabled: Bool = true, tailRejection: Double = 0.01, smoothing: Double = 0.9) throws(ImagingError) {
         guard tailRejection >= 0, tailRejection < 0.5 else {
             throw ImagingError("contrast stretch: tail rejection must be in 0..<0.5, got \(tailRejection)")
         }
@@ -220,12 +220,12 @@ public struct ContrastStretch: Sendable {
     }
 
     /// Forgets the smoothing history.
-    public mutating func reset() {
+    package mutating func reset() {
         tracker.reset()
     }
 
     /// Stretches `gray` into `output` (or passes it through when disabled).
-    public mutating func apply(_ gray: Gray8Image, into output: inout Gray8Image) {
+    package mutating func apply(_ gray: Gray8Image, into output: inout Gray8Image) {
         guard isEnabled else {
             output = gray
             return
@@ -243,7 +243,7 @@ public struct ContrastStretch: Sendable {
     }
 
     /// Stretches `gray` (or returns it unchanged when disabled).
-    public mutating func apply(_ gray: Gray8Image) -> Gray8Image {
+    package mutating func apply(_ gray: Gray8Image) -> Gray8Image {
         guard isEnabled else { return gray }
         var output = Gray8Image(width: gray.width, height: gray.height, channels: gray.channels, repeating: 0)
         apply(gray, into: &output)

@@ -7,21 +7,21 @@
 /// metrics on images with strong colour edges move by up to 20 % between
 /// the two, so ``libjpegRGB()`` redoes libjpeg's steps exactly on planes
 /// from any decoder.
-public struct JPEGPlanes: Sendable {
-    public let width: Int
-    public let height: Int
+package struct JPEGPlanes: Sendable {
+    package let width: Int
+    package let height: Int
     /// Chroma plane size: the picture size for 4:4:4, half the width
     /// (rounded up) for 4:2:2, half of both for 4:2:0.
-    public let chromaWidth: Int
-    public let chromaHeight: Int
+    package let chromaWidth: Int
+    package let chromaHeight: Int
     /// Full-range samples, row by row without padding.
-    public let luma: [UInt8]
-    public let cb: [UInt8]
-    public let cr: [UInt8]
+    package let luma: [UInt8]
+    package let cb: [UInt8]
+    package let cr: [UInt8]
 
     /// Planes as a decoder gives them; nil when the sizes do not fit
     /// together (chroma must be full size or half size, rounded up).
-    public init?(width: Int, height: Int, chromaWidth: Int, chromaHeight: Int, luma: [UInt8], cb: [UInt8], cr: [UInt8]) {
+    package init?(width: Int, height: Int, chromaWidth: Int, chromaHeight: Int, luma: [UInt8], cb: [UInt8], cr: [UInt8]) {
         guard width > 0, height > 0,
               chromaWidth == width || chromaWidth == (width + 1) / 2,
               chromaHeight == height || chromaHeight == (height + 1) / 2,
@@ -41,7 +41,7 @@ public struct JPEGPlanes: Sendable {
     /// triangular upsampling of 4:2:0 (`h2v2_fancy_upsample`) and 4:2:2
     /// (`h2v1_fancy_upsample`) chroma, sample repetition for other layouts
     /// (4:4:0), then `jdcolor.c`'s fixed-point YCbCr → RGB.
-    public func libjpegRGB() -> RGBImage {
+    package func libjpegRGB() -> RGBImage {
         let upsampledCb = upsample(cb), upsampledCr = upsample(cr)
         // FIX(x) = round(x · 2¹⁶), as jdcolor.c builds its tables.
         func fix(_ x: Double) -> Int { Int(x * 65536 + 0.5) }

@@ -1,17 +1,17 @@
 /// One 8-bit sRGB colour.
-public struct RGBColor: Sendable, Hashable {
-    public var red: UInt8
-    public var green: UInt8
-    public var blue: UInt8
+package struct RGBColor: Sendable, Hashable {
+    package var red: UInt8
+    package var green: UInt8
+    package var blue: UInt8
 
-    public init(red: UInt8, green: UInt8, blue: UInt8) {
+    package init(red: UInt8, green: UInt8, blue: UInt8) {
         self.red = red
         self.green = green
         self.blue = blue
     }
 
     /// A colour from 0xRRGGBB.
-    public init(hex: UInt32) {
+    package init(hex: UInt32) {
         self.init(red: UInt8(truncatingIfNeeded: hex >> 16),
                   green: UInt8(truncatingIfNeeded: hex >> 8),
                   blue: UInt8(truncatingIfNeeded: hex))
@@ -22,17 +22,17 @@ public struct RGBColor: Sendable, Hashable {
 ///
 /// Every palette holds 256 colours plus precomputed Y, Cb and Cr tables, so
 /// colourising costs table lookups only.
-public struct Palette: Sendable, Identifiable, Equatable {
+package struct Palette: Sendable, Identifiable, Equatable {
     /// Canonical lower-case name, e.g. `white-hot`.
-    public let name: String
+    package let name: String
     /// One line saying what the palette is good for.
-    public let summary: String
+    package let summary: String
     /// Other names `named(_:)` accepts.
-    public let aliases: [String]
+    package let aliases: [String]
     /// The colour for each grey level, 256 entries, cold (0) first.
-    public let colors: [RGBColor]
+    package let colors: [RGBColor]
 
-    public var id: String { name }
+    package var id: String { name }
 
     /// R, G, B interleaved, 768 bytes, for the RGB hot loop.
     private let interleaved: [UInt8]
@@ -44,7 +44,7 @@ public struct Palette: Sendable, Identifiable, Equatable {
 
     /// Creates a palette from 256 colours.
     /// - Throws: `ImagingError` when `colors` does not hold 256 entries or the name is empty.
-    public init(name: String, summary: String, aliases: [String] = [], colors: [RGBColor]) throws(ImagingError) {
+    package init(name: String, summary: String, aliases: [String] = [], colors: [RGBColor]) throws(ImagingError) {
         guard colors.count == 256 else {
             throw ImagingError("palette \(name): needs 256 colours, got \(colors.count)")
         }
@@ -65,15 +65,15 @@ public struct Palette: Sendable, Identifiable, Equatable {
         }
     }
 
-    public static func == (lhs: Palette, rhs: Palette) -> Bool {
+    package static func == (lhs: Palette, rhs: Palette) -> Bool {
         lhs.name == rhs.name && lhs.colors == rhs.colors
     }
 
     /// The colour for a grey level.
-    public subscript(level: UInt8) -> RGBColor { colors[Int(level)] }
+    package subscript(level: UInt8) -> RGBColor { colors[Int(level)] }
 
     /// The BT.601 limited-range (Y, Cb, Cr) the YUV path uses for a grey level.
-    public func yuv(for level: UInt8) -> (luma: UInt8, chromaBlue: UInt8, chromaRed: UInt8) {
+    package func yuv(for level: UInt8) -> (luma: UInt8, chromaBlue: UInt8, chromaRed: UInt8) {
         let chroma = chromaTable[Int(level)]
         return (lumaTable[Int(level)], UInt8(truncatingIfNeeded: chroma), UInt8(truncatingIfNeeded: chroma >> 16))
     }
@@ -82,7 +82,7 @@ public struct Palette: Sendable, Identifiable, Equatable {
 
     /// The palette whose name or alias matches, ignoring case, spaces,
     /// hyphens and underscores (`whitehot`, `White-Hot`, `white_hot`).
-    public static func named(_ name: String) -> Palette? {
+    package static func named(_ name: String) -> Palette? {
         let key = normalized(name)
         return all.first { palette in
             normalized(palette.name) == key || palette.aliases.contains { normalized($0) == key }
@@ -90,7 +90,7 @@ public struct Palette: Sendable, Identifiable, Equatable {
     }
 
     /// Canonical names of all built-in palettes, in `all` order.
-    public static var names: [String] { all.map(\.name) }
+    package static var names: [String] { all.map(\.name) }
 
     private static func normalized(_ name: String) -> String {
         String(name.lowercased().unicodeScalars.filter { $0 != "-" && $0 != "_" && $0 != " " })
@@ -100,7 +100,7 @@ public struct Palette: Sendable, Identifiable, Equatable {
 
     /// Colours `gray` into interleaved RGB, reallocating `rgb` only when its
     /// shape differs. `gray` must have one channel.
-    public func colorize(_ gray: Gray8Image, into rgb: inout RGBImage) {
+    package func colorize(_ gray: Gray8Image, into rgb: inout RGBImage) {
         precondition(gray.channels == 1, "palette \(name): colourising needs one grey channel, got \(gray.channels)")
         if rgb.width != gray.width || rgb.height != gray.height || rgb.channels != 3 {
             rgb = RGBImage(width: gray.width, height: gray.height, channels: 3, repeating: 0)
@@ -121,7 +121,7 @@ public struct Palette: Sendable, Identifiable, Equatable {
     }
 
     /// Colours `gray` into a new RGB image.
-    public func colorize(_ gray: Gray8Image) -> RGBImage {
+    package func colorize(_ gray: Gray8Image) -> RGBImage {
         var rgb = RGBImage(width: gray.width, height: gray.height, channels: 3, repeating: 0)
         colorize(gray, into: &rgb)
         return rgb
@@ -131,7 +131,7 @@ public struct Palette: Sendable, Identifiable, Equatable {
     /// size differs. Luma comes from the per-level Y table; each chroma
     /// sample is the rounded mean of its 2×2 block's Cb and Cr (one or two
     /// pixels at odd edges). `gray` must have one channel.
-    public func colorize(_ gray: Gray8Image, into yuv: inout YUV420Image) {
+    package func colorize(_ gray: Gray8Image, into yuv: inout YUV420Image) {
         precondition(gray.channels == 1, "palette \(name): colourising needs one grey channel, got \(gray.channels)")
         if yuv.width != gray.width || yuv.height != gray.height {
             yuv = YUV420Image(width: gray.width, height: gray.height)
@@ -202,7 +202,7 @@ public struct Palette: Sendable, Identifiable, Equatable {
     }
 
     /// Colours `gray` into a new I420 frame.
-    public func colorizeYUV(_ gray: Gray8Image) -> YUV420Image {
+    package func colorizeYUV(_ gray: Gray8Image) -> YUV420Image {
         var yuv = YUV420Image(width: gray.width, height: gray.height)
         colorize(gray, into: &yuv)
         return yuv
@@ -212,12 +212,12 @@ public struct Palette: Sendable, Identifiable, Equatable {
 // MARK: - Built-in palettes
 
 extension Palette {
-    public static let whiteHot = builtIn(
+    package static let whiteHot = builtIn(
         "white-hot", "Grey, hot is white: the neutral default most thermal operators read fastest.",
         aliases: ["white", "grey", "gray", "greyscale", "grayscale"],
         stops: [(0, 0x000000), (1, 0xFFFFFF)])
 
-    public static let blackHot = builtIn(
+    package static let blackHot = builtIn(
         "black-hot", "Grey, hot is black: makes warm people and engines stand out against a light background.",
         aliases: ["black"],
         stops: [(0, 0xFFFFFF), (1, 0x000000)])
@@ -226,56 +226,56 @@ extension Palette {
     // they are our own control points after the familiar looks, linearly
     // interpolated in sRGB.
 
-    public static let ironbow = builtIn(
+    package static let ironbow = builtIn(
         "ironbow", "Black through indigo, magenta, orange and yellow to white: the classic heat look.",
         aliases: ["iron", "iron-bow"],
         stops: [(0.00, 0x00000A), (0.12, 0x1C006E), (0.28, 0x6A009E), (0.42, 0xB01090),
                 (0.55, 0xDE3A3A), (0.68, 0xF27210), (0.82, 0xFBB400), (0.93, 0xFFE640), (1.00, 0xFFFFF0)])
 
-    public static let rainbow = builtIn(
+    package static let rainbow = builtIn(
         "rainbow", "Blue through cyan, green, yellow and red to white: many distinct hues for small differences.",
         stops: [(0.00, 0x100050), (0.14, 0x0000FF), (0.30, 0x00C8FF), (0.44, 0x00FF60), (0.58, 0xA0FF00),
                 (0.70, 0xFFFF00), (0.82, 0xFF8000), (0.93, 0xFF0000), (1.00, 0xFFFFFF)])
 
-    public static let rainbowHighContrast = builtIn(
+    package static let rainbowHighContrast = builtIn(
         "rainbow-hc", "High-contrast rainbow that runs through the hues twice: finest detail, least intuitive.",
         aliases: ["rainbowhc", "rainbow-high-contrast"],
         stops: [(0.00, 0x000000), (0.08, 0x3000A0), (0.16, 0x0040FF), (0.24, 0x00C0FF), (0.32, 0x00FF80),
                 (0.40, 0x80FF00), (0.48, 0xFFFF00), (0.56, 0xFF8000), (0.64, 0xFF0000), (0.72, 0xFF0080),
                 (0.80, 0xC000FF), (0.88, 0x8080FF), (0.94, 0xC0FFFF), (1.00, 0xFFFFFF)])
 
-    public static let lava = builtIn(
+    package static let lava = builtIn(
         "lava", "Black and cool blues for the cold, molten reds and yellows for the heat.",
         stops: [(0.00, 0x000000), (0.18, 0x1A1A60), (0.32, 0x3A4A8A), (0.45, 0x7A2A6A), (0.58, 0xC8202A),
                 (0.72, 0xF05A10), (0.86, 0xFFB020), (1.00, 0xFFFFC8)])
 
-    public static let arctic = builtIn(
+    package static let arctic = builtIn(
         "arctic", "Blues for everything cool, gold for the warmest: hot targets glow against a cold scene.",
         stops: [(0.00, 0x000010), (0.20, 0x001A5A), (0.40, 0x0A50A0), (0.55, 0x40A0D8), (0.65, 0xB0A040),
                 (0.80, 0xF0A010), (0.92, 0xFFD040), (1.00, 0xFFFFF0)])
 
-    public static let inferno = published(
+    package static let inferno = published(
         "inferno", "Perceptually uniform black-purple-orange-yellow (matplotlib); prints well in grey.",
         table: PublishedColorMaps.inferno)
 
-    public static let magma = published(
+    package static let magma = published(
         "magma", "Perceptually uniform black-purple-pink-cream (matplotlib).",
         table: PublishedColorMaps.magma)
 
-    public static let plasma = published(
+    package static let plasma = published(
         "plasma", "Perceptually uniform blue-magenta-yellow (matplotlib) with no black end.",
         table: PublishedColorMaps.plasma)
 
-    public static let viridis = published(
+    package static let viridis = published(
         "viridis", "Perceptually uniform blue-green-yellow (matplotlib), readable with colour-vision deficiency.",
         table: PublishedColorMaps.viridis)
 
-    public static let turbo = published(
+    package static let turbo = published(
         "turbo", "Google's smooth rainbow: rainbow contrast without false bands.",
         table: PublishedColorMaps.turbo)
 
     /// Every built-in palette, the neutral ones first.
-    public static let all: [Palette] = [
+    package static let all: [Palette] = [
         whiteHot, blackHot, ironbow, rainbow, rainbowHighContrast, lava, arctic,
         inferno, magma, plasma, viridis, turbo,
     ]

@@ -6,7 +6,7 @@ extension Palette {
     /// - Parameters:
     ///   - barWidth: width of each gradient in pixels (at least 1).
     ///   - barHeight: height of each gradient in pixels (at least 1).
-    public static func swatchSheet(_ palettes: [Palette] = Palette.all, barWidth: Int = 512, barHeight: Int = 24) -> RGBImage {
+    package static func swatchSheet(_ palettes: [Palette] = Palette.all, barWidth: Int = 512, barHeight: Int = 24) -> RGBImage {
         let barWidth = max(1, barWidth), barHeight = max(1, barHeight)
         let scale = 2
         let margin = 8

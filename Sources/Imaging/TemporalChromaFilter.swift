@@ -11,11 +11,11 @@
 /// Chroma is blended in BT.601 Cb/Cr, the space the encoder works in, so the
 /// filter costs a few multiplications per pixel. Frames must come in display
 /// order; a change of size starts afresh.
-public struct TemporalChromaFilter: Sendable {
+package struct TemporalChromaFilter: Sendable {
     /// How much of the previous chroma a perfectly still pixel keeps, 0–1 (0 turns the filter off).
-    public let strength: Float
+    package let strength: Float
     /// A thermal change (8-bit levels) at or above this counts as motion: that pixel takes the new chroma alone.
-    public let motionThreshold: Float
+    package let motionThreshold: Float
 
     private var previousBlue: [Float] = []
     private var previousRed: [Float] = []
@@ -23,14 +23,14 @@ public struct TemporalChromaFilter: Sendable {
     private var width = 0
     private var height = 0
 
-    public init(strength: Float, motionThreshold: Float = 24) {
+    package init(strength: Float, motionThreshold: Float = 24) {
         precondition((0...1).contains(strength), "temporal smoothing strength must be 0–1")
         self.strength = min(strength, 0.95)
         self.motionThreshold = max(1, motionThreshold)
     }
 
     /// Forgets the previous frame (after a cut, a reconnect, a seek).
-    public mutating func reset() {
+    package mutating func reset() {
         previousBlue = []
         previousRed = []
         previousThermal = []
@@ -38,7 +38,7 @@ public struct TemporalChromaFilter: Sendable {
 
     /// Returns `image` with its chroma steadied against the previous call's output.
     /// - Parameter thermal: the 8-bit thermal frame `image` was coloured from, at the same size.
-    public mutating func filter(_ image: RGBImage, thermal: Gray8Image) -> RGBImage {
+    package mutating func filter(_ image: RGBImage, thermal: Gray8Image) -> RGBImage {
         precondition(image.channels == 3 && thermal.channels == 1, "an RGB image and a grey thermal frame")
         precondition(image.width == thermal.width && image.height == thermal.height, "the thermal frame must match the image")
         guard strength > 0 else { return image }

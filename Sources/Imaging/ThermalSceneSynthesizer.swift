@@ -14,13 +14,13 @@ import Foundation  // sin for per-frame motion only; the pixel loops use integer
 /// Levels are fractions of the full scale `2^significantBits` (sky ≈ 0.37,
 /// ground ≈ 0.48, people ≈ 0.57–0.61, engine ≈ 0.68), so the scene looks
 /// alike at any bit depth.
-public struct ThermalSceneSynthesizer: Sendable {
-    public let width: Int
-    public let height: Int
-    public let significantBits: Int
-    public let seed: UInt64
+package struct ThermalSceneSynthesizer: Sendable {
+    package let width: Int
+    package let height: Int
+    package let significantBits: Int
+    package let seed: UInt64
     /// Index of the frame the next call returns, counting from 0.
-    public private(set) var frameIndex = 0
+    package private(set) var frameIndex = 0
 
     /// The static scene without noise, as counts.
     private let background: [UInt16]
@@ -34,7 +34,7 @@ public struct ThermalSceneSynthesizer: Sendable {
     private let maximumCount: Int32
 
     /// - Throws: `ImagingError` when the size is not positive or the bit depth is not 8–16.
-    public init(width: Int, height: Int, significantBits: Int = 14, seed: UInt64 = 1) throws(ImagingError) {
+    package init(width: Int, height: Int, significantBits: Int = 14, seed: UInt64 = 1) throws(ImagingError) {
         guard width > 0, height > 0 else {
             throw ImagingError("thermal scene: size must be positive, got \(width)×\(height)")
         }
@@ -81,7 +81,7 @@ public struct ThermalSceneSynthesizer: Sendable {
     }
 
     /// The next frame of the video.
-    public mutating func nextFrame() -> Gray16Image {
+    package mutating func nextFrame() -> Gray16Image {
         var frame = Gray16Image(width: width, height: height, repeating: 0)
         nextFrame(into: &frame)
         return frame
@@ -89,7 +89,7 @@ public struct ThermalSceneSynthesizer: Sendable {
 
     /// Writes the next frame into `frame`, reallocating it only when its
     /// shape differs.
-    public mutating func nextFrame(into frame: inout Gray16Image) {
+    package mutating func nextFrame(into frame: inout Gray16Image) {
         if frame.width != width || frame.height != height || frame.channels != 1 {
             frame = Gray16Image(width: width, height: height, repeating: 0)
         }

@@ -5,22 +5,22 @@
 /// Planes are packed without row padding. Odd widths and heights are
 /// allowed: the last chroma column or row then covers one pixel column or
 /// row instead of two.
-public struct YUV420Image: Sendable, Equatable {
-    public let width: Int
-    public let height: Int
+package struct YUV420Image: Sendable, Equatable {
+    package let width: Int
+    package let height: Int
     /// Y, `width × height` samples.
-    public var luma: [UInt8]
+    package var luma: [UInt8]
     /// Cb (U), `chromaWidth × chromaHeight` samples.
-    public var chromaBlue: [UInt8]
+    package var chromaBlue: [UInt8]
     /// Cr (V), `chromaWidth × chromaHeight` samples.
-    public var chromaRed: [UInt8]
+    package var chromaRed: [UInt8]
 
-    public var chromaWidth: Int { (width + 1) / 2 }
-    public var chromaHeight: Int { (height + 1) / 2 }
-    public var pixelCount: Int { width * height }
+    package var chromaWidth: Int { (width + 1) / 2 }
+    package var chromaHeight: Int { (height + 1) / 2 }
+    package var pixelCount: Int { width * height }
 
     /// A black frame (Y 16, Cb and Cr 128).
-    public init(width: Int, height: Int) {
+    package init(width: Int, height: Int) {
         precondition(width >= 0 && height >= 0, "YUV image dimensions must not be negative, got \(width)×\(height)")
         self.width = width
         self.height = height
@@ -31,7 +31,7 @@ public struct YUV420Image: Sendable, Equatable {
     }
 
     /// Wraps existing planes, which must have the sizes the dimensions imply.
-    public init(width: Int, height: Int, luma: [UInt8], chromaBlue: [UInt8], chromaRed: [UInt8]) {
+    package init(width: Int, height: Int, luma: [UInt8], chromaBlue: [UInt8], chromaRed: [UInt8]) {
         precondition(width >= 0 && height >= 0, "YUV image dimensions must not be negative, got \(width)×\(height)")
         let chromaCount = ((width + 1) / 2) * ((height + 1) / 2)
         precondition(luma.count == width * height,
@@ -47,14 +47,14 @@ public struct YUV420Image: Sendable, Equatable {
 
     /// Converts interleaved RGB (BT.601 limited range); each chroma sample is
     /// the rounded mean of its 2×2 block's chroma.
-    public init(rgb: RGBImage) {
+    package init(rgb: RGBImage) {
         self.init(width: rgb.width, height: rgb.height)
         update(fromRGB: rgb)
     }
 
     /// Overwrites this frame with `rgb`, reallocating planes only when the
     /// size differs.
-    public mutating func update(fromRGB rgb: RGBImage) {
+    package mutating func update(fromRGB rgb: RGBImage) {
         precondition(rgb.channels == 3, "RGB to YUV needs 3 interleaved channels, got \(rgb.channels)")
         if width != rgb.width || height != rgb.height {
             self = YUV420Image(width: rgb.width, height: rgb.height)
@@ -103,14 +103,14 @@ public struct YUV420Image: Sendable, Equatable {
 
     /// Converts back to interleaved RGB (BT.601 limited range), each chroma
     /// sample shared by its 2×2 block.
-    public func rgb() -> RGBImage {
+    package func rgb() -> RGBImage {
         var output = RGBImage(width: width, height: height, channels: 3, repeating: 0)
         rgb(into: &output)
         return output
     }
 
     /// Converts into `output`, reallocating it only when its shape differs.
-    public func rgb(into output: inout RGBImage) {
+    package func rgb(into output: inout RGBImage) {
         if output.width != width || output.height != height || output.channels != 3 {
             output = RGBImage(width: width, height: height, channels: 3, repeating: 0)
         }

@@ -1,7 +1,7 @@
 internal import COpenVINO
 
 /// The OpenVINO runtime's build string, for `thermocolor probe` and logs.
-public func openVINOVersion() -> String {
+package func openVINOVersion() -> String {
     var version = ov_version_t()
     guard ov_get_openvino_version(&version) == OK else { return "unknown" }
     defer { ov_version_free(&version) }

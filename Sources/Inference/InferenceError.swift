@@ -3,22 +3,22 @@ import Foundation
 
 /// A failed OpenVINO call or a request the engine cannot serve, as one line:
 /// the operation, OpenVINO's status code and OpenVINO's own message.
-public struct InferenceError: Error, CustomStringConvertible, Sendable {
+package struct InferenceError: Error, CustomStringConvertible, Sendable {
     /// What was being done, e.g. `compile model for CPU`.
-    public let operation: String
+    package let operation: String
     /// The `ov_status_e` value (`-1` is GENERAL_ERROR); nil when the engine
     /// itself refused the request before calling OpenVINO.
-    public let status: Int32?
+    package let status: Int32?
     /// OpenVINO's status text and last error message, or the engine's reason.
-    public let message: String
+    package let message: String
 
-    public init(operation: String, status: Int32? = nil, message: String) {
+    package init(operation: String, status: Int32? = nil, message: String) {
         self.operation = operation
         self.status = status
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         if let status {
             return "OpenVINO: \(operation) failed (status \(status)): \(message)"
         }

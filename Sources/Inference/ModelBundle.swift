@@ -2,17 +2,17 @@ import Foundation
 import Text
 
 /// A bad model bundle, as one line naming the bundle and the problem.
-public struct ModelBundleError: Error, CustomStringConvertible, Sendable {
+package struct ModelBundleError: Error, CustomStringConvertible, Sendable {
     /// The bundle folder as given.
-    public let bundle: String
-    public let problem: String
+    package let bundle: String
+    package let problem: String
 
-    public init(bundle: String, problem: String) {
+    package init(bundle: String, problem: String) {
         self.bundle = bundle
         self.problem = problem
     }
 
-    public var description: String { "model bundle \(bundle): \(problem)" }
+    package var description: String { "model bundle \(bundle): \(problem)" }
 }
 
 /// A neural colouriser on disk: a folder with `model.json` (what the
@@ -21,9 +21,9 @@ public struct ModelBundleError: Error, CustomStringConvertible, Sendable {
 ///
 /// Reading a bundle checks the manifest and the files; the tensors are
 /// checked against the network itself when a `NeuralColorizer` loads it.
-public struct ModelBundle: Sendable {
+package struct ModelBundle: Sendable {
     /// What the network computes, which decides the inputs it needs.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         /// Thermal (and optional text) in, colour out.
         case colorizer
         /// Thermal plus a colour reference image, e.g. a daylight shot of the scene.
@@ -33,7 +33,7 @@ public struct ModelBundle: Sendable {
     }
 
     /// What the output tensor holds.
-    public enum OutputKind: String, Sendable {
+    package enum OutputKind: String, Sendable {
         /// [N,3,h,w] RGB on 0–1.
         case rgb
         /// [N,2,h,w] Lab chroma (a, b) that is joined with the thermal
@@ -42,7 +42,7 @@ public struct ModelBundle: Sendable {
     }
 
     /// The resolution the network runs at.
-    public enum WorkingSize: Sendable, Equatable {
+    package enum WorkingSize: Sendable, Equatable {
         /// Frames are resized to width × height.
         case fixed(width: Int, height: Int)
         /// The network takes any size: frames go in at video size, rounded
@@ -51,12 +51,12 @@ public struct ModelBundle: Sendable {
     }
 
     /// The network's tensor names, by role.
-    public struct TensorNames: Sendable, Equatable {
-        public var thermal: String
-        public var visible: String?
-        public var reference: String?
-        public var text: String?
-        public var output: String
+    package struct TensorNames: Sendable, Equatable {
+        package var thermal: String
+        package var visible: String?
+        package var reference: String?
+        package var text: String?
+        package var output: String
 
         /// Input names with their roles, in a fixed order.
         var inputs: [(role: String, name: String)] {
@@ -68,36 +68,36 @@ public struct ModelBundle: Sendable {
         }
     }
 
-    public let folder: URL
+    package let folder: URL
     /// The folder's name, for messages.
-    public var name: String { folder.lastPathComponent }
-    public let kind: Kind
-    public let workingSize: WorkingSize
-    public let tensors: TensorNames
-    public let output: OutputKind
+    package var name: String { folder.lastPathComponent }
+    package let kind: Kind
+    package let workingSize: WorkingSize
+    package let tensors: TensorNames
+    package let output: OutputKind
     /// Multiplies the `ab` output into Lab units (networks often emit a/110).
-    public let abScale: Float
+    package let abScale: Float
     /// Length of the text vector; nil when the network takes no text.
-    public let textDimension: Int?
+    package let textDimension: Int?
     /// The text space the `text` input was trained in (model.json
     /// `"textSpace"`, e.g. "all-minilm-l6-v2"): prompts must be embedded by
     /// an encoder of this space. Nil for older bundles, which accept any
     /// encoder of the right dimension.
-    public let textSpace: String?
+    package let textSpace: String?
     /// Prompt embeddings computed offline, so a device needs no text encoder.
-    public let embeddings: [String: [Float]]
+    package let embeddings: [String: [Float]]
     /// The prompt used when a batch brings no embedding of its own.
-    public let defaultPrompt: String?
+    package let defaultPrompt: String?
     /// The temporal smoothing the network was shipped with (`"temporalSmoothing"`, 0–1), used
     /// unless the user chooses another; nil means none.
-    public let temporalSmoothing: Double?
+    package let temporalSmoothing: Double?
     /// The network file: model.onnx or model.xml.
-    public let modelFile: URL
+    package let modelFile: URL
     /// model.bin beside model.xml; nil for ONNX.
-    public let weightsFile: URL?
+    package let weightsFile: URL?
 
     /// Reads and checks `folder/model.json` and finds the network file.
-    public init(folder: URL) throws(ModelBundleError) {
+    package init(folder: URL) throws(ModelBundleError) {
         let bundleName = folder.path
         func fail(_ problem: String) -> ModelBundleError { ModelBundleError(bundle: bundleName, problem: problem) }
         self.folder = folder
@@ -265,20 +265,20 @@ public struct ModelBundle: Sendable {
 
     /// The baked embedding for `prompt` (exact, then ignoring case and
     /// surrounding spaces), or nil when the bundle has none for it.
-    public func embedding(forPrompt prompt: String) -> [Float]? {
+    package func embedding(forPrompt prompt: String) -> [Float]? {
         if let exact = embeddings[prompt] { return exact }
         let wanted = prompt.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         return embeddings.first { $0.key.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == wanted }?.value
     }
 
     /// The embedding used when a batch brings none: the default prompt's.
-    public var defaultEmbedding: [Float]? { defaultPrompt.flatMap { embeddings[$0] } }
+    package var defaultEmbedding: [Float]? { defaultPrompt.flatMap { embeddings[$0] } }
 
     /// Resolves a command line's `--prompt` or `--embedding FILE` into the
     /// text vector to pass to `NeuralColorizer`; nil when neither is given
     /// (the default prompt then applies). The file is a JSON array of
     /// numbers or raw little-endian f32 values.
-    public func textEmbedding(prompt: String?, file: URL?) throws(ModelBundleError) -> [Float]? {
+    package func textEmbedding(prompt: String?, file: URL?) throws(ModelBundleError) -> [Float]? {
         func fail(_ problem: String) -> ModelBundleError { ModelBundleError(bundle: folder.path, problem: problem) }
         guard prompt != nil || file != nil else { return nil }
         guard let dimension = textDimension else { throw fail("the network takes no text; drop the prompt") }

@@ -3,17 +3,17 @@ import Foundation
 import Imaging
 
 /// One frame for a neural colouriser.
-public struct NeuralInput: Sendable {
+package struct NeuralInput: Sendable {
     /// The thermal frame at video resolution, already gain-controlled to
     /// 8 bits (the classic AGC's output). For `ab` models it is also the
     /// lightness of the result.
-    public var thermal: Gray8Image
+    package var thermal: Gray8Image
     /// The aligned visible frame, for fusers; any size (it is resized).
-    public var visible: RGBImage?
+    package var visible: RGBImage?
     /// A colour reference image, for reference colourisers; any size.
-    public var reference: RGBImage?
+    package var reference: RGBImage?
 
-    public init(thermal: Gray8Image, visible: RGBImage? = nil, reference: RGBImage? = nil) {
+    package init(thermal: Gray8Image, visible: RGBImage? = nil, reference: RGBImage? = nil) {
         self.thermal = thermal
         self.visible = visible
         self.reference = reference
@@ -33,13 +33,13 @@ public struct NeuralInput: Sendable {
 /// Every method that can block (`colorize`, `submit` when all requests are
 /// busy) is meant for the pipeline's own threads or Dispatch queues, not
 /// for Swift's concurrency pool.
-public final class NeuralColorizer: @unchecked Sendable {
-    public let bundle: ModelBundle
-    public let device: String
+package final class NeuralColorizer: @unchecked Sendable {
+    package let bundle: ModelBundle
+    package let device: String
     /// Frames per inference: the network's fixed batch, or `maxBatch`.
-    public let framesPerInference: Int
+    package let framesPerInference: Int
     /// Infer requests kept in flight.
-    public let inflightRequests: Int
+    package let inflightRequests: Int
 
     private let binding: ModelBinding
     private let compiled: CompiledModel
@@ -65,7 +65,7 @@ public final class NeuralColorizer: @unchecked Sendable {
     ///   - performanceMode: nil picks LATENCY for one request, THROUGHPUT for more.
     /// - Throws: `ModelBundleError` when the bundle does not fit its
     ///   network, `InferenceError` when OpenVINO cannot compile it.
-    public init(bundle: ModelBundle, device: String = "CPU", precision: String? = nil,
+    package init(bundle: ModelBundle, device: String = "CPU", precision: String? = nil,
                 maxBatch: Int = 8, inflightRequests: Int = 2,
                 performanceMode: CompileHints.PerformanceMode? = nil) throws {
         guard maxBatch >= 1 else {
@@ -108,7 +108,7 @@ public final class NeuralColorizer: @unchecked Sendable {
     }
 
     /// Loads the bundle in `folder`; see `init(bundle:…)`.
-    public convenience init(bundleAt folder: String, device: String = "CPU", precision: String? = nil,
+    package convenience init(bundleAt folder: String, device: String = "CPU", precision: String? = nil,
                             maxBatch: Int = 8, inflightRequests: Int = 2) throws {
         try self.init(bundle: try ModelBundle(folder: URL(fileURLWithPath: folder)), device: device,
                       precision: precision, maxBatch: maxBatch, inflightRequests: inflightRequests)
@@ -120,7 +120,7 @@ public final class NeuralColorizer: @unchecked Sendable {
     /// - Parameter text: the prompt embedding for the whole batch
     ///   (`textDimension` values); nil uses the bundle's default prompt.
     ///   Ignored by networks without a text input.
-    public func colorize(_ frames: [NeuralInput], text: [Float]? = nil) throws -> [RGBImage] {
+    package func colorize(_ frames: [NeuralInput], text: [Float]? = nil) throws -> [RGBImage] {
         let outcome = Outcome()
         enqueue(frames, text: text) { result in
             outcome.result = result
@@ -135,7 +135,7 @@ public final class NeuralColorizer: @unchecked Sendable {
     /// Blocks only while every infer request is busy (back-pressure).
     /// `completion` runs on a private serial queue, once per call, in
     /// call order.
-    public func submit(_ frames: [NeuralInput], text: [Float]? = nil,
+    package func submit(_ frames: [NeuralInput], text: [Float]? = nil,
                        completion: @escaping @Sendable (Result<[RGBImage], any Error>) -> Void) {
         let delivery = self.delivery
         enqueue(frames, text: text) { result in delivery.async { completion(result) } }
@@ -143,7 +143,7 @@ public final class NeuralColorizer: @unchecked Sendable {
 
     /// Blocks until every submitted batch has been delivered. Not from
     /// inside a completion, which runs on the queue this waits for.
-    public func waitUntilIdle() {
+    package func waitUntilIdle() {
         collector.sync {}
         delivery.sync {}
     }

@@ -4,14 +4,14 @@ import Foundation
 // Owning wrappers over OpenVINO's C API. Each class holds one C handle and
 // frees it in deinit; children keep their parents alive (a request retains
 // its compiled model, which retains its core), so release order is never a
-// question. No C type appears in the public surface.
+// question. No C type appears in the package surface.
 //
 // The C API has non-variadic `*_props` forms of the property calls
 // (ov_core_compile_model_props, ov_core_set_properties), which Swift can
 // call directly, so the variadic ones are never used.
 
 /// An element type of a tensor, as far as this package needs to name one.
-public enum ElementType: Sendable, Equatable, CustomStringConvertible {
+package enum ElementType: Sendable, Equatable, CustomStringConvertible {
     case f32, f16, bf16, i64, i32, u8
     /// Any other `ov_element_type_e`, by raw value.
     case other(UInt32)
@@ -51,7 +51,7 @@ public enum ElementType: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .f32: "f32"
         case .f16: "f16"
@@ -66,15 +66,15 @@ public enum ElementType: Sendable, Equatable, CustomStringConvertible {
 
 /// A model input or output as the model declares it: its tensor name, its
 /// element type and its shape, where nil marks a dynamic dimension.
-public struct TensorDescription: Sendable, Equatable, CustomStringConvertible {
-    public let name: String
-    public let elementType: ElementType
+package struct TensorDescription: Sendable, Equatable, CustomStringConvertible {
+    package let name: String
+    package let elementType: ElementType
     /// Dimensions, nil for a dynamic one; nil as a whole when even the rank is dynamic.
-    public let shape: [Int?]?
+    package let shape: [Int?]?
 
-    public var rank: Int? { shape?.count }
+    package var rank: Int? { shape?.count }
 
-    public var description: String {
+    package var description: String {
         guard let shape else { return "\(name): \(elementType)[…]" }
         return "\(name): \(elementType)[" + shape.map { $0.map(String.init) ?? "?" }.joined(separator: ",") + "]"
     }
@@ -82,10 +82,10 @@ public struct TensorDescription: Sendable, Equatable, CustomStringConvertible {
 
 /// The OpenVINO runtime: plugins, devices, model reading and compiling.
 /// OpenVINO's core is safe to use from several threads.
-public final class Core: @unchecked Sendable {
+package final class Core: @unchecked Sendable {
     let handle: OpaquePointer
 
-    public init() throws(InferenceError) {
+    package init() throws(InferenceError) {
         var core: OpaquePointer?
         try check(ov_core_create(&core), "create core")
         guard let core else { throw InferenceError(operation: "create core", message: "no core returned") }
@@ -95,7 +95,7 @@ public final class Core: @unchecked Sendable {
     deinit { ov_core_free(handle) }
 
     /// Devices OpenVINO can run on here, e.g. `["CPU"]` or `["CPU", "GPU"]`.
-    public func availableDevices() throws(InferenceError) -> [String] {
+    package func availableDevices() throws(InferenceError) -> [String] {
         var devices = ov_available_devices_t()
         try check(ov_core_get_available_devices(handle, &devices), "list devices")
         defer { ov_available_devices_free(&devices) }
@@ -103,7 +103,7 @@ public final class Core: @unchecked Sendable {
     }
 
     /// A device property as OpenVINO prints it, e.g. `FULL_DEVICE_NAME`.
-    public func property(_ key: String, device: String) throws(InferenceError) -> String {
+    package func property(_ key: String, device: String) throws(InferenceError) -> String {
         var value: UnsafeMutablePointer<CChar>?
         try check(ov_core_get_property(handle, device, key, &value), "read \(device) property \(key)")
         guard let value else { return "" }
@@ -112,7 +112,7 @@ public final class Core: @unchecked Sendable {
     }
 
     /// Reads an ONNX model, or an OpenVINO IR (`.xml` with its `.bin`).
-    public func readModel(at path: String, weights: String? = nil) throws(InferenceError) -> Model {
+    package func readModel(at path: String, weights: String? = nil) throws(InferenceError) -> Model {
         var model: OpaquePointer?
         try check(ov_core_read_model(handle, path, weights, &model), "read model \(path)")
         guard let model else { throw InferenceError(operation: "read model \(path)", message: "no model returned") }
@@ -120,7 +120,7 @@ public final class Core: @unchecked Sendable {
     }
 
     /// Compiles `model` for `device` ("CPU", "GPU", "AUTO", …) with `hints`.
-    public func compile(_ model: Model, device: String = "CPU",
+    package func compile(_ model: Model, device: String = "CPU",
                         hints: CompileHints = CompileHints()) throws(InferenceError) -> CompiledModel {
         let pairs = hints.properties
         // The property values must stay valid C strings for the call only.
@@ -143,25 +143,25 @@ public final class Core: @unchecked Sendable {
 }
 
 /// Compile-time hints for a device; nil leaves OpenVINO's default.
-public struct CompileHints: Sendable, Equatable {
+package struct CompileHints: Sendable, Equatable {
     /// OpenVINO's performance hint: one request as fast as possible, or
     /// many requests in parallel streams.
-    public enum PerformanceMode: String, Sendable {
+    package enum PerformanceMode: String, Sendable {
         case latency = "LATENCY"
         case throughput = "THROUGHPUT"
         case cumulativeThroughput = "CUMULATIVE_THROUGHPUT"
     }
 
-    public var performanceMode: PerformanceMode?
+    package var performanceMode: PerformanceMode?
     /// How many requests the application keeps in flight (tunes streams).
-    public var numberOfRequests: Int?
+    package var numberOfRequests: Int?
     /// The precision the device computes in, e.g. "f32", "bf16", "f16".
     /// CPUs with bf16 units default to bf16; numeric comparisons force "f32".
-    public var inferencePrecision: String?
+    package var inferencePrecision: String?
     /// CPU threads for inference; nil lets OpenVINO use all cores.
-    public var threads: Int?
+    package var threads: Int?
 
-    public init(performanceMode: PerformanceMode? = nil, numberOfRequests: Int? = nil,
+    package init(performanceMode: PerformanceMode? = nil, numberOfRequests: Int? = nil,
                 inferencePrecision: String? = nil, threads: Int? = nil) {
         self.performanceMode = performanceMode
         self.numberOfRequests = numberOfRequests
@@ -182,7 +182,7 @@ public struct CompileHints: Sendable, Equatable {
 
 /// A model as read from disk: its inputs and outputs can be inspected and
 /// reshaped before compiling. Not for use from several threads at once.
-public final class Model: @unchecked Sendable {
+package final class Model: @unchecked Sendable {
     let handle: OpaquePointer
     private let core: Core
 
@@ -193,7 +193,7 @@ public final class Model: @unchecked Sendable {
 
     deinit { ov_model_free(handle) }
 
-    public func inputs() throws(InferenceError) -> [TensorDescription] {
+    package func inputs() throws(InferenceError) -> [TensorDescription] {
         var count = 0
         try check(ov_model_inputs_size(handle, &count), "count model inputs")
         return try (0..<count).map { (index) throws(InferenceError) in
@@ -203,7 +203,7 @@ public final class Model: @unchecked Sendable {
         }
     }
 
-    public func outputs() throws(InferenceError) -> [TensorDescription] {
+    package func outputs() throws(InferenceError) -> [TensorDescription] {
         var count = 0
         try check(ov_model_outputs_size(handle, &count), "count model outputs")
         return try (0..<count).map { (index) throws(InferenceError) in
@@ -215,7 +215,7 @@ public final class Model: @unchecked Sendable {
 
     /// Gives inputs new shapes (nil for a dynamic dimension), e.g. to fix
     /// a dynamic height and width so the device can plan for them.
-    public func reshape(_ shapes: [String: [Int?]]) throws(InferenceError) {
+    package func reshape(_ shapes: [String: [Int?]]) throws(InferenceError) {
         for (name, dimensions) in shapes.sorted(by: { $0.key < $1.key }) {
             var dims = dimensions.map { size in
                 size.map { ov_dimension_t(min: Int64($0), max: Int64($0)) } ?? ov_dimension_t(min: -1, max: -1)
@@ -254,7 +254,7 @@ private func describe(_ port: OpaquePointer?, _ what: String) throws(InferenceEr
 
 /// A model compiled for one device; it makes infer requests. OpenVINO's
 /// compiled models are safe to use from several threads.
-public final class CompiledModel: @unchecked Sendable {
+package final class CompiledModel: @unchecked Sendable {
     let handle: OpaquePointer
     private let core: Core
 
@@ -266,7 +266,7 @@ public final class CompiledModel: @unchecked Sendable {
     deinit { ov_compiled_model_free(handle) }
 
     /// A property of the compiled model, e.g. `OPTIMAL_NUMBER_OF_INFER_REQUESTS`.
-    public func property(_ key: String) throws(InferenceError) -> String {
+    package func property(_ key: String) throws(InferenceError) -> String {
         var value: UnsafeMutablePointer<CChar>?
         try check(ov_compiled_model_get_property(handle, key, &value), "read compiled model property \(key)")
         guard let value else { return "" }
@@ -275,11 +275,11 @@ public final class CompiledModel: @unchecked Sendable {
     }
 
     /// How many requests the device wants in flight to be kept busy.
-    public func optimalNumberOfRequests() throws(InferenceError) -> Int {
+    package func optimalNumberOfRequests() throws(InferenceError) -> Int {
         Int(try property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")) ?? 1
     }
 
-    public func inputs() throws(InferenceError) -> [TensorDescription] {
+    package func inputs() throws(InferenceError) -> [TensorDescription] {
         var count = 0
         try check(ov_compiled_model_inputs_size(handle, &count), "count compiled model inputs")
         return try (0..<count).map { (index) throws(InferenceError) in
@@ -289,7 +289,7 @@ public final class CompiledModel: @unchecked Sendable {
         }
     }
 
-    public func outputs() throws(InferenceError) -> [TensorDescription] {
+    package func outputs() throws(InferenceError) -> [TensorDescription] {
         var count = 0
         try check(ov_compiled_model_outputs_size(handle, &count), "count compiled model outputs")
         return try (0..<count).map { (index) throws(InferenceError) in
@@ -299,7 +299,7 @@ public final class CompiledModel: @unchecked Sendable {
         }
     }
 
-    public func makeRequest() throws(InferenceError) -> InferRequest {
+    package func makeRequest() throws(InferenceError) -> InferRequest {
         var request: OpaquePointer?
         try check(ov_compiled_model_create_infer_request(handle, &request), "create infer request")
         guard let request else { throw InferenceError(operation: "create infer request", message: "none returned") }
@@ -310,7 +310,7 @@ public final class CompiledModel: @unchecked Sendable {
 /// One inference in preparation or in flight. Its calls block (`infer`,
 /// `wait`), so use it from your own thread or serial queue, one thread at
 /// a time, never from Swift's concurrency pool.
-public final class InferRequest: @unchecked Sendable {
+package final class InferRequest: @unchecked Sendable {
     let handle: OpaquePointer
     private let compiledModel: CompiledModel
     /// Tensors bound as inputs, kept alive while OpenVINO may read their memory.
@@ -329,13 +329,13 @@ public final class InferRequest: @unchecked Sendable {
 
     /// Binds `tensor` to the model tensor called `name`; OpenVINO reads
     /// its memory in place, so the request keeps the tensor alive.
-    public func setTensor(_ tensor: Tensor, for name: String) throws(InferenceError) {
+    package func setTensor(_ tensor: Tensor, for name: String) throws(InferenceError) {
         try check(ov_infer_request_set_tensor(handle, name, tensor.handle), "set tensor \(name) to \(tensor.shape)")
         bound[name] = tensor
     }
 
     /// The tensor OpenVINO holds for `name` (an output after inference).
-    public func tensor(_ name: String) throws(InferenceError) -> Tensor {
+    package func tensor(_ name: String) throws(InferenceError) -> Tensor {
         var tensor: OpaquePointer?
         try check(ov_infer_request_get_tensor(handle, name, &tensor), "get tensor \(name)")
         guard let tensor else { throw InferenceError(operation: "get tensor \(name)", message: "none returned") }
@@ -343,17 +343,17 @@ public final class InferRequest: @unchecked Sendable {
     }
 
     /// Runs inference and blocks until it is done.
-    public func infer() throws(InferenceError) {
+    package func infer() throws(InferenceError) {
         try check(ov_infer_request_infer(handle), "infer")
     }
 
     /// Starts inference and returns at once; `wait()` collects it.
-    public func startAsync() throws(InferenceError) {
+    package func startAsync() throws(InferenceError) {
         try check(ov_infer_request_start_async(handle), "start inference")
     }
 
     /// Blocks until the started inference is done, throwing its error.
-    public func wait() throws(InferenceError) {
+    package func wait() throws(InferenceError) {
         try check(ov_infer_request_wait(handle), "wait for inference")
     }
 }
@@ -381,15 +381,15 @@ final class HostBuffer: @unchecked Sendable {
 /// An n-dimensional tensor: either over host memory this package owns (so
 /// it can be filled in place without a copy) or owned by OpenVINO (as the
 /// outputs of a request are).
-public final class Tensor: @unchecked Sendable {
+package final class Tensor: @unchecked Sendable {
     let handle: OpaquePointer
     /// The Swift-owned memory under the tensor, kept alive with it.
     private let storage: HostBuffer?
-    public let shape: [Int]
-    public let elementType: ElementType
+    package let shape: [Int]
+    package let elementType: ElementType
 
     /// A tensor over OpenVINO-owned memory.
-    public convenience init(elementType: ElementType, shape: [Int]) throws(InferenceError) {
+    package convenience init(elementType: ElementType, shape: [Int]) throws(InferenceError) {
         var tensor: OpaquePointer?
         try withShape(shape) { (ovShape) throws(InferenceError) in
             try check(ov_tensor_create(elementType.raw, ovShape, &tensor), "create \(elementType) tensor \(shape)")
@@ -399,14 +399,14 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// An f32 tensor over Swift-owned memory holding `values` (row-major).
-    public convenience init(shape: [Int], floats values: [Float]) throws(InferenceError) {
+    package convenience init(shape: [Int], floats values: [Float]) throws(InferenceError) {
         let storage = HostBuffer(byteCount: values.count * 4)
         _ = storage.floats(count: values.count).initialize(fromContentsOf: values)
         try self.init(viewing: storage, elementType: .f32, shape: shape)
     }
 
     /// An i64 tensor over Swift-owned memory holding `values` (e.g. token ids).
-    public convenience init(shape: [Int], int64s values: [Int64]) throws(InferenceError) {
+    package convenience init(shape: [Int], int64s values: [Int64]) throws(InferenceError) {
         let storage = HostBuffer(byteCount: values.count * 8)
         let typed = storage.bytes.bindMemory(to: Int64.self, capacity: values.count)
         for (index, value) in values.enumerated() { typed[index] = value }
@@ -452,10 +452,10 @@ public final class Tensor: @unchecked Sendable {
 
     deinit { ov_tensor_free(handle) }
 
-    public var elementCount: Int { shape.reduce(1, *) }
+    package var elementCount: Int { shape.reduce(1, *) }
 
     /// The tensor's memory; valid while the tensor lives.
-    public func data() throws(InferenceError) -> UnsafeMutableRawPointer {
+    package func data() throws(InferenceError) -> UnsafeMutableRawPointer {
         var data: UnsafeMutableRawPointer?
         try check(ov_tensor_data(handle, &data), "read tensor data")
         guard let data else { throw InferenceError(operation: "read tensor data", message: "no data") }
@@ -463,7 +463,7 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// The values of an f32 tensor, copied out.
-    public func floats() throws(InferenceError) -> [Float] {
+    package func floats() throws(InferenceError) -> [Float] {
         guard elementType == .f32 else {
             throw InferenceError(operation: "read tensor as f32", message: "the tensor holds \(elementType)")
         }

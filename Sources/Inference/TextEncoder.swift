@@ -17,10 +17,10 @@ import Text
 /// `embed` is safe to call from several threads; calls take turns on one
 /// infer request and block, so call it from pipeline threads (or through an
 /// `EmbeddingCache`), not from Swift's concurrency pool.
-public final class TextEncoder: TextEncoding, @unchecked Sendable {
+package final class TextEncoder: TextEncoding, @unchecked Sendable {
     // @unchecked: the infer request is only touched under `lock`.
-    public let identity: String
-    public let bundle: TextEncoderBundle
+    package let identity: String
+    package let bundle: TextEncoderBundle
     private let compiled: CompiledModel
     private let request: InferRequest
     private let ids: TensorDescription
@@ -33,12 +33,12 @@ public final class TextEncoder: TextEncoding, @unchecked Sendable {
     private let fixedLength: Int?
     private let lock = NSLock()
 
-    public var manifest: TextEncoderManifest { bundle.manifest }
-    public var textSpace: String? { bundle.textSpace }
-    public var contextLength: Int { bundle.contextLength }
-    public var embeddingDimension: Int { bundle.embeddingDimension }
+    package var manifest: TextEncoderManifest { bundle.manifest }
+    package var textSpace: String? { bundle.textSpace }
+    package var contextLength: Int { bundle.contextLength }
+    package var embeddingDimension: Int { bundle.embeddingDimension }
     /// CLIP's tokenizer, for CLIP bundles.
-    public var clipTokenizer: CLIPTokenizer? {
+    package var clipTokenizer: CLIPTokenizer? {
         if case .clip(let tokenizer) = bundle.tokenizer { return tokenizer }
         return nil
     }
@@ -48,13 +48,13 @@ public final class TextEncoder: TextEncoding, @unchecked Sendable {
     ///   - mergesFile: overrides a CLIP manifest's merges file, for bundles
     ///     that do not carry their own copy.
     ///   - hints: compile hints; `inferencePrecision` defaults to "f32".
-    public convenience init(bundle folder: URL, mergesFile: URL? = nil, core: Core? = nil, device: String = "CPU",
+    package convenience init(bundle folder: URL, mergesFile: URL? = nil, core: Core? = nil, device: String = "CPU",
                             hints: CompileHints = CompileHints(inferencePrecision: "f32")) throws {
         try self.init(bundle: try TextEncoderBundle(folder: folder, mergesFile: mergesFile),
                       core: core, device: device, hints: hints)
     }
 
-    public init(bundle: TextEncoderBundle, identity: String? = nil, core: Core? = nil, device: String = "CPU",
+    package init(bundle: TextEncoderBundle, identity: String? = nil, core: Core? = nil, device: String = "CPU",
                 hints: CompileHints = CompileHints(inferencePrecision: "f32")) throws {
         let fail = { (reason: String) in TextEncoderBundleError(bundle: bundle.folder.path, reason: reason) }
         let manifest = bundle.manifest
@@ -116,7 +116,7 @@ public final class TextEncoder: TextEncoding, @unchecked Sendable {
     }
 
     /// Embeddings of `prompts`, L2-normalised, in order.
-    public func embed(_ prompts: [String]) throws -> [[Float]] {
+    package func embed(_ prompts: [String]) throws -> [[Float]] {
         guard !prompts.isEmpty else { return [] }
         let sequences = prompts.map(modelIDs)
         var result: [[Float]] = []
@@ -227,28 +227,28 @@ public final class TextEncoder: TextEncoding, @unchecked Sendable {
 }
 
 /// The name older code used: CLIP bundles load as any text encoder.
-public typealias CLIPTextEncoder = TextEncoder
+package typealias CLIPTextEncoder = TextEncoder
 
 /// A text encoder whose network is compiled on first use: its identity (and
 /// so the cache) is known from the files alone, so prompts the cache already
 /// holds cost no compilation.
-public final class DeferredTextEncoder: TextEncoding, @unchecked Sendable {
+package final class DeferredTextEncoder: TextEncoding, @unchecked Sendable {
     // @unchecked: `loaded` is only touched under `lock`.
-    public let bundle: TextEncoderBundle
-    public let identity: String
+    package let bundle: TextEncoderBundle
+    package let identity: String
     private let device: String
     private let lock = NSLock()
     private var loaded: TextEncoder?
 
-    public init(bundle: TextEncoderBundle, device: String = "CPU") throws {
+    package init(bundle: TextEncoderBundle, device: String = "CPU") throws {
         self.bundle = bundle
         self.device = device
         identity = try bundle.identity()
     }
 
-    public var textSpace: String? { bundle.textSpace }
+    package var textSpace: String? { bundle.textSpace }
 
-    public func embed(_ prompts: [String]) throws -> [[Float]] {
+    package func embed(_ prompts: [String]) throws -> [[Float]] {
         let encoder: TextEncoder = try lock.withLock {
             if let loaded { return loaded }
             let encoder = try TextEncoder(bundle: bundle, identity: identity, device: device)

@@ -16,12 +16,12 @@ import Text
 /// `"vocabulary"` and `"pooling": "end-token"`. The older `clip.json`
 /// (`"format": "thermocolor-clip-text"`) is read as such a CLIP bundle.
 /// docs/CLIP.md is the full contract.
-public struct TextEncoderManifest: Codable, Sendable, Equatable {
-    public static let formatName = "thermocolor-text-encoder"
+package struct TextEncoderManifest: Codable, Sendable, Equatable {
+    package static let formatName = "thermocolor-text-encoder"
     /// clip.json's format, read as a CLIP bundle.
-    public static let clipFormatName = "thermocolor-clip-text"
+    package static let clipFormatName = "thermocolor-clip-text"
 
-    public enum Tokenizer: String, Sendable, CaseIterable {
+    package enum Tokenizer: String, Sendable, CaseIterable {
         /// CLIP's byte-level BPE (`merges` names the merges file).
         case clipBPE = "clip-bpe"
         /// BERT's uncased WordPiece (`vocabulary` names vocab.txt).
@@ -30,7 +30,7 @@ public struct TextEncoderManifest: Codable, Sendable, Equatable {
 
     /// How token features become one vector, when the network returns
     /// `[batch, length, D]`; a `[batch, D]` output was pooled by the network.
-    public enum Pooling: String, Sendable, CaseIterable {
+    package enum Pooling: String, Sendable, CaseIterable {
         /// CLIP: the features at the end token (the last real token).
         case endToken = "end-token"
         /// Sentence encoders: the mean over the tokens the mask keeps.
@@ -39,81 +39,81 @@ public struct TextEncoderManifest: Codable, Sendable, Equatable {
         case cls
     }
 
-    public var format: String
-    public var version: Int
-    public var name: String?
+    package var format: String
+    package var version: Int
+    package var name: String?
     /// The identity of the embedding space, e.g. "all-minilm-l6-v2" or
     /// "clip-vit-b32-openai"; nil in older clip.json files.
-    public var textSpace: String?
-    public var model: String
+    package var textSpace: String?
+    package var model: String
     /// A `Tokenizer` raw value; required in encoder.json, clip-bpe in clip.json.
-    public var tokenizer: String?
-    public var merges: String?
-    public var vocabulary: String?
+    package var tokenizer: String?
+    package var merges: String?
+    package var vocabulary: String?
     /// WordPiece: strings kept whole when typed in a prompt.
-    public var specialTokens: [String]?
-    public var contextLength: Int
+    package var specialTokens: [String]?
+    package var contextLength: Int
     /// A `Pooling` raw value; nil means end-token for CLIP, mean otherwise.
-    public var pooling: String?
+    package var pooling: String?
     /// Embeddings are L2-normalised; only true is accepted (or absent).
-    public var normalize: Bool?
-    public var embeddingDim: Int
+    package var normalize: Bool?
+    package var embeddingDim: Int
     /// The ids input's name; nil means the network's only input.
-    public var input: String?
+    package var input: String?
     /// The attention-mask input (1 for tokens, 0 for padding), if the network takes one.
-    public var maskInput: String?
+    package var maskInput: String?
     /// A token-type input (all zeros for one sentence), if the network takes one.
-    public var typeIdsInput: String?
+    package var typeIdsInput: String?
     /// The embedding output's name; nil means the network's first output.
-    public var output: String?
+    package var output: String?
 }
 
 /// Why a text-encoder bundle could not be used, in one line.
-public struct TextEncoderBundleError: Error, CustomStringConvertible, Sendable {
-    public let bundle: String
-    public let reason: String
+package struct TextEncoderBundleError: Error, CustomStringConvertible, Sendable {
+    package let bundle: String
+    package let reason: String
 
-    public init(bundle: String, reason: String) {
+    package init(bundle: String, reason: String) {
         self.bundle = bundle
         self.reason = reason
     }
 
-    public var description: String { "text encoder \(bundle): \(reason)" }
+    package var description: String { "text encoder \(bundle): \(reason)" }
 }
 
 /// The name older code used for the same error.
-public typealias CLIPBundleError = TextEncoderBundleError
+package typealias CLIPBundleError = TextEncoderBundleError
 
 /// The tokenizer a bundle names.
-public enum TextTokenizer: Sendable {
+package enum TextTokenizer: Sendable {
     case clip(CLIPTokenizer)
     case wordPiece(WordPieceTokenizer)
 }
 
 /// A text-encoder bundle read from its folder: the manifest, checked, and
 /// its tokenizer, without loading the network.
-public struct TextEncoderBundle: Sendable {
-    public let folder: URL
+package struct TextEncoderBundle: Sendable {
+    package let folder: URL
     /// encoder.json, or clip.json for older CLIP bundles.
-    public let manifestFile: URL
-    public let manifest: TextEncoderManifest
-    public let tokenizerKind: TextEncoderManifest.Tokenizer
-    public let pooling: TextEncoderManifest.Pooling
-    public let tokenizer: TextTokenizer
-    public let modelFile: URL
+    package let manifestFile: URL
+    package let manifest: TextEncoderManifest
+    package let tokenizerKind: TextEncoderManifest.Tokenizer
+    package let pooling: TextEncoderManifest.Pooling
+    package let tokenizer: TextTokenizer
+    package let modelFile: URL
     /// The tokenizer's file (merges or vocabulary), part of the identity.
-    public let tokenizerFile: URL
+    package let tokenizerFile: URL
 
     /// The manifest's name, else the folder's.
-    public var name: String { manifest.name ?? folder.lastPathComponent }
-    public var textSpace: String? { manifest.textSpace }
-    public var embeddingDimension: Int { manifest.embeddingDim }
-    public var contextLength: Int { manifest.contextLength }
+    package var name: String { manifest.name ?? folder.lastPathComponent }
+    package var textSpace: String? { manifest.textSpace }
+    package var embeddingDimension: Int { manifest.embeddingDim }
+    package var contextLength: Int { manifest.contextLength }
 
     /// Reads `folder/encoder.json` (or `folder/clip.json`).
     /// - Parameter mergesFile: for CLIP bundles that do not carry their own
     ///   merges file.
-    public init(folder: URL, mergesFile: URL? = nil) throws {
+    package init(folder: URL, mergesFile: URL? = nil) throws {
         let fail = { (reason: String) in TextEncoderBundleError(bundle: folder.path, reason: reason) }
         let files = ["encoder.json", "clip.json"].map { folder.appendingPathComponent($0) }
         guard let manifestFile = files.first(where: { FileManager.default.fileExists(atPath: $0.path) }),
@@ -194,7 +194,7 @@ public struct TextEncoderBundle: Sendable {
     /// The ids a prompt becomes, start and end tokens included, unpadded:
     /// CLIP's `encode` (uncut, as its reference gives it); WordPiece cut to
     /// the context length with `[SEP]` kept last, as the network gets it.
-    public func ids(for text: String) -> [Int32] {
+    package func ids(for text: String) -> [Int32] {
         switch tokenizer {
         case .clip(let clip): clip.encode(text)
         case .wordPiece(let wordPiece): wordPiece.encode(text, maxLength: manifest.contextLength)
@@ -205,7 +205,7 @@ public struct TextEncoderBundle: Sendable {
     /// the network (and its weights file) and the tokenizer's file, so cache
     /// entries never cross models. "clip-text-…" for CLIP bundles (as
     /// before), "wordpiece-text-…" for WordPiece ones.
-    public func identity() throws -> String {
+    package func identity() throws -> String {
         var hash = SHA256()
         hash.update(Array(SHA256.hexDigest(of: [UInt8](try Data(contentsOf: manifestFile))).utf8))
         hash.update(Array(try SHA256.hexDigest(ofFile: modelFile).utf8))
@@ -233,14 +233,14 @@ public struct TextEncoderBundle: Sendable {
 
 /// Checks that embeddings from one text space may feed a network trained in
 /// another: the one rule that keeps prompts from silently giving nonsense.
-public enum TextSpaceCheck {
+package enum TextSpaceCheck {
     /// Nil when `source` (an encoder or an embedding file) may serve a model
     /// whose text input is `modelSpace` of `modelDimension` values; else one
     /// line naming both spaces.
     /// - A model without a recorded space (older bundles) accepts any
     ///   source of the right dimension.
     /// - A model with a space accepts only a source of that space.
-    public static func problem(modelName: String, modelSpace: String?, modelDimension: Int,
+    package static func problem(modelName: String, modelSpace: String?, modelDimension: Int,
                                sourceName: String, sourceSpace: String?, sourceDimension: Int?) -> String? {
         func describe(_ space: String?, _ dimension: Int?) -> String {
             let name = space.map { "'\($0)'" } ?? "no recorded space"

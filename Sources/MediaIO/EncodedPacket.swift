@@ -8,7 +8,7 @@ import Synchronization
 /// after the encoder hands it out: outputs on other threads take references of
 /// their own (`av_packet_ref`, an atomic count) and never write into the bytes,
 /// so passing it between threads is safe.
-public final class EncodedPacket: @unchecked Sendable {
+package final class EncodedPacket: @unchecked Sendable {
     /// The one owner of the AVPacket; this class only shares it read-only.
     private let packet = FFPacket()
     var pointer: UnsafeMutablePointer<AVPacket> { packet.pointer }
@@ -19,13 +19,13 @@ public final class EncodedPacket: @unchecked Sendable {
     }
 
     /// Presentation time in the encoder's time base.
-    public var pts: Int64 { pointer.pointee.pts }
+    package var pts: Int64 { pointer.pointee.pts }
     /// Decode time in the encoder's time base; never after `pts`.
-    public var dts: Int64 { pointer.pointee.dts }
+    package var dts: Int64 { pointer.pointee.dts }
     /// True for a picture a decoder can start from (an IDR picture for H.264).
-    public var isKeyframe: Bool { (pointer.pointee.flags & AV_PKT_FLAG_KEY) != 0 }
+    package var isKeyframe: Bool { (pointer.pointee.flags & AV_PKT_FLAG_KEY) != 0 }
     /// Compressed bytes.
-    public var size: Int { Int(pointer.pointee.size) }
+    package var size: Int { Int(pointer.pointee.size) }
 }
 
 /// What a muxer must know about an encoded stream: codec parameters (with the
@@ -33,12 +33,12 @@ public final class EncodedPacket: @unchecked Sendable {
 ///
 /// A snapshot taken once the encoder is open; immutable, so outputs on any
 /// thread can open muxers from it, again after each reconnect.
-public final class EncodedStreamFormat: @unchecked Sendable {
+package final class EncodedStreamFormat: @unchecked Sendable {
     let parameters: UnsafeMutablePointer<AVCodecParameters>
     /// The unit of the packets' `pts` and `dts`.
-    public let timeBase: Rational
+    package let timeBase: Rational
     /// The nominal rate, when known.
-    public let frameRate: Rational?
+    package let frameRate: Rational?
 
     init(copying context: UnsafePointer<AVCodecContext>, timeBase: Rational, frameRate: Rational?) {
         guard let parameters = avcodec_parameters_alloc() else { fatalError("avcodec_parameters_alloc: out of memory") }
@@ -53,22 +53,22 @@ public final class EncodedStreamFormat: @unchecked Sendable {
         avcodec_parameters_free(&owned)
     }
 
-    public var width: Int { Int(parameters.pointee.width) }
-    public var height: Int { Int(parameters.pointee.height) }
+    package var width: Int { Int(parameters.pointee.width) }
+    package var height: Int { Int(parameters.pointee.height) }
     /// FFmpeg's codec name (`h264`, `hevc`, `ffv1`…).
-    public var codecName: String { String(cString: avcodec_get_name(parameters.pointee.codec_id)) }
+    package var codecName: String { String(cString: avcodec_get_name(parameters.pointee.codec_id)) }
 }
 
 /// Asks an encoder for a keyframe from any thread: the next picture it
 /// encodes becomes an IDR picture, so a reconnected stream or a new segment
 /// can start there instead of waiting out the GOP.
-public final class KeyframeTrigger: Sendable {
+package final class KeyframeTrigger: Sendable {
     private let requested = Atomic<Bool>(false)
 
-    public init() {}
+    package init() {}
 
     /// Makes the next encoded picture a keyframe.
-    public func request() { requested.store(true, ordering: .relaxed) }
+    package func request() { requested.store(true, ordering: .relaxed) }
 
     /// True once per request; read by the encoder before each picture.
     func consume() -> Bool { requested.exchange(false, ordering: .relaxed) }

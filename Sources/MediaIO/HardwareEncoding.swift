@@ -2,7 +2,7 @@ internal import CFFmpeg
 import Foundation
 
 /// Which H.264 encoder does the work.
-public enum EncoderAcceleration: String, CaseIterable, Sendable {
+package enum EncoderAcceleration: String, CaseIterable, Sendable {
     /// Tries the hardware encoders present (NVENC, VA-API, V4L2 memory-to-memory)
     /// and falls back to libx264, saying so once.
     case auto

@@ -15,7 +15,7 @@ extension ImageFile {
     /// 20 %. Grey pictures, JPEG or not, come back with one channel (deeper
     /// ones reduced to their top 8 bits), as `imread` returns them; anything
     /// else comes back as FFmpeg's RGB.
-    public static func readLikeImread(_ path: String) throws -> Raster<UInt8> {
+    package static func readLikeImread(_ path: String) throws -> Raster<UInt8> {
         let reader = try VideoReader(path, options: InputOptions(decoderOptions: ["idct": "faani"]))
         if reader.info.isGray {
             guard let frame = try reader.nextThermalFrame() else {

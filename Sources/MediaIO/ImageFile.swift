@@ -3,9 +3,9 @@ import Imaging
 
 /// Single still images (PNG, JPEG, TIFF… whatever FFmpeg reads), for
 /// previews, references, image-pair fusion and contact sheets.
-public enum ImageFile {
+package enum ImageFile {
     /// Reads the first picture of `path` as RGB.
-    public static func readRGB(_ path: String) throws -> RGBImage {
+    package static func readRGB(_ path: String) throws -> RGBImage {
         let reader = try VideoReader(path)
         guard let frame = try reader.nextColorFrame() else {
             throw MediaError("cannot read", path, reason: "no picture in the file")
@@ -14,7 +14,7 @@ public enum ImageFile {
     }
 
     /// Reads the first picture of `path` as grey counts (16-bit PNGs keep their depth).
-    public static func readThermal(_ path: String) throws -> ThermalFrame {
+    package static func readThermal(_ path: String) throws -> ThermalFrame {
         let reader = try VideoReader(path)
         guard let frame = try reader.nextThermalFrame() else {
             throw MediaError("cannot read", path, reason: "no picture in the file")
@@ -23,12 +23,12 @@ public enum ImageFile {
     }
 
     /// Writes `image` as an 8-bit RGB PNG, replacing any file there.
-    public static func writePNG(_ image: RGBImage, to path: String) throws {
+    package static func writePNG(_ image: RGBImage, to path: String) throws {
         try write(.rgb(image), to: path)
     }
 
     /// Writes `image` as a 16-bit grey PNG.
-    public static func writePNG(_ image: Gray16Image, to path: String) throws {
+    package static func writePNG(_ image: Gray16Image, to path: String) throws {
         try write(.gray16(image), to: path)
     }
 

@@ -18,9 +18,9 @@ import Imaging
 ///
 /// Not thread-safe: one thread decodes. Decoding blocks, so run it on a
 /// thread of its own, never in the Swift concurrency pool.
-public final class MJPEGDecoder {
+package final class MJPEGDecoder {
     /// What the bytes are, for error messages: a device path, a file name.
-    public let source: String
+    package let source: String
 
     private let decoder: FFCodecContext
     private let packet = FFPacket()
@@ -31,7 +31,7 @@ public final class MJPEGDecoder {
     /// Opens libavcodec's MJPEG decoder.
     /// - Parameter source: what the bytes are, for error messages.
     /// - Throws: `MediaError` when this FFmpeg has no MJPEG decoder.
-    public init(source: String = "JPEG frame") throws {
+    package init(source: String = "JPEG frame") throws {
         self.source = source
         guard let codec = avcodec_find_decoder(AV_CODEC_ID_MJPEG) else {
             throw MediaError("cannot decode", source, reason: "this FFmpeg has no MJPEG decoder")
@@ -57,7 +57,7 @@ public final class MJPEGDecoder {
     /// libswscale.
     /// - Throws: `MediaError` when the bytes are not a complete JPEG or do
     ///   not decode.
-    public func decodeLuma(_ jpeg: UnsafeRawBufferPointer) throws -> Gray16Image {
+    package func decodeLuma(_ jpeg: UnsafeRawBufferPointer) throws -> Gray16Image {
         let decoded = try decode(jpeg)
         let width = Int(decoded.pointee.width)
         let height = Int(decoded.pointee.height)
@@ -78,19 +78,19 @@ public final class MJPEGDecoder {
     }
 
     /// The luma of the JPEG in `jpeg`; see `decodeLuma(_:)` above.
-    public func decodeLuma(_ jpeg: [UInt8]) throws -> Gray16Image {
+    package func decodeLuma(_ jpeg: [UInt8]) throws -> Gray16Image {
         try jpeg.withUnsafeBytes { try decodeLuma($0) }
     }
 
     /// The JPEG in `jpeg` as interleaved 8-bit RGB.
     /// - Throws: `MediaError` when the bytes are not a complete JPEG or do
     ///   not decode.
-    public func decodeRGB(_ jpeg: UnsafeRawBufferPointer) throws -> RGBImage {
+    package func decodeRGB(_ jpeg: UnsafeRawBufferPointer) throws -> RGBImage {
         rgbImage(ofPacked: try colorConverter.convert(try decode(jpeg), location: source))
     }
 
     /// The JPEG in `jpeg` as RGB; see `decodeRGB(_:)` above.
-    public func decodeRGB(_ jpeg: [UInt8]) throws -> RGBImage {
+    package func decodeRGB(_ jpeg: [UInt8]) throws -> RGBImage {
         try jpeg.withUnsafeBytes { try decodeRGB($0) }
     }
 

@@ -2,30 +2,30 @@ internal import CFFmpeg
 
 /// A failed media operation, with enough context for a one-line report:
 /// what was being done, to which file or URL, and FFmpeg's (or the OS's) reason.
-public struct MediaError: Error, CustomStringConvertible, Sendable, Equatable {
+package struct MediaError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What went wrong, in a few words ("cannot open", "no video stream in").
-    public var operation: String
+    package var operation: String
     /// The file, URL or device concerned.
-    public var location: String
+    package var location: String
     /// The cause as FFmpeg or the system words it.
-    public var reason: String
+    package var reason: String
     /// FFmpeg's negative error code, when there is one.
-    public var code: Int32?
+    package var code: Int32?
 
-    public init(_ operation: String, _ location: String, reason: String, code: Int32? = nil) {
+    package init(_ operation: String, _ location: String, reason: String, code: Int32? = nil) {
         self.operation = operation
         self.location = location
         self.reason = reason
         self.code = code
     }
 
-    public var description: String {
+    package var description: String {
         "\(operation) '\(location)': \(reason)"
     }
 
     /// True when the error means "the network peer went away or timed out", the
     /// kind of failure a live source answers by reconnecting.
-    public var isConnectionLoss: Bool {
+    package var isConnectionLoss: Bool {
         guard let code else { return false }
         return [cffmpeg_averror(ETIMEDOUT), cffmpeg_averror(ECONNRESET), cffmpeg_averror(ECONNREFUSED),
                 cffmpeg_averror(EPIPE), cffmpeg_averror(EIO), cffmpeg_averror_exit()].contains(code)
@@ -49,8 +49,8 @@ extension MediaError {
 
 /// FFmpeg's console chatter stays off unless asked: errors reach users through
 /// `MediaError`, once, in our words.
-public enum MediaLogging {
-    public static func setVerbose(_ verbose: Bool) {
+package enum MediaLogging {
+    package static func setVerbose(_ verbose: Bool) {
         cffmpeg_set_log_level(verbose ? AV_LOG_INFO : AV_LOG_QUIET)
     }
 }

@@ -9,12 +9,12 @@ import Foundation
 /// `OutputOptions.ioTimeout` bounds every blocking call, so a dead peer costs a
 /// timeout, never a hang. Not thread-safe: one thread writes; only
 /// `interruptBlockedWrite` may be called from another.
-public final class PacketMuxer {
-    public let location: String
+package final class PacketMuxer {
+    package let location: String
     /// FFmpeg's name of the muxer in use (`mp4`, `rtsp`, `mpegts`, `hls`…).
-    public let muxerName: String
-    public private(set) var packetsWritten = 0
-    public private(set) var bytesWritten: Int64 = 0
+    package let muxerName: String
+    package private(set) var packetsWritten = 0
+    package private(set) var bytesWritten: Int64 = 0
 
     /// nil once finished: the trailer is written and the file closed.
     private var output: FFOutputContext?
@@ -32,7 +32,7 @@ public final class PacketMuxer {
     ///   - startsAtZero: shift timestamps so the first packet is shown at 0: each
     ///     segment or reconnected stream then stands alone, whenever it began.
     /// - Throws: `MediaError` naming the location and FFmpeg's reason.
-    public init(_ location: String, stream source: EncodedStreamFormat, output: OutputOptions = OutputOptions(),
+    package init(_ location: String, stream source: EncodedStreamFormat, output: OutputOptions = OutputOptions(),
                 startsAtZero: Bool = false) throws {
         self.location = location
         self.source = source
@@ -89,7 +89,7 @@ public final class PacketMuxer {
     /// extension) keeps codec parameters in its header, so the encoder should
     /// not repeat them in the stream.
     /// - Throws: `MediaError` when no muxer fits.
-    public static func wantsGlobalHeader(_ location: String, format: String?) throws -> Bool {
+    package static func wantsGlobalHeader(_ location: String, format: String?) throws -> Bool {
         guard let muxer = av_guess_format(format, format == nil ? location : nil, nil) else {
             throw unknownContainer(location, format: format)
         }
@@ -97,7 +97,7 @@ public final class PacketMuxer {
     }
 
     /// Writes one packet from the encoder whose `stream` this muxer was opened with.
-    public func write(_ encoded: EncodedPacket) throws {
+    package func write(_ encoded: EncodedPacket) throws {
         guard !finished, let formatContext = self.output?.pointer else { throw MediaError("cannot write", location, reason: "the output is already closed") }
         let local = packet.pointer
         let referenced = av_packet_ref(local, encoded.pointer)
@@ -136,7 +136,7 @@ public final class PacketMuxer {
     }
 
     /// Writes the trailer and closes. Safe to call twice.
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         guard let muxer = output else { return }
@@ -160,13 +160,13 @@ public final class PacketMuxer {
 
     /// Closes without waiting on the peer: for a connection already lost, whose
     /// trailer nobody would read. Sockets and memory are still released.
-    public func abandon() {
+    package func abandon() {
         interrupt.requestStop()
         try? finish()
     }
 
     /// Asks a blocked network write to give up (from another thread).
-    public func interruptBlockedWrite() { interrupt.requestStop() }
+    package func interruptBlockedWrite() { interrupt.requestStop() }
 
     private static func unknownContainer(_ location: String, format: String?) -> MediaError {
         let hint = format.map { "FFmpeg has no muxer '\($0)'" } ?? "cannot tell the container from the file name; use --format"

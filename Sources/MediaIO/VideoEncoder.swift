@@ -8,26 +8,26 @@ import Imaging
 ///
 /// Not thread-safe: one thread encodes. `keyframes` is the exception: any
 /// thread may ask for a keyframe through it.
-public final class VideoEncoder {
+package final class VideoEncoder {
     /// The coded size: the pictures' size, made even where the codec subsamples chroma 4:2:0.
-    public let width: Int
-    public let height: Int
+    package let width: Int
+    package let height: Int
     /// The size of the pictures given to `encode`.
-    public let pictureWidth: Int
-    public let pictureHeight: Int
+    package let pictureWidth: Int
+    package let pictureHeight: Int
     /// Set when an odd picture size was cropped to the even size the codec needs: one line saying so.
-    public let cropNote: String?
+    package let cropNote: String?
     /// The settings asked for (`acceleration` may say `auto`; `encoderName` says what runs).
-    public let settings: EncoderSettings
+    package let settings: EncoderSettings
     /// libavcodec's name of the encoder that runs (`libx264`, `h264_nvenc`…).
-    public let encoderName: String
+    package let encoderName: String
     /// Set when `auto` found no working hardware and fell back to software: one line saying why.
-    public let fallbackNote: String?
+    package let fallbackNote: String?
     /// Codec parameters for muxers, ready once the encoder is open.
-    public let stream: EncodedStreamFormat
+    package let stream: EncodedStreamFormat
     /// Ask here for the next picture to be a keyframe (from any thread).
-    public let keyframes = KeyframeTrigger()
-    public private(set) var framesEncoded = 0
+    package let keyframes = KeyframeTrigger()
+    package private(set) var framesEncoded = 0
 
     private let label: String
     private let codec: FFCodecContext
@@ -50,7 +50,7 @@ public final class VideoEncoder {
     ///     and RTSP want) rather than before every keyframe. MPEG-TS muxers put them back in front
     ///     of keyframes, so one encoder with a global header feeds every container.
     ///   - label: names the output in error messages.
-    public init(width: Int, height: Int, timeBase: Rational, frameRate: Rational?, settings: EncoderSettings,
+    package init(width: Int, height: Int, timeBase: Rational, frameRate: Rational?, settings: EncoderSettings,
                 gray16: Bool = false, globalHeader: Bool = true, label: String = "the encoder") throws {
         self.settings = settings
         self.label = label
@@ -125,7 +125,7 @@ public final class VideoEncoder {
 
     /// Encodes one picture shown at `pts` (in the encoder's time base).
     /// - Returns: the packets that came out, possibly none (the encoder may hold pictures back).
-    public func encode(_ picture: EncoderPicture, pts: Int64) throws -> [EncodedPacket] {
+    package func encode(_ picture: EncoderPicture, pts: Int64) throws -> [EncodedPacket] {
         guard !flushed else { throw MediaError("cannot write", label, reason: "the encoder is already flushed") }
         guard picture.width == pictureWidth, picture.height == pictureHeight else {
             throw MediaError("cannot write", label,
@@ -144,7 +144,7 @@ public final class VideoEncoder {
     }
 
     /// Drains the pictures the encoder still holds. Call once at the end.
-    public func flush() throws -> [EncodedPacket] {
+    package func flush() throws -> [EncodedPacket] {
         guard !flushed else { return [] }
         flushed = true
         return try send(nil)

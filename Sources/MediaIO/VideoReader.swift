@@ -3,40 +3,40 @@ import Foundation
 import Imaging
 
 /// What a video input holds, as `thermocolor probe` reports it.
-public struct VideoStreamInfo: Sendable {
-    public var container: String
-    public var codec: String
-    public var width: Int
-    public var height: Int
-    public var pixelFormat: String
+package struct VideoStreamInfo: Sendable {
+    package var container: String
+    package var codec: String
+    package var width: Int
+    package var height: Int
+    package var pixelFormat: String
     /// Bits per sample that carry data (8 for 8-bit grey, 14 for a 14-bit sensor in 16-bit words).
-    public var significantBits: Int
+    package var significantBits: Int
     /// True when the source has no colour (grey formats, or grey carried in YUV cannot be told apart: false there).
-    public var isGray: Bool
-    public var timeBase: Rational
+    package var isGray: Bool
+    package var timeBase: Rational
     /// The average frame rate, when the container states one.
-    public var frameRate: Rational?
+    package var frameRate: Rational?
     /// Seconds, when known.
-    public var duration: Double?
+    package var duration: Double?
     /// Frames, when the container states it (or duration × rate as an estimate).
-    public var frameCount: Int?
-    public var bitRate: Int?
+    package var frameCount: Int?
+    package var bitRate: Int?
 }
 
 /// Options for opening an input.
-public struct InputOptions: Sendable {
+package struct InputOptions: Sendable {
     /// FFmpeg's demuxer name (`-f`), e.g. `rawvideo`, `image2`, `v4l2`; nil to probe.
-    public var format: String?
+    package var format: String?
     /// Demuxer and protocol options (`video_size`, `pixel_format`, `framerate`, `rtsp_transport`, `timeout`…).
-    public var options: [String: String]
+    package var options: [String: String]
     /// Decoder threads; 0 lets FFmpeg choose. Live sources use 1 to avoid frame-threading delay.
-    public var decoderThreads: Int
+    package var decoderThreads: Int
     /// Gives up opening or reading after this long without data (network inputs); nil waits forever.
-    public var ioTimeout: Double?
+    package var ioTimeout: Double?
     /// Decoder options (`-idct faani` is `["idct": "faani"]`).
-    public var decoderOptions: [String: String]
+    package var decoderOptions: [String: String]
 
-    public init(format: String? = nil, options: [String: String] = [:], decoderThreads: Int = 0, ioTimeout: Double? = nil,
+    package init(format: String? = nil, options: [String: String] = [:], decoderThreads: Int = 0, ioTimeout: Double? = nil,
                 decoderOptions: [String: String] = [:]) {
         self.format = format
         self.options = options
@@ -51,13 +51,13 @@ public struct InputOptions: Sendable {
 ///
 /// Not thread-safe: one thread reads. Decoding blocks, so run it on a thread
 /// of its own, never in the Swift concurrency pool.
-public final class VideoReader {
-    public let location: String
-    public let info: VideoStreamInfo
+package final class VideoReader {
+    package let location: String
+    package let info: VideoStreamInfo
     /// Packets the decoder rejected as corrupt; decoding carries on past them.
-    public private(set) var corruptPacketCount = 0
+    package private(set) var corruptPacketCount = 0
     /// Frames decoded so far.
-    public var framesDecoded: Int { decodedCount }
+    package var framesDecoded: Int { decodedCount }
 
     private let input: FFInputContext
     private let decoder: FFCodecContext
@@ -82,7 +82,7 @@ public final class VideoReader {
 
     /// Opens `location` (a path or URL) and its decoder.
     /// - Throws: `MediaError` naming the location and FFmpeg's reason.
-    public init(_ location: String, options: InputOptions = InputOptions()) throws {
+    package init(_ location: String, options: InputOptions = InputOptions()) throws {
         self.location = location
         interrupt = InterruptState(timeout: options.ioTimeout)
 
@@ -172,10 +172,10 @@ public final class VideoReader {
 
     /// Asks a blocked read to give up (from another thread): the read then fails
     /// with a connection-loss error. Used to stop live inputs promptly.
-    public func interruptBlockedRead() { interrupt.requestStop() }
+    package func interruptBlockedRead() { interrupt.requestStop() }
 
     /// The next frame as 16-bit grey, or nil at the end of the input.
-    public func nextThermalFrame() throws -> ThermalFrame? {
+    package func nextThermalFrame() throws -> ThermalFrame? {
         guard let decoded = try nextDecodedFrame() else { return nil }
         let (image, bits) = try grayImage(from: decoded)
         return ThermalFrame(image: image, significantBits: bits, pts: presentationTime(of: decoded),
@@ -183,7 +183,7 @@ public final class VideoReader {
     }
 
     /// The next frame as interleaved RGB, or nil at the end of the input.
-    public func nextColorFrame() throws -> ColorFrame? {
+    package func nextColorFrame() throws -> ColorFrame? {
         guard let decoded = try nextDecodedFrame() else { return nil }
         let image = rgbImage(ofPacked: try colorConverter.convert(decoded, location: location))
         return ColorFrame(image: image, pts: presentationTime(of: decoded), duration: decoded.pointee.pkt_duration,
@@ -273,7 +273,7 @@ public final class VideoReader {
     /// FFmpeg; this tells them apart by a failed or cut-short last read, or
     /// by the last frame ending well before the stated duration. Network
     /// inputs have no stated end: nil.
-    public var earlyEnd: String? {
+    package var earlyEnd: String? {
         guard finished, !location.contains("://") || location.hasPrefix("file:") else { return nil }
         if let readFailure {
             return "reading stopped at frame \(decodedCount): \(ffmpegErrorText(readFailure))"

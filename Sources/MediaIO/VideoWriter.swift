@@ -2,7 +2,7 @@ internal import CFFmpeg
 import Imaging
 
 /// The encoders ThermoColor writes with.
-public enum VideoCodec: String, CaseIterable, Sendable {
+package enum VideoCodec: String, CaseIterable, Sendable {
     case h264, hevc, ffv1, mjpeg, png, rawvideo
 
     /// libavcodec's encoder name.
@@ -40,30 +40,30 @@ public enum VideoCodec: String, CaseIterable, Sendable {
     }
 
     /// True when this FFmpeg build can encode it (HEVC needs libx265).
-    public var isAvailable: Bool { avcodec_find_encoder_by_name(encoderName) != nil }
+    package var isAvailable: Bool { avcodec_find_encoder_by_name(encoderName) != nil }
 }
 
 /// How frames are compressed.
-public struct EncoderSettings: Sendable, Equatable {
-    public var codec: VideoCodec
+package struct EncoderSettings: Sendable, Equatable {
+    package var codec: VideoCodec
     /// Constant rate factor (x264/x265 quality; lower is better). Ignored when `bitrate` is set.
-    public var crf: Int?
+    package var crf: Int?
     /// Target bits per second.
-    public var bitrate: Int?
+    package var bitrate: Int?
     /// x264/x265 speed preset (`ultrafast` … `veryslow`).
-    public var preset: String?
+    package var preset: String?
     /// x264/x265 tuning (`zerolatency`, `film`…).
-    public var tune: String?
+    package var tune: String?
     /// Frames between keyframes; nil leaves the encoder's default.
-    public var keyframeInterval: Int?
+    package var keyframeInterval: Int?
     /// B-frames; 0 for live streams so nothing waits on future frames.
-    public var maxBFrames: Int?
+    package var maxBFrames: Int?
     /// Encoder threads; 0 lets the encoder choose.
-    public var threads: Int
+    package var threads: Int
     /// Hardware H.264 encoding; `auto` falls back to software.
-    public var acceleration: EncoderAcceleration
+    package var acceleration: EncoderAcceleration
 
-    public init(codec: VideoCodec = .h264, crf: Int? = nil, bitrate: Int? = nil, preset: String? = nil,
+    package init(codec: VideoCodec = .h264, crf: Int? = nil, bitrate: Int? = nil, preset: String? = nil,
                 tune: String? = nil, keyframeInterval: Int? = nil, maxBFrames: Int? = nil, threads: Int = 0,
                 acceleration: EncoderAcceleration = .software) {
         self.codec = codec
@@ -78,28 +78,28 @@ public struct EncoderSettings: Sendable, Equatable {
     }
 
     /// Offline conversion: quality first, at a speed that keeps up with decoding.
-    public static let quality = EncoderSettings(preset: "veryfast")
+    package static let quality = EncoderSettings(preset: "veryfast")
 
     /// Live output: no B-frames, a keyframe every second, zero-latency tuning.
-    public static func lowLatency(frameRate: Double) -> EncoderSettings {
+    package static func lowLatency(frameRate: Double) -> EncoderSettings {
         EncoderSettings(preset: "veryfast", tune: "zerolatency",
                         keyframeInterval: max(1, Int(frameRate.rounded())), maxBFrames: 0)
     }
 }
 
 /// Where and how the encoded stream is stored or sent.
-public struct OutputOptions: Sendable, Equatable {
+package struct OutputOptions: Sendable, Equatable {
     /// FFmpeg's muxer name (`mp4`, `matroska`, `mpegts`, `rtsp`…); nil guesses from the file name.
-    public var format: String?
+    package var format: String?
     /// MP4 only: write self-contained fragments of about a second, so a file cut
     /// off by a crash or a power cut still plays up to its last fragment.
-    public var fragmented: Bool
+    package var fragmented: Bool
     /// Further muxer options.
-    public var muxerOptions: [String: String]
+    package var muxerOptions: [String: String]
     /// Gives up a blocked network write after this long (seconds); nil waits.
-    public var ioTimeout: Double?
+    package var ioTimeout: Double?
 
-    public init(format: String? = nil, fragmented: Bool = true, muxerOptions: [String: String] = [:], ioTimeout: Double? = nil) {
+    package init(format: String? = nil, fragmented: Bool = true, muxerOptions: [String: String] = [:], ioTimeout: Double? = nil) {
         self.format = format
         self.fragmented = fragmented
         self.muxerOptions = muxerOptions
@@ -109,12 +109,12 @@ public struct OutputOptions: Sendable, Equatable {
 
 /// A picture ready for the encoder: planar YUV straight from a palette, RGB,
 /// or 16-bit grey for lossless thermal recordings (FFV1, PNG, raw).
-public enum EncoderPicture: Sendable {
+package enum EncoderPicture: Sendable {
     case yuv420(YUV420Image)
     case rgb(RGBImage)
     case gray16(Gray16Image)
 
-    public var width: Int {
+    package var width: Int {
         switch self {
         case .yuv420(let image): image.width
         case .rgb(let image): image.width
@@ -122,7 +122,7 @@ public enum EncoderPicture: Sendable {
         }
     }
 
-    public var height: Int {
+    package var height: Int {
         switch self {
         case .yuv420(let image): image.height
         case .rgb(let image): image.height
@@ -138,13 +138,13 @@ public enum EncoderPicture: Sendable {
 /// Call `finish()` to flush and close; if the writer is dropped without it
 /// (an error on another stage, say), `deinit` still writes the trailer so the
 /// frames written so far stay playable. Not thread-safe: one thread writes.
-public final class VideoWriter {
-    public let location: String
-    public let settings: EncoderSettings
-    public let width: Int
-    public let height: Int
-    public var framesWritten: Int { encoder.framesEncoded }
-    public private(set) var bytesWritten: Int64 = 0
+package final class VideoWriter {
+    package let location: String
+    package let settings: EncoderSettings
+    package let width: Int
+    package let height: Int
+    package var framesWritten: Int { encoder.framesEncoded }
+    package private(set) var bytesWritten: Int64 = 0
 
     private let encoder: VideoEncoder
     private let muxer: PacketMuxer
@@ -155,7 +155,7 @@ public final class VideoWriter {
     ///   - timeBase: the unit of the `pts` values given to `write`; usually the input's.
     ///   - frameRate: the nominal rate, for muxers and rate control.
     ///   - gray16: the pictures will be 16-bit grey (a lossless thermal recording), not colour.
-    public init(_ location: String, width: Int, height: Int, timeBase: Rational, frameRate: Rational?,
+    package init(_ location: String, width: Int, height: Int, timeBase: Rational, frameRate: Rational?,
                 settings: EncoderSettings = .quality, output: OutputOptions = OutputOptions(), gray16: Bool = false) throws {
         self.location = location
         self.settings = settings
@@ -172,16 +172,16 @@ public final class VideoWriter {
     }
 
     /// Asks a blocked network write to give up (from another thread).
-    public func interruptBlockedWrite() { muxer.interruptBlockedWrite() }
+    package func interruptBlockedWrite() { muxer.interruptBlockedWrite() }
 
     /// Encodes one picture shown at `pts` (in the writer's time base).
-    public func write(_ picture: EncoderPicture, pts: Int64) throws {
+    package func write(_ picture: EncoderPicture, pts: Int64) throws {
         guard !finished else { throw MediaError("cannot write", location, reason: "the output is already closed") }
         try store(encoder.encode(picture, pts: pts))
     }
 
     /// Flushes the encoder, writes the container's trailer and closes the output. Safe to call twice.
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         var firstError: Error? = nil

@@ -6,27 +6,27 @@ import Synchronization
 import Threading
 
 /// An offline conversion: one input file or stream, one colourised output.
-public struct ConversionRequest: Sendable {
-    public var input: String
-    public var inputOptions: InputOptions
-    public var output: String
-    public var outputOptions: OutputOptions
-    public var encoder: EncoderSettings
-    public var classic: ClassicSettings
+package struct ConversionRequest: Sendable {
+    package var input: String
+    package var inputOptions: InputOptions
+    package var output: String
+    package var outputOptions: OutputOptions
+    package var encoder: EncoderSettings
+    package var classic: ClassicSettings
     /// Writes one colourised frame as PNG here (the middle of the clip, or the first frame when the length is unknown).
-    public var previewPath: String?
+    package var previewPath: String?
     /// Outputs beside `output` (files, folders of segments, streams), fed from the same encode.
-    public var moreOutputs: [OutputTarget]
+    package var moreOutputs: [OutputTarget]
     /// Segment length and limits of segmented outputs (folders, or files made `segmented()`).
-    public var recording: SegmentPolicy?
+    package var recording: SegmentPolicy?
     /// Cut file outputs, the main one included, into segments (`--segment`).
-    public var segmentFiles = false
+    package var segmentFiles = false
     /// Other files the conversion reads (a visible video, a reference image), which no output may overwrite.
-    public var otherInputs: [String] = []
+    package var otherInputs: [String] = []
     /// How network outputs wait for their peers: offline, they block rather than drop.
-    public var network = NetworkPolicy.offline
+    package var network = NetworkPolicy.offline
 
-    public init(input: String, output: String, inputOptions: InputOptions = InputOptions(),
+    package init(input: String, output: String, inputOptions: InputOptions = InputOptions(),
                 outputOptions: OutputOptions = OutputOptions(), encoder: EncoderSettings = .quality,
                 classic: ClassicSettings = ClassicSettings(), previewPath: String? = nil,
                 moreOutputs: [OutputTarget] = [], recording: SegmentPolicy? = nil) {
@@ -42,7 +42,7 @@ public struct ConversionRequest: Sendable {
     }
 
     /// The main output and the others, as targets.
-    public func targets() throws -> [OutputTarget] {
+    package func targets() throws -> [OutputTarget] {
         var main = try OutputTarget(parsing: output, format: outputOptions.format)
         main.output.fragmented = outputOptions.fragmented
         main.output.muxerOptions.merge(outputOptions.muxerOptions) { _, given in given }
@@ -52,40 +52,40 @@ public struct ConversionRequest: Sendable {
 }
 
 /// What a finished conversion did.
-public struct ConversionSummary: Sendable {
-    public var input: VideoStreamInfo
+package struct ConversionSummary: Sendable {
+    package var input: VideoStreamInfo
     /// Frames that went through the whole pipeline (offered to every output).
-    public var framesWritten: Int
+    package var framesWritten: Int
     /// Bytes the main output took.
-    public var bytesWritten: Int64
-    public var seconds: Double
+    package var bytesWritten: Int64
+    package var seconds: Double
     /// Packets the decoder skipped as corrupt.
-    public var corruptPackets: Int
-    public var stageSummary: String
+    package var corruptPackets: Int
+    package var stageSummary: String
     /// Each output's counters at the end, the main one first: what it delivered and dropped.
-    public var outputs: [OutputStatus]
+    package var outputs: [OutputStatus]
     /// Why the input ended before its stated end (a truncated file), or nil.
-    public var inputEndedEarly: String?
+    package var inputEndedEarly: String?
 
-    public var framesPerSecond: Double { seconds > 0 ? Double(framesWritten) / seconds : 0 }
+    package var framesPerSecond: Double { seconds > 0 ? Double(framesWritten) / seconds : 0 }
 
     /// Outputs that did not get every frame, or failed: offline, any is a failure of the run.
-    public var incompleteOutputs: [OutputStatus] { outputs.filter { !$0.isComplete } }
+    package var incompleteOutputs: [OutputStatus] { outputs.filter { !$0.isComplete } }
 }
 
 /// Opens the input and output, runs the pipeline, and always closes the
 /// output so what was written stays playable.
-public final class Conversion: @unchecked Sendable {
-    public let request: ConversionRequest
-    public let reader: VideoReader
-    public let pipeline: FramePipeline
+package final class Conversion: @unchecked Sendable {
+    package let request: ConversionRequest
+    package let reader: VideoReader
+    package let pipeline: FramePipeline
     /// Every output; `statuses` says how each fared.
-    public let outputs: OutputSet
+    package let outputs: OutputSet
 
     /// Opens both ends; throws a `MediaError` naming the file that failed, or an
     /// `OutputTargetError` for an output that cannot be understood.
     /// - Parameter onOutputEvent: connection, segment and disk events, from output threads.
-    public init(_ request: ConversionRequest, colorizer: FrameColorizer? = nil,
+    package init(_ request: ConversionRequest, colorizer: FrameColorizer? = nil,
                 onOutputEvent: (@Sendable (OutputEvent) -> Void)? = nil) throws {
         self.request = request
         let targets = try request.targets()
@@ -105,7 +105,7 @@ public final class Conversion: @unchecked Sendable {
     }
 
     /// Runs to the end of the input (or `stop()`); throws the first stage error.
-    public func run() throws -> ConversionSummary {
+    package func run() throws -> ConversionSummary {
         let start = MonotonicClock.nanoseconds()
         try pipeline.run()
         let statuses = outputs.statuses
@@ -120,7 +120,7 @@ public final class Conversion: @unchecked Sendable {
     /// Stops early (Ctrl-C); frames already decoded are still written, and
     /// network outputs stop holding up the encoder (what they cannot take at
     /// once is counted as dropped).
-    public func stop() {
+    package func stop() {
         stopped.store(true, ordering: .relaxed)
         pipeline.stop()
         outputs.stopWaiting()
@@ -158,7 +158,7 @@ final class PreviewSink: FrameSink {
 
 extension EncoderPicture {
     /// The picture as interleaved RGB (for previews and contact sheets).
-    public var rgbImage: RGBImage {
+    package var rgbImage: RGBImage {
         switch self {
         case .rgb(let image): image
         case .yuv420(let image): image.rgb()

@@ -19,7 +19,7 @@ extension LiveSession {
     ///   - network: nil picks `.live`, or `.offline` for an unpaced file input (`readsUnpacedFile`).
     ///   - onEvent: connection, segment and disk events, from output threads.
     ///   - opened: receives the set once built, for its `statuses` (metrics, a status line).
-    public static func sharedOutputs(recording: SegmentPolicy? = nil, segmentFiles: Bool = false,
+    package static func sharedOutputs(recording: SegmentPolicy? = nil, segmentFiles: Bool = false,
                                      network: NetworkPolicy? = nil,
                                      onEvent: (@Sendable (OutputEvent) -> Void)? = nil,
                                      opened: (@Sendable (OutputSet) -> Void)? = nil) -> SinkFactory {

@@ -4,26 +4,26 @@ import Pipeline
 import Threading
 
 /// How network outputs behave when their peer is slow or gone.
-public struct NetworkPolicy: Sendable, Equatable {
+package struct NetworkPolicy: Sendable, Equatable {
     /// `.block` (offline): nothing is dropped while it can be helped; the
     /// encoder waits for a connection (up to `connectTimeout`) and for a slow
     /// peer. Any other policy (live): a slow or missing peer loses packets,
     /// never holds up the recording or capture.
-    public var overflow: OverflowPolicy
+    package var overflow: OverflowPolicy
     /// Live: a packet that has waited this many seconds for the peer means the
     /// peer is too slow; what waits is dropped and the stream resumes on a
     /// keyframe. Packets that arrive together do not count against it.
-    public var queueSeconds: Double
+    package var queueSeconds: Double
     /// The longest one connect or write may block before the peer counts as gone.
-    public var ioTimeout: Double
+    package var ioTimeout: Double
     /// First and longest wait between connection attempts; the wait doubles after each failure.
-    public var retryDelay: ClosedRange<Double>
+    package var retryDelay: ClosedRange<Double>
     /// Offline: how long the encoder waits for a connection, the first or
     /// after a loss, before the output gives up (it then drops the rest and
     /// the run reports the output incomplete). nil waits as long as it takes.
-    public var connectTimeout: Double?
+    package var connectTimeout: Double?
 
-    public init(overflow: OverflowPolicy = .dropOldest, queueSeconds: Double = 1, ioTimeout: Double = 5,
+    package init(overflow: OverflowPolicy = .dropOldest, queueSeconds: Double = 1, ioTimeout: Double = 5,
                 retryDelay: ClosedRange<Double> = 0.5...8, connectTimeout: Double? = nil) {
         self.overflow = overflow
         self.queueSeconds = queueSeconds
@@ -33,9 +33,9 @@ public struct NetworkPolicy: Sendable, Equatable {
     }
 
     /// Never blocks the encoder: drops for a slow or absent peer, and counts.
-    public static let live = NetworkPolicy()
+    package static let live = NetworkPolicy()
     /// Waits for the peer (up to 15 s for a connection), so every packet is delivered or counted as lost.
-    public static let offline = NetworkPolicy(overflow: .block, connectTimeout: 15)
+    package static let offline = NetworkPolicy(overflow: .block, connectTimeout: 15)
 
     var blocks: Bool { overflow == .block }
 }

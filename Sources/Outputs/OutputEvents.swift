@@ -5,8 +5,8 @@ import Synchronization
 /// Something an output did that an operator may want to know: a stream
 /// connected or lost, a segment started or deleted, recording stopped for
 /// lack of disk. `description` is one log line.
-public struct OutputEvent: Sendable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
+package struct OutputEvent: Sendable, CustomStringConvertible {
+    package enum Kind: String, Sendable {
         case connected, connectionLost, connectFailed
         case segmentStarted, segmentDeleted, recordingStopped, recordingResumed
         case encoderFallback
@@ -15,24 +15,24 @@ public struct OutputEvent: Sendable, CustomStringConvertible {
         case failed
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The output as the user typed it.
-    public var target: String
-    public var message: String
+    package var target: String
+    package var message: String
 
-    public init(_ kind: Kind, target: String, message: String) {
+    package init(_ kind: Kind, target: String, message: String) {
         self.kind = kind
         self.target = target
         self.message = message
     }
 
-    public var description: String { "\(target): \(message)" }
+    package var description: String { "\(target): \(message)" }
 }
 
 /// One output's state and counters, readable from any thread (for a status
 /// line or metrics).
-public struct OutputStatus: Sendable {
-    public enum State: String, Sendable {
+package struct OutputStatus: Sendable {
+    package enum State: String, Sendable {
         /// Opening a connection, or waiting to retry one.
         case connecting
         /// Packets are flowing.
@@ -43,40 +43,40 @@ public struct OutputStatus: Sendable {
         case failed
     }
 
-    public var target: String
-    public var state: State = .connecting
+    package var target: String
+    package var state: State = .connecting
     /// Frames the run handed to the outputs: what each output should deliver.
-    public var framesOffered = 0
+    package var framesOffered = 0
     /// Packets (one per frame) the output took: written to the file, or
     /// handed to the network connection.
-    public var packetsWritten = 0
-    public var bytesWritten: Int64 = 0
+    package var packetsWritten = 0
+    package var bytesWritten: Int64 = 0
     /// Packets thrown away: while disconnected, when the peer was too slow, or
     /// while waiting for the keyframe a resumed stream must start with.
-    public var packetsDropped = 0
+    package var packetsDropped = 0
     /// Successful connections after the first.
-    public var reconnects = 0
+    package var reconnects = 0
     /// Connection attempts that failed (refused, timed out, no route).
-    public var connectFailures = 0
+    package var connectFailures = 0
     /// Segments opened (for segmented recordings).
-    public var segmentsStarted = 0
+    package var segmentsStarted = 0
     /// Segments closed whole: trailer written and synced to disk.
-    public var segmentsFinished = 0
+    package var segmentsFinished = 0
     /// Segments deleted by rotation or the free-space guard.
-    public var segmentsDeleted = 0
+    package var segmentsDeleted = 0
     /// The file being written now, for recordings.
-    public var currentFile: String?
+    package var currentFile: String?
     /// The last error, if any.
-    public var lastError: String?
+    package var lastError: String?
 
-    public init(target: String) { self.target = target }
+    package init(target: String) { self.target = target }
 
     /// Frames offered but not delivered (dropped, or never sent).
-    public var framesMissing: Int { max(0, framesOffered - packetsWritten) }
+    package var framesMissing: Int { max(0, framesOffered - packetsWritten) }
 
     /// True when the output took every frame it was offered and did not fail:
     /// what an offline run must achieve for every output.
-    public var isComplete: Bool { framesMissing == 0 && state != .failed && state != .stopped }
+    package var isComplete: Bool { framesMissing == 0 && state != .failed && state != .stopped }
 }
 
 /// Shared plumbing for outputs: their status under a lock and the event callback.

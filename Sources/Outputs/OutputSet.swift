@@ -24,9 +24,9 @@ import Threading
 ///                             onEvent: { print($0) })
 /// let pipeline = FramePipeline(source: camera, colorizer: colorizer, sinks: [outputs], options: .live)
 /// ```
-public final class OutputSet: FrameSink, @unchecked Sendable {
-    public let targets: [OutputTarget]
-    public let timeBase: Rational
+package final class OutputSet: FrameSink, @unchecked Sendable {
+    package let targets: [OutputTarget]
+    package let timeBase: Rational
     private let groups: [EncoderGroup]
     /// Outputs in the order of `targets`.
     private let outputs: [PacketOutput]
@@ -44,7 +44,7 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
     ///   - network: queueing, timeouts and retry delays of network outputs; `.live` or `.offline`.
     ///   - onEvent: called from output threads with connection, segment and disk events; keep it quick.
     /// - Throws: `MediaError` for an output that cannot be opened, `OutputTargetError` for none at all.
-    public init(targets: [OutputTarget], width: Int, height: Int, timeBase: Rational, frameRate: Rational?,
+    package init(targets: [OutputTarget], width: Int, height: Int, timeBase: Rational, frameRate: Rational?,
                 encoder: EncoderSettings, recording: SegmentPolicy? = nil, network: NetworkPolicy = .live,
                 onEvent: (@Sendable (OutputEvent) -> Void)? = nil) throws {
         guard !targets.isEmpty else { throw OutputTargetError("", "no output given") }
@@ -110,10 +110,10 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
     }
 
     /// Encoders in use, by libavcodec name (`libx264`, `h264_vaapi`…): one per distinct setting.
-    public var encoderNames: [String] { groups.map(\.encoder.encoderName) }
+    package var encoderNames: [String] { groups.map(\.encoder.encoderName) }
 
     /// Each output's state and counters, in the order of `targets`.
-    public var statuses: [OutputStatus] {
+    package var statuses: [OutputStatus] {
         let offered = offered.load(ordering: .relaxed)
         return outputs.map {
             var status = $0.reporter.status
@@ -124,11 +124,11 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
 
     /// Stops every network output from holding up the encoder (an interrupted
     /// offline run): what cannot be sent at once is dropped and counted. From any thread.
-    public func stopWaiting() {
+    package func stopWaiting() {
         for output in outputs { output.stopWaiting() }
     }
 
-    public func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws {
+    package func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws {
         guard !finished else { throw PipelineError("the outputs are already closed") }
         offered.add(1, ordering: .relaxed)
         let pts = frame.timeBase == timeBase ? frame.pts : frame.timeBase.rescale(frame.pts, to: timeBase)
@@ -137,7 +137,7 @@ public final class OutputSet: FrameSink, @unchecked Sendable {
 
     /// Flushes the encoders, closes every file (finishing the open segment) and
     /// ends each stream, waiting a bounded time for slow peers. Safe to call twice.
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         var firstError: Error? = nil

@@ -17,37 +17,37 @@ import Pipeline
 ///
 /// Network and HLS targets take `?bitrate=800k`, `?crf=28` and `?preset=ultrafast`,
 /// which give that output an encoder of its own; other query keys go to FFmpeg.
-public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
+package struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
+    package enum Kind: String, Sendable {
         case file, segments, rtsp, rtmp, udp, srt, hls
 
         /// Sent over a network: may fail and reconnect, never holds up the others.
-        public var isNetwork: Bool { self == .rtsp || self == .rtmp || self == .udp || self == .srt }
+        package var isNetwork: Bool { self == .rtsp || self == .rtmp || self == .udp || self == .srt }
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The path, folder or URL given to FFmpeg (our own query keys removed).
-    public var location: String
+    package var location: String
     /// The muxer and its options.
-    public var output: OutputOptions
+    package var output: OutputOptions
     /// Changes to the shared encoder settings for this output alone.
-    public var encoderOverrides: EncoderOverrides
+    package var encoderOverrides: EncoderOverrides
     /// Complete encoder settings of this output's own (a service's output table gives
     /// them); they replace the set's shared settings and `encoderOverrides`. Outputs
     /// whose settings come out equal still share one encoder.
-    public var encoder: EncoderSettings?
+    package var encoder: EncoderSettings?
     /// Segment length and limits of this segmented output; nil: the set's.
-    public var segmentPolicy: SegmentPolicy?
+    package var segmentPolicy: SegmentPolicy?
     /// Segments only: file names are `PREFIX-YYYYMMDD-HHMMSS.EXTENSION` in the `location` folder.
-    public var segmentPrefix = "thermocolor"
-    public var segmentExtension = "mp4"
+    package var segmentPrefix = "thermocolor"
+    package var segmentExtension = "mp4"
     /// What was typed, for messages.
-    public var text: String
+    package var text: String
 
-    public var description: String { text }
+    package var description: String { text }
 
     /// Equal when written the same way; a segment policy's free-space probe (a closure) is not compared.
-    public static func == (left: OutputTarget, right: OutputTarget) -> Bool {
+    package static func == (left: OutputTarget, right: OutputTarget) -> Bool {
         func limits(_ policy: SegmentPolicy?) -> [String] {
             guard let policy else { return [] }
             return ["\(policy.duration)", "\(policy.maxTotalBytes as Any)", "\(policy.maxSegments as Any)", "\(policy.maxAge as Any)",
@@ -62,7 +62,7 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
     /// A target built in code (a service's configuration, say) rather than parsed.
     /// `kind` decides how it is written: network kinds on their own thread with
     /// reconnection, `.segments` as a segmented recording into the `location` folder.
-    public init(kind: Kind, location: String, output: OutputOptions, encoderOverrides: EncoderOverrides = EncoderOverrides(),
+    package init(kind: Kind, location: String, output: OutputOptions, encoderOverrides: EncoderOverrides = EncoderOverrides(),
                 text: String? = nil) {
         self.kind = kind
         self.location = location
@@ -74,7 +74,7 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
     /// Parses `text`.
     /// - Parameter format: a container for file targets (`mp4`, `matroska`, `mpegts`) instead of the extension.
     /// - Throws: `OutputTargetError` saying what is wrong with the text.
-    public init(parsing text: String, format: String? = nil) throws {
+    package init(parsing text: String, format: String? = nil) throws {
         self.text = text
         encoderOverrides = EncoderOverrides()
         let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -154,7 +154,7 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
 
     /// This file target as a segmented recording beside it: `night/cam.ts`
     /// becomes `night/cam-YYYYMMDD-HHMMSS.ts`, … Other targets are returned as they are.
-    public func segmented() -> OutputTarget {
+    package func segmented() -> OutputTarget {
         guard kind == .file else { return self }
         var target = self
         let path = location as NSString
@@ -199,21 +199,21 @@ public struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Per-output changes to the encoder; an output with any gets an encoder of its own.
-public struct EncoderOverrides: Sendable, Equatable {
-    public var bitrate: Int?
-    public var crf: Int?
-    public var preset: String?
+package struct EncoderOverrides: Sendable, Equatable {
+    package var bitrate: Int?
+    package var crf: Int?
+    package var preset: String?
 
-    public init(bitrate: Int? = nil, crf: Int? = nil, preset: String? = nil) {
+    package init(bitrate: Int? = nil, crf: Int? = nil, preset: String? = nil) {
         self.bitrate = bitrate
         self.crf = crf
         self.preset = preset
     }
 
-    public var isEmpty: Bool { bitrate == nil && crf == nil && preset == nil }
+    package var isEmpty: Bool { bitrate == nil && crf == nil && preset == nil }
 
     /// `base` with these changes.
-    public func applied(to base: EncoderSettings) -> EncoderSettings {
+    package func applied(to base: EncoderSettings) -> EncoderSettings {
         var settings = base
         if let bitrate {
             settings.bitrate = bitrate
@@ -259,7 +259,7 @@ public struct EncoderOverrides: Sendable, Equatable {
 }
 
 /// "4M", "800k", "2500000" → bits per second; nil when it is none of those.
-public func parseBitsPerSecond(_ text: String) -> Int? {
+package func parseBitsPerSecond(_ text: String) -> Int? {
     let lower = text.lowercased()
     let multiplier: Double = lower.hasSuffix("m") ? 1e6 : lower.hasSuffix("k") ? 1e3 : 1
     let digits = multiplier == 1 ? lower : String(lower.dropLast())
@@ -268,14 +268,14 @@ public func parseBitsPerSecond(_ text: String) -> Int? {
 }
 
 /// An output that cannot be understood: names what was typed and why.
-public struct OutputTargetError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var text: String
-    public var reason: String
+package struct OutputTargetError: Error, CustomStringConvertible, Sendable, Equatable {
+    package var text: String
+    package var reason: String
 
-    public init(_ text: String, _ reason: String) {
+    package init(_ text: String, _ reason: String) {
         self.text = text
         self.reason = reason
     }
 
-    public var description: String { "bad output '\(text)': \(reason)" }
+    package var description: String { "bad output '\(text)': \(reason)" }
 }

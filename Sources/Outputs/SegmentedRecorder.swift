@@ -3,7 +3,7 @@ import MediaIO
 import Pipeline
 
 /// What a segmented recording does when free space falls under its floor.
-public enum FullDiskAction: String, Sendable, CaseIterable {
+package enum FullDiskAction: String, Sendable, CaseIterable {
     /// Delete the oldest segments; if none are left, pause until space returns.
     case delete
     /// Close the open segment and record no more.
@@ -11,23 +11,23 @@ public enum FullDiskAction: String, Sendable, CaseIterable {
 }
 
 /// How a recording is cut into files and how much of the disk it may keep.
-public struct SegmentPolicy: Sendable {
+package struct SegmentPolicy: Sendable {
     /// Seconds of video per file (at least 1). Each file starts on a keyframe.
-    public var duration: Double
+    package var duration: Double
     /// Delete the oldest segments while all of them together exceed this.
-    public var maxTotalBytes: Int64?
+    package var maxTotalBytes: Int64?
     /// Keep at most this many segments, the open one included.
-    public var maxSegments: Int?
+    package var maxSegments: Int?
     /// Delete segments last written longer ago than this many seconds.
-    public var maxAge: Double?
+    package var maxAge: Double?
     /// Keep at least this much free on the recording's filesystem (see `onFull`).
-    public var minFreeBytes: Int64?
-    public var onFull: FullDiskAction
+    package var minFreeBytes: Int64?
+    package var onFull: FullDiskAction
     /// Bytes free for the recording in a folder: `statvfs` unless replaced (tests,
     /// or a quota the filesystem does not show).
-    public var availableBytes: @Sendable (String) -> Int64?
+    package var availableBytes: @Sendable (String) -> Int64?
 
-    public init(duration: Double = 60, maxTotalBytes: Int64? = nil, maxSegments: Int? = nil, maxAge: Double? = nil,
+    package init(duration: Double = 60, maxTotalBytes: Int64? = nil, maxSegments: Int? = nil, maxAge: Double? = nil,
                 minFreeBytes: Int64? = nil, onFull: FullDiskAction = .delete,
                 availableBytes: @escaping @Sendable (String) -> Int64? = SegmentPolicy.filesystemAvailableBytes) {
         self.duration = duration
@@ -40,7 +40,7 @@ public struct SegmentPolicy: Sendable {
     }
 
     /// Bytes an unprivileged writer may still use on the filesystem holding `path`.
-    public static func filesystemAvailableBytes(_ path: String) -> Int64? {
+    package static func filesystemAvailableBytes(_ path: String) -> Int64? {
         var info = statvfs()
         guard statvfs(path, &info) == 0 else { return nil }
         return Int64(info.f_bavail) * Int64(info.f_frsize)

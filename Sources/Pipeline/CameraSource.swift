@@ -12,8 +12,8 @@ import Threading
 /// at once; the slot only overflows (dropping its oldest, counted in
 /// `framesDroppedBySource`) when the pipeline's capture thread itself stalls. Unplug and return are handled by the capture
 /// (reopened with backoff); the pipeline simply waits for the next frame.
-public final class CameraSource: SizedFrameSource, DroppingFrameSource, @unchecked Sendable {
-    public static let timeBase = Rational(1, 90_000)
+package final class CameraSource: SizedFrameSource, DroppingFrameSource, @unchecked Sendable {
+    package static let timeBase = Rational(1, 90_000)
 
     private let capture: V4L2Capture
     /// A few frames of room: frames a USB camera delivers back to back are not lost.
@@ -26,7 +26,7 @@ public final class CameraSource: SizedFrameSource, DroppingFrameSource, @uncheck
     /// - Parameters:
     ///   - opener: real cameras by default; tests pass a simulated camera.
     ///   - onEvent: capture's disconnects and reconnects, on the capture thread.
-    public init(settings: CaptureSettings, opener: any VideoDeviceOpener = LibV4L2Opener(),
+    package init(settings: CaptureSettings, opener: any VideoDeviceOpener = LibV4L2Opener(),
                 onEvent: @escaping @Sendable (CaptureEvent) -> Void = { _ in }) {
         let slot = self.slot
         capture = V4L2Capture(settings: settings, opener: opener, onEvent: onEvent, onFrame: { slot.push($0) })
@@ -34,7 +34,7 @@ public final class CameraSource: SizedFrameSource, DroppingFrameSource, @uncheck
 
     /// Opens the camera and waits for its first frame (its size is the output's).
     /// - Throws: `CaptureError` naming the device and cause, or when stopped before a frame came.
-    public func start() throws {
+    package func start() throws {
         try capture.start()
         guard let first = slot.pop() else {
             throw PipelineError("camera \(capture.settings.devicePath) stopped before delivering a frame")
@@ -48,20 +48,20 @@ public final class CameraSource: SizedFrameSource, DroppingFrameSource, @uncheck
         format = StreamFormat(width: first.image.width, height: first.image.height, timeBase: Self.timeBase, frameRate: rate)
     }
 
-    public var streamFormat: StreamFormat {
+    package var streamFormat: StreamFormat {
         format ?? StreamFormat(width: 0, height: 0, timeBase: Self.timeBase, frameRate: nil)
     }
 
     /// Frames the hand-over slot dropped because the pipeline did not take them in time.
-    public var framesDroppedBySource: Int { slot.dropped }
+    package var framesDroppedBySource: Int { slot.dropped }
 
     /// Frames and losses counted by the capture thread.
-    public var captureStatistics: CaptureStatistics { capture.statistics }
+    package var captureStatistics: CaptureStatistics { capture.statistics }
 
     /// Times the camera came back after going away.
-    public var reconnectCount: Int { capture.statistics.reconnects }
+    package var reconnectCount: Int { capture.statistics.reconnects }
 
-    public func nextFrame() throws -> ThermalFrame? {
+    package func nextFrame() throws -> ThermalFrame? {
         let next: CapturedFrame
         if let first = firstFrame {
             firstFrame = nil
@@ -78,7 +78,7 @@ public final class CameraSource: SizedFrameSource, DroppingFrameSource, @uncheck
                             timeBase: Self.timeBase, index: Int(next.sequence))
     }
 
-    public func interrupt() {
+    package func interrupt() {
         slot.close()
         capture.stop()
     }

@@ -3,19 +3,19 @@ import MediaIO
 import Synchronization
 
 /// How the classic, training-free colouriser maps counts to colour.
-public struct ClassicSettings: Sendable, Equatable {
-    public var palette: Palette
-    public var gainControl: GainControlMode
+package struct ClassicSettings: Sendable, Equatable {
+    package var palette: Palette
+    package var gainControl: GainControlMode
     /// Fraction of pixels ignored at each end by `linear` gain control.
-    public var tailRejection: Double
+    package var tailRejection: Double
     /// Plateau limit of `plateau` gain control, in multiples of the mean bin count.
-    public var plateauLimit: Double
+    package var plateauLimit: Double
     /// Temporal smoothing of the gain between frames (0 = none, 0.9 = steady).
-    public var smoothing: Double
+    package var smoothing: Double
     /// 8-bit input is shown as it is unless this stretches its contrast.
-    public var stretchEightBit: Bool
+    package var stretchEightBit: Bool
 
-    public init(palette: Palette = Palette.named("ironbow")!, gainControl: GainControlMode = .linear,
+    package init(palette: Palette = Palette.named("ironbow")!, gainControl: GainControlMode = .linear,
                 tailRejection: Double = 0.01, plateauLimit: Double = 4, smoothing: Double = 0.9,
                 stretchEightBit: Bool = false) {
         self.palette = palette
@@ -31,8 +31,8 @@ public struct ClassicSettings: Sendable, Equatable {
 ///
 /// Settings can change while frames flow (`update`): the change applies at
 /// the next batch, never in the middle of one.
-public final class ClassicColorizer: FrameColorizer {
-    public let maxBatchSize = 1
+package final class ClassicColorizer: FrameColorizer {
+    package let maxBatchSize = 1
     private let pending: Mutex<ClassicSettings?>
     private var settings: ClassicSettings
     private var gainControl: AutomaticGainControl?
@@ -41,23 +41,23 @@ public final class ClassicColorizer: FrameColorizer {
     private var gray = Gray8Image(width: 0, height: 0, repeating: 0)
     private var stretched = Gray8Image(width: 0, height: 0, repeating: 0)
 
-    public init(settings: ClassicSettings) throws {
+    package init(settings: ClassicSettings) throws {
         self.settings = settings
         pending = Mutex(nil)
         try validate(settings)
     }
 
     /// Applies new settings from the next batch on; callable from any thread.
-    public func update(_ settings: ClassicSettings) throws {
+    package func update(_ settings: ClassicSettings) throws {
         try validate(settings)
         pending.withLock { $0 = settings }
     }
 
-    public var currentSettings: ClassicSettings {
+    package var currentSettings: ClassicSettings {
         pending.withLock { $0 } ?? settings
     }
 
-    public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
+    package func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
         if let next = pending.withLock({ value -> ClassicSettings? in defer { value = nil }; return value }) {
             if next.gainControl != settings.gainControl || next.tailRejection != settings.tailRejection
                 || next.plateauLimit != settings.plateauLimit || next.smoothing != settings.smoothing {
@@ -71,7 +71,7 @@ public final class ClassicColorizer: FrameColorizer {
 
     /// One frame to 8-bit grey after gain control; also used by other stages
     /// (fusion, neural) that start from the same grey picture.
-    public func grayLevels(of frame: ThermalFrame) throws -> Gray8Image {
+    package func grayLevels(of frame: ThermalFrame) throws -> Gray8Image {
         let image = frame.image
         if gray.width != image.width || gray.height != image.height {
             gray = Gray8Image(width: image.width, height: image.height, repeating: 0)

@@ -5,22 +5,22 @@ import Synchronization
 import Threading
 
 /// How frames move between the stages.
-public struct PipelineOptions: Sendable {
+package struct PipelineOptions: Sendable {
     /// Frames waiting between capture and processing. Live, it is room for
     /// bursts (packets that arrive together decode together); latency is
     /// bounded by `capturePolicy`, not by this.
-    public var queueCapacity: Int
+    package var queueCapacity: Int
     /// `.block` never loses a frame (offline); `.dropLate(after:)` drops a
     /// frame that waited longer than its latency budget while a newer one
     /// waits (live); `.dropOldest` keeps only the newest `queueCapacity`.
-    public var capturePolicy: OverflowPolicy
+    package var capturePolicy: OverflowPolicy
     /// The longest a batch waits to fill up, in seconds; nil waits for full batches (offline).
-    public var batchWait: Double?
+    package var batchWait: Double?
 
     /// What the source stage is called in statistics ("decode" offline).
-    public var sourceStageName: String
+    package var sourceStageName: String
 
-    public init(queueCapacity: Int = 8, capturePolicy: OverflowPolicy = .block, batchWait: Double? = nil,
+    package init(queueCapacity: Int = 8, capturePolicy: OverflowPolicy = .block, batchWait: Double? = nil,
                 sourceStageName: String = "capture") {
         self.sourceStageName = sourceStageName
         self.queueCapacity = queueCapacity
@@ -28,27 +28,27 @@ public struct PipelineOptions: Sendable {
         self.batchWait = batchWait
     }
 
-    public static let offline = PipelineOptions(sourceStageName: "decode")
+    package static let offline = PipelineOptions(sourceStageName: "decode")
     /// Live: a frame may wait up to `defaultLatencyBudget` for processing;
     /// 64 frames of room for bursts.
-    public static let live = PipelineOptions(queueCapacity: 64, capturePolicy: .dropLate(after: defaultLatencyBudget), batchWait: 0.01)
+    package static let live = PipelineOptions(queueCapacity: 64, capturePolicy: .dropLate(after: defaultLatencyBudget), batchWait: 0.01)
 
     /// Seconds a live frame may wait for processing before it counts as late.
-    public static let defaultLatencyBudget = 0.5
+    package static let defaultLatencyBudget = 0.5
 }
 
 /// Counters and timings of a run, readable while it runs.
-public final class PipelineStatistics: Sendable {
+package final class PipelineStatistics: Sendable {
     /// The source's stage: "decode" for files, "capture" for live inputs.
-    public let capture: StageClock
-    public let colorize = StageClock("colorize")
-    public let encode = StageClock("encode")
+    package let capture: StageClock
+    package let colorize = StageClock("colorize")
+    package let encode = StageClock("encode")
     /// From the frame leaving its source to its picture accepted by every sink.
-    public let latency = LatencyHistogram()
+    package let latency = LatencyHistogram()
     private let counters = Mutex(Counters())
     private let startedAt = MonotonicClock.nanoseconds()
 
-    public init(sourceStageName: String = "capture") {
+    package init(sourceStageName: String = "capture") {
         capture = StageClock(sourceStageName)
     }
 
@@ -63,23 +63,23 @@ public final class PipelineStatistics: Sendable {
     }
 
     /// Frames the source delivered or dropped itself (a camera's hand-over slot).
-    public var framesCaptured: Int { counters.withLock { $0.captured + $0.droppedBySource } }
-    public var framesWritten: Int { counters.withLock { $0.written } }
+    package var framesCaptured: Int { counters.withLock { $0.captured + $0.droppedBySource } }
+    package var framesWritten: Int { counters.withLock { $0.written } }
     /// Frames dropped because processing had fallen behind the source (live
     /// only): late in the capture queue, or in the source's own hand-over.
     /// At the end, captured = written + dropped.
-    public var framesDropped: Int { counters.withLock { $0.droppedBeforeProcessing + $0.droppedBySource } }
+    package var framesDropped: Int { counters.withLock { $0.droppedBeforeProcessing + $0.droppedBySource } }
     /// The part of `framesDropped` the source dropped before the pipeline saw them.
-    public var framesDroppedBySource: Int { counters.withLock { $0.droppedBySource } }
-    public var elapsedSeconds: Double { Double(MonotonicClock.nanoseconds() - startedAt) / 1e9 }
+    package var framesDroppedBySource: Int { counters.withLock { $0.droppedBySource } }
+    package var elapsedSeconds: Double { Double(MonotonicClock.nanoseconds() - startedAt) / 1e9 }
     /// Seconds since a frame last reached every sink; nil before the first (health checks).
-    public var secondsSinceLastWrite: Double? {
+    package var secondsSinceLastWrite: Double? {
         counters.withLock { $0.lastWrittenAt }.map { Double(MonotonicClock.nanoseconds() - $0) / 1e9 }
     }
     /// Frames waiting for the colouriser, as of the last capture.
-    public var capturedQueueDepth: Int { counters.withLock { $0.capturedQueueDepth } }
+    package var capturedQueueDepth: Int { counters.withLock { $0.capturedQueueDepth } }
     /// Pictures waiting for the sinks, as of the last write.
-    public var processedQueueDepth: Int { counters.withLock { $0.processedQueueDepth } }
+    package var processedQueueDepth: Int { counters.withLock { $0.processedQueueDepth } }
 
     /// `-1` takes back a frame the closing queue refused, so that at the end
     /// frames captured = written + dropped exactly.
@@ -103,7 +103,7 @@ public final class PipelineStatistics: Sendable {
 
     /// "decode 1.10 ms/frame · colorize 0.62 ms/frame · encode 5.31 ms/frame";
     /// a stage that saw no frame says so rather than a made-up time.
-    public var stageSummary: String {
+    package var stageSummary: String {
         [capture, colorize, encode]
             .map { $0.frames > 0 ? "\($0.name) \(String(format: "%.2f", $0.millisecondsPerFrame)) ms/frame" : "\($0.name) no frames" }
             .joined(separator: " · ")
@@ -116,8 +116,8 @@ public final class PipelineStatistics: Sendable {
 /// Every stage's blocking C calls stay on its own thread. When any stage fails,
 /// the others stop, every sink is still finished (so what was written stays
 /// playable), and `run` throws the first error.
-public final class FramePipeline: @unchecked Sendable {
-    public let statistics: PipelineStatistics
+package final class FramePipeline: @unchecked Sendable {
+    package let statistics: PipelineStatistics
     private let source: ThermalFrameSource
     private let colorizer: FrameColorizer
     private let sinks: [FrameSink]
@@ -127,9 +127,9 @@ public final class FramePipeline: @unchecked Sendable {
     private let firstError = Mutex<Error?>(nil)
     private let stopRequested = Atomic<Bool>(false)
     /// Called on the sink thread after each written frame.
-    public var onFrameWritten: (@Sendable (PipelineStatistics) -> Void)?
+    package var onFrameWritten: (@Sendable (PipelineStatistics) -> Void)?
     /// Called on the processing thread before each batch: the place to apply live changes.
-    public var beforeBatch: (@Sendable () -> Void)?
+    package var beforeBatch: (@Sendable () -> Void)?
 
     struct TimedFrame: Sendable {
         var frame: ThermalFrame
@@ -142,7 +142,7 @@ public final class FramePipeline: @unchecked Sendable {
         var capturedAt: UInt64
     }
 
-    public init(source: ThermalFrameSource, colorizer: FrameColorizer, sinks: [FrameSink], options: PipelineOptions = .offline) {
+    package init(source: ThermalFrameSource, colorizer: FrameColorizer, sinks: [FrameSink], options: PipelineOptions = .offline) {
         self.source = source
         self.colorizer = colorizer
         self.sinks = sinks
@@ -157,14 +157,14 @@ public final class FramePipeline: @unchecked Sendable {
 
     /// Ends the run soon, from any thread (a signal handler's queue, say): the
     /// source is interrupted, frames already captured are still written.
-    public func stop() {
+    package func stop() {
         stopRequested.store(true, ordering: .relaxed)
         source.interrupt()
         captured.close()
     }
 
     /// Runs until the source ends, `stop()` is called, or a stage fails.
-    public func run() throws {
+    package func run() throws {
         let captureThread = StageThread(name: "thermocolor.capture") { [self] in captureLoop() }
         let processThread = StageThread(name: "thermocolor.process") { [self] in processLoop() }
         captureThread.start()
@@ -300,7 +300,7 @@ public final class FramePipeline: @unchecked Sendable {
 }
 
 /// An error of the pipeline itself (not of a stage's C library).
-public struct PipelineError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct PipelineError: Error, CustomStringConvertible, Sendable {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -9,8 +9,8 @@ import Synchronization
 /// When no visible frame pairs (the visible input stalled or ended), frames
 /// are coloured with the palette alone and `onVisibleChange(false)` says so,
 /// once; `onVisibleChange(true)` when pairs return.
-public final class FusionStage: FrameColorizer, @unchecked Sendable {
-    public let maxBatchSize = 1
+package final class FusionStage: FrameColorizer, @unchecked Sendable {
+    package let maxBatchSize = 1
     private let gain: ClassicColorizer
     private let visible: VisibleFeed
     private let homography: Homography?
@@ -22,9 +22,9 @@ public final class FusionStage: FrameColorizer, @unchecked Sendable {
     /// calibration; rebuilt only when the visible or thermal size changes.
     private var scaling: (size: ScalingSizes, warp: Homography)?
     /// Frames coloured from thermal alone because no visible frame paired.
-    public private(set) var unpairedFrames = 0
+    package private(set) var unpairedFrames = 0
 
-    public init(gain: ClassicColorizer, visible: VisibleFeed, method: FusionMethod = .pyramid, homography: Homography? = nil,
+    package init(gain: ClassicColorizer, visible: VisibleFeed, method: FusionMethod = .pyramid, homography: Homography? = nil,
                 onVisibleChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
         self.gain = gain
         self.visible = visible
@@ -33,7 +33,7 @@ public final class FusionStage: FrameColorizer, @unchecked Sendable {
         self.onVisibleChange = onVisibleChange
     }
 
-    public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
+    package func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
         try frames.map { frame in
             let thermal = try gain.grayLevels(of: frame)
             guard let picture = try visible.frame(at: frame.seconds) else {
@@ -75,18 +75,18 @@ private struct ScalingSizes: Equatable {
 
 /// Reference colour transfer as a pipeline stage: a colour image (a daylight
 /// picture of the same place) lends its colour statistics to the thermal frames.
-public final class ReferenceStage: FrameColorizer, @unchecked Sendable {
-    public let maxBatchSize = 1
+package final class ReferenceStage: FrameColorizer, @unchecked Sendable {
+    package let maxBatchSize = 1
     private let gain: ClassicColorizer
     private let transfer: ReferenceColorTransfer
     private var output = RGBImage(width: 0, height: 0, channels: 3, repeating: 0)
 
-    public init(gain: ClassicColorizer, reference: RGBImage, regions: Int = 3) throws {
+    package init(gain: ClassicColorizer, reference: RGBImage, regions: Int = 3) throws {
         self.gain = gain
         transfer = try ReferenceColorTransfer(reference: reference, regions: regions)
     }
 
-    public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
+    package func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
         try frames.map { frame in
             let thermal = try gain.grayLevels(of: frame)
             if output.width != thermal.width || output.height != thermal.height {

@@ -4,27 +4,27 @@ import MediaIO
 import Synchronization
 
 /// The size and timing of the colourised stream, known once the input is open.
-public struct StreamFormat: Sendable {
-    public var width: Int
-    public var height: Int
-    public var timeBase: Rational
-    public var frameRate: Rational?
+package struct StreamFormat: Sendable {
+    package var width: Int
+    package var height: Int
+    package var timeBase: Rational
+    package var frameRate: Rational?
 }
 
 /// Everything a live run needs: one input, processing, outputs.
-public struct LiveConfiguration: Sendable {
+package struct LiveConfiguration: Sendable {
     /// A URL (rtsp://, http://, udp://, srt://), a file, or a V4L2 device.
-    public var input: String
-    public var inputOptions: InputOptions
-    public var source: LiveSourceOptions
+    package var input: String
+    package var inputOptions: InputOptions
+    package var source: LiveSourceOptions
     /// Files or stream URLs to write.
-    public var outputs: [String]
+    package var outputs: [String]
     /// nil picks the low-latency profile for the input's frame rate.
-    public var encoder: EncoderSettings?
-    public var classic: ClassicSettings
-    public var pipeline: PipelineOptions
+    package var encoder: EncoderSettings?
+    package var classic: ClassicSettings
+    package var pipeline: PipelineOptions
 
-    public init(input: String, outputs: [String], inputOptions: InputOptions = InputOptions(),
+    package init(input: String, outputs: [String], inputOptions: InputOptions = InputOptions(),
                 source: LiveSourceOptions = LiveSourceOptions(), encoder: EncoderSettings? = nil,
                 classic: ClassicSettings = ClassicSettings(), pipeline: PipelineOptions = .live) {
         self.input = input
@@ -39,7 +39,7 @@ public struct LiveConfiguration: Sendable {
     /// True when the input is a regular file read as fast as it decodes (no
     /// `realtime` pacing): nothing is late then, so the run blocks rather
     /// than drops, in the pipeline and at network outputs, as `convert` does.
-    public var readsUnpacedFile: Bool {
+    package var readsUnpacedFile: Bool {
         guard !source.realtime else { return false }
         let path: String
         if input.hasPrefix("file://") {
@@ -57,12 +57,12 @@ public struct LiveConfiguration: Sendable {
 
 /// A live run: capture → colourise → outputs until stopped, surviving input
 /// losses. Processing settings can change while it runs.
-public final class LiveSession: @unchecked Sendable {
+package final class LiveSession: @unchecked Sendable {
     /// Builds the outputs once the stream's format is known.
-    public typealias SinkFactory = @Sendable (StreamFormat, LiveConfiguration) throws -> [FrameSink]
+    package typealias SinkFactory = @Sendable (StreamFormat, LiveConfiguration) throws -> [FrameSink]
 
-    public let configuration: LiveConfiguration
-    public let colorizer: FrameColorizer
+    package let configuration: LiveConfiguration
+    package let colorizer: FrameColorizer
     private let classicColorizer: ClassicColorizer?
     private let sinkFactory: SinkFactory
     private let source: ThermalFrameSource
@@ -71,9 +71,9 @@ public final class LiveSession: @unchecked Sendable {
     private var pipeline: FramePipeline?
     private var stopped = false
     /// Called once, on the sink thread, when the first frame has been written to every output.
-    public var onFirstFrameWritten: (@Sendable () -> Void)?
+    package var onFirstFrameWritten: (@Sendable () -> Void)?
     /// Called on the sink thread after each written frame.
-    public var onFrameWritten: (@Sendable (PipelineStatistics) -> Void)?
+    package var onFrameWritten: (@Sendable (PipelineStatistics) -> Void)?
 
     /// - Parameters:
     ///   - source: a custom source (a camera); nil opens `configuration.input` through FFmpeg.
@@ -82,7 +82,7 @@ public final class LiveSession: @unchecked Sendable {
     ///     module's `LiveSession.sharedOutputs()` writes `configuration.outputs` through
     ///     one `OutputSet` (files, segments, streams; one shared encoder where settings agree).
     ///   - onEvent: connects, losses and retries of the input.
-    public init(_ configuration: LiveConfiguration, source: ThermalFrameSource? = nil, colorizer: FrameColorizer? = nil,
+    package init(_ configuration: LiveConfiguration, source: ThermalFrameSource? = nil, colorizer: FrameColorizer? = nil,
                 sinkFactory: @escaping SinkFactory, onEvent: @escaping @Sendable (LiveSourceEvent) -> Void = { _ in }) throws {
         self.configuration = configuration
         if let colorizer {
@@ -106,31 +106,31 @@ public final class LiveSession: @unchecked Sendable {
     }
 
     /// The running pipeline's counters; nil before the input is open.
-    public var statistics: PipelineStatistics? { lock.withLock { pipeline?.statistics } }
+    package var statistics: PipelineStatistics? { lock.withLock { pipeline?.statistics } }
 
     /// Times the input was reopened after a loss: a stream or file by this
     /// session, a V4L2 camera by its capture.
-    public var reconnectCount: Int {
+    package var reconnectCount: Int {
         liveSource?.reconnectCount ?? (source as? CameraSource)?.reconnectCount ?? 0
     }
 
     /// Changes palette and gain control from the next batch on, without touching capture.
-    public func updateClassic(_ settings: ClassicSettings) throws {
+    package func updateClassic(_ settings: ClassicSettings) throws {
         guard let classicColorizer else { throw PipelineError("this session does not use the classic colouriser") }
         try classicColorizer.update(settings)
     }
 
     /// Changes the text prompt of a text-guided model; it applies at the next
     /// batch boundary, without stalling or dropping frames.
-    public func updatePrompt(_ prompt: String) throws {
+    package func updatePrompt(_ prompt: String) throws {
         guard let neural = colorizer as? NeuralStage else { throw PipelineError("this session runs no text-guided model") }
         try neural.setPrompt(prompt)
     }
 
-    public var classicSettings: ClassicSettings? { classicColorizer?.currentSettings }
+    package var classicSettings: ClassicSettings? { classicColorizer?.currentSettings }
 
     /// Ends the run from any thread; outputs are finished properly.
-    public func stop() {
+    package func stop() {
         let running = lock.withLock { () -> FramePipeline? in
             stopped = true
             return pipeline
@@ -140,7 +140,7 @@ public final class LiveSession: @unchecked Sendable {
     }
 
     /// Opens the input (waiting for it if need be), builds the outputs, and runs until stopped.
-    public func run() throws {
+    package func run() throws {
         let format: StreamFormat
         if let liveSource {
             let info: VideoStreamInfo
@@ -176,6 +176,6 @@ public final class LiveSession: @unchecked Sendable {
 
 /// A source that knows its picture size before delivering frames (a camera
 /// after format negotiation).
-public protocol SizedFrameSource: ThermalFrameSource {
+package protocol SizedFrameSource: ThermalFrameSource {
     var streamFormat: StreamFormat { get }
 }

@@ -5,25 +5,25 @@ import Synchronization
 import Threading
 
 /// What happens to a live input, for logs and counters.
-public enum LiveSourceEvent: Sendable {
+package enum LiveSourceEvent: Sendable {
     case connected(VideoStreamInfo)
     case disconnected(reason: String)
     case retrying(attempt: Int, delay: Double, reason: String)
 }
 
 /// How a live input behaves.
-public struct LiveSourceOptions: Sendable {
+package struct LiveSourceOptions: Sendable {
     /// Give up a silent network read after this many seconds, then reconnect.
-    public var readTimeout: Double
+    package var readTimeout: Double
     /// First wait before reconnecting; doubles each failure up to `maximumBackoff`.
-    public var initialBackoff: Double
-    public var maximumBackoff: Double
+    package var initialBackoff: Double
+    package var maximumBackoff: Double
     /// Play a file at its own frame rate, as a camera would deliver it.
-    public var realtime: Bool
+    package var realtime: Bool
     /// Start a file again at its end (demos, soak tests) instead of ending.
-    public var loop: Bool
+    package var loop: Bool
 
-    public init(readTimeout: Double = 5, initialBackoff: Double = 0.5, maximumBackoff: Double = 8,
+    package init(readTimeout: Double = 5, initialBackoff: Double = 0.5, maximumBackoff: Double = 8,
                 realtime: Bool = false, loop: Bool = false) {
         self.readTimeout = readTimeout
         self.initialBackoff = initialBackoff
@@ -38,10 +38,10 @@ public struct LiveSourceOptions: Sendable {
 /// timeline keeps running forward across reconnects and loops.
 ///
 /// Frames come out in a fixed 1/90000 time base whatever the input's.
-public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
-    public static let timeBase = Rational(1, 90_000)
+package final class LiveSource: ThermalFrameSource, @unchecked Sendable {
+    package static let timeBase = Rational(1, 90_000)
 
-    public let location: String
+    package let location: String
     private let inputOptions: InputOptions
     private let options: LiveSourceOptions
     private let onEvent: @Sendable (LiveSourceEvent) -> Void
@@ -64,7 +64,7 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
     private var deliveredSinceOpen = false
 
     /// - Parameter onEvent: called on the capture thread for connects, losses and retries.
-    public init(_ location: String, inputOptions: InputOptions = InputOptions(), options: LiveSourceOptions = LiveSourceOptions(),
+    package init(_ location: String, inputOptions: InputOptions = InputOptions(), options: LiveSourceOptions = LiveSourceOptions(),
                 onEvent: @escaping @Sendable (LiveSourceEvent) -> Void = { _ in }) {
         self.location = location
         var inputOptions = inputOptions
@@ -83,26 +83,26 @@ public final class LiveSource: ThermalFrameSource, @unchecked Sendable {
     }
 
     /// Times the input was opened again after a loss.
-    public var reconnectCount: Int { reconnects.load(ordering: .relaxed) }
+    package var reconnectCount: Int { reconnects.load(ordering: .relaxed) }
 
     /// Opens the input now (the first time), so callers learn its size before
     /// building outputs. Throws only when stopped; failures are retried.
-    public func connect() throws -> VideoStreamInfo {
+    package func connect() throws -> VideoStreamInfo {
         try currentReader().info
     }
 
-    public func interrupt() {
+    package func interrupt() {
         stopped.store(true, ordering: .relaxed)
         readerLock.withLock { openReader?.interruptBlockedRead() }
         wake.signal()
     }
 
-    public func nextFrame() throws -> ThermalFrame? {
+    package func nextFrame() throws -> ThermalFrame? {
         try next { try $0.nextThermalFrame() }
     }
 
     /// The next frame as RGB (a visible camera), with the same reconnects and timeline.
-    public func nextColorFrame() throws -> ColorFrame? {
+    package func nextColorFrame() throws -> ColorFrame? {
         try next { try $0.nextColorFrame() }
     }
 

@@ -10,9 +10,9 @@ import Synchronization
 /// batches go to OpenVINO with several requests in flight, so preparing the
 /// next batch overlaps inference of the last. The text embedding can change
 /// while frames flow: the change applies from the next batch on.
-public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
-    public let network: NeuralColorizer
-    public var maxBatchSize: Int { network.framesPerInference }
+package final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
+    package let network: NeuralColorizer
+    package var maxBatchSize: Int { network.framesPerInference }
     private let gain: ClassicColorizer
     private let visible: VisibleFeed?
     private let reference: RGBImage?
@@ -36,7 +36,7 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     ///   - temporalSmoothing: 0–1, how much chroma a still pixel keeps from the previous
     ///     frame (`TemporalChromaFilter`); 0 is off. Fusers are left alone: their colour
     ///     follows the visible camera, which moves on its own.
-    public init(network: NeuralColorizer, gain: ClassicColorizer, text: [Float]? = nil,
+    package init(network: NeuralColorizer, gain: ClassicColorizer, text: [Float]? = nil,
                 visible: VisibleFeed? = nil, reference: RGBImage? = nil,
                 promptResolver: (@Sendable (String) throws -> [Float])? = nil,
                 temporalSmoothing: Double = 0) {
@@ -52,26 +52,26 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     }
 
     /// Uses `embedding` from the next batch on; callable from any thread.
-    public func setText(_ embedding: [Float]?) {
+    package func setText(_ embedding: [Float]?) {
         text.withLock { $0 = embedding }
     }
 
     /// Resolves `prompt` on the caller's thread (the text encoder may run
     /// once; the cache answers after that), then uses it from the next batch
     /// on. Frames keep flowing meanwhile.
-    public func setPrompt(_ prompt: String) throws {
+    package func setPrompt(_ prompt: String) throws {
         guard let promptResolver else {
             throw PipelineError("this model takes no new prompts while running (no text encoder and no baked embeddings)")
         }
         setText(try promptResolver(prompt))
     }
 
-    public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
+    package func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
         let batch = try inputs(for: frames)
         return steadied(try network.colorize(batch, text: text.withLock { $0 }), batch).map { .rgb($0) }
     }
 
-    public func submit(_ frames: [ThermalFrame], completion: @escaping @Sendable (Result<[EncoderPicture], any Error>) -> Void) {
+    package func submit(_ frames: [ThermalFrame], completion: @escaping @Sendable (Result<[EncoderPicture], any Error>) -> Void) {
         let batch: [NeuralInput]
         do { batch = try inputs(for: frames) } catch {
             completion(.failure(error))
@@ -85,7 +85,7 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
         }
     }
 
-    public func waitUntilIdle() { network.waitUntilIdle() }
+    package func waitUntilIdle() { network.waitUntilIdle() }
 
     private func steadied(_ images: [RGBImage], _ batch: [NeuralInput]) -> [RGBImage] {
         smoothing.withLock { filter in

@@ -9,15 +9,15 @@ import MediaIO
 /// the stage. In order of precedence: a neural model (fed the visible camera
 /// or the reference when there is one), fusion with a visible camera,
 /// reference colour, or the classic palette alone.
-public struct StageRecipe: Sendable {
-    public var classic: ClassicSettings
-    public var neural: NeuralRecipe
+package struct StageRecipe: Sendable {
+    package var classic: ClassicSettings
+    package var neural: NeuralRecipe
     /// A visible camera or video to fuse with.
-    public var visible: VisibleRecipe?
+    package var visible: VisibleRecipe?
     /// A colour picture whose colours the thermal frames borrow.
-    public var reference: ReferenceRecipe?
+    package var reference: ReferenceRecipe?
 
-    public init(classic: ClassicSettings = ClassicSettings(), neural: NeuralRecipe = NeuralRecipe(),
+    package init(classic: ClassicSettings = ClassicSettings(), neural: NeuralRecipe = NeuralRecipe(),
                 visible: VisibleRecipe? = nil, reference: ReferenceRecipe? = nil) {
         self.classic = classic
         self.neural = neural
@@ -27,28 +27,28 @@ public struct StageRecipe: Sendable {
 }
 
 /// A neural colouriser or fuser from a model bundle, and how to feed it text.
-public struct NeuralRecipe: Sendable, Equatable {
+package struct NeuralRecipe: Sendable, Equatable {
     /// A bundle folder or a name on the model search path; nil: no network.
-    public var model: String?
+    package var model: String?
     /// A scene description: a baked embedding, else computed by an encoder of the model's text space.
-    public var prompt: String?
+    package var prompt: String?
     /// A file holding the prompt's embedding, instead of `prompt`.
-    public var embeddingFile: String?
+    package var embeddingFile: String?
     /// A text encoder (folder or name) for prompts the bundle has no embedding for.
-    public var textEncoder: String?
+    package var textEncoder: String?
     /// A CLIP text-encoder bundle folder, the older way to name one.
-    public var clip: String?
+    package var clip: String?
     /// Frames per inference; nil: 1 on CPU (batches gain nothing there), 8 elsewhere.
-    public var batch: Int?
-    public var device: String
+    package var batch: Int?
+    package var device: String
     /// OpenVINO's inference precision hint (`f32` rules out bf16).
-    public var precision: String?
+    package var precision: String?
     /// Infer requests in flight, so preparation and inference overlap.
-    public var requests: Int
+    package var requests: Int
     /// 0–1, chroma kept from the previous frame where the thermal image is still; nil: the bundle's.
-    public var temporalSmoothing: Double?
+    package var temporalSmoothing: Double?
 
-    public init(model: String? = nil, prompt: String? = nil, embeddingFile: String? = nil, textEncoder: String? = nil,
+    package init(model: String? = nil, prompt: String? = nil, embeddingFile: String? = nil, textEncoder: String? = nil,
                 clip: String? = nil, batch: Int? = nil, device: String = "CPU", precision: String? = nil,
                 requests: Int = 2, temporalSmoothing: Double? = nil) {
         self.model = model
@@ -65,19 +65,19 @@ public struct NeuralRecipe: Sendable, Equatable {
 
     /// On CPUs a batch runs no faster per frame than single frames with two
     /// requests in flight (Benchmarks/neural.sh); GPUs and NPUs want batches.
-    public var framesPerInference: Int { batch ?? (device.uppercased() == "CPU" ? 1 : 8) }
+    package var framesPerInference: Int { batch ?? (device.uppercased() == "CPU" ? 1 : 8) }
 }
 
 /// A visible camera or video aligned with the thermal one.
-public struct VisibleRecipe: Sendable {
+package struct VisibleRecipe: Sendable {
     /// A file, image or stream URL.
-    public var source: String
-    public var method: FusionMethod
+    package var source: String
+    package var method: FusionMethod
     /// A registration file from `thermocolor calibrate`; nil: the visible picture is scaled.
-    public var homography: String?
-    public var pairing: PairingOptions
+    package var homography: String?
+    package var pairing: PairingOptions
 
-    public init(source: String, method: FusionMethod = .pyramid, homography: String? = nil, pairing: PairingOptions = PairingOptions()) {
+    package init(source: String, method: FusionMethod = .pyramid, homography: String? = nil, pairing: PairingOptions = PairingOptions()) {
         self.source = source
         self.method = method
         self.homography = homography
@@ -86,24 +86,24 @@ public struct VisibleRecipe: Sendable {
 }
 
 /// A colour picture of the scene whose colour statistics are borrowed.
-public struct ReferenceRecipe: Sendable, Equatable {
-    public var image: String
+package struct ReferenceRecipe: Sendable, Equatable {
+    package var image: String
     /// Luminance regions for the classic transfer (1 = global).
-    public var regions: Int
+    package var regions: Int
 
-    public init(image: String, regions: Int = 3) {
+    package init(image: String, regions: Int = 3) {
         self.image = image
         self.regions = regions
     }
 }
 
 /// A setting of a `StageRecipe`, named as each front end names it.
-public enum StageSetting: Sendable, CaseIterable {
+package enum StageSetting: Sendable, CaseIterable {
     case model, prompt, embeddingFile, textEncoder, clip, batch, requests, temporalSmoothing
     case visible, pairTolerance, reference, referenceRegions
 
     /// The command line's option.
-    public var flag: String {
+    package var flag: String {
         switch self {
         case .model: "--model"
         case .prompt: "--prompt"
@@ -121,7 +121,7 @@ public enum StageSetting: Sendable, CaseIterable {
     }
 
     /// The configuration file's key.
-    public var configurationKey: String {
+    package var configurationKey: String {
         switch self {
         case .model: "processing.model"
         case .prompt: "processing.prompt"
@@ -141,23 +141,23 @@ public enum StageSetting: Sendable, CaseIterable {
 
 /// One broken rule of a recipe: the setting at fault and what is wrong, with
 /// the other settings it names left for the front end to spell.
-public struct StageProblem: Sendable, Equatable {
-    public enum Part: Sendable, Equatable {
+package struct StageProblem: Sendable, Equatable {
+    package enum Part: Sendable, Equatable {
         case text(String)
         case setting(StageSetting)
     }
 
-    public var setting: StageSetting
-    public var parts: [Part]
+    package var setting: StageSetting
+    package var parts: [Part]
 
-    public init(_ setting: StageSetting, _ parts: Part...) {
+    package init(_ setting: StageSetting, _ parts: Part...) {
         self.setting = setting
         self.parts = parts
     }
 
     /// The problem without its setting's name, other settings spelt by `name`:
     /// "needs --model: a prompt steers a neural model".
-    public func message(naming name: (StageSetting) -> String) -> String {
+    package func message(naming name: (StageSetting) -> String) -> String {
         parts.map { part in
             switch part {
             case .text(let text): text
@@ -167,12 +167,12 @@ public struct StageProblem: Sendable, Equatable {
     }
 
     /// "--prompt needs --model: a prompt steers a neural model".
-    public var commandLineDescription: String { "\(setting.flag) \(message(naming: \.flag))" }
+    package var commandLineDescription: String { "\(setting.flag) \(message(naming: \.flag))" }
 }
 
 extension StageRecipe {
     /// Every rule the recipe breaks, in a fixed order; empty when it can be built.
-    public func problems() -> [StageProblem] {
+    package func problems() -> [StageProblem] {
         var found: [StageProblem] = []
         let neural = self.neural
         if neural.model == nil {
@@ -212,7 +212,7 @@ extension StageRecipe {
     }
 
     /// How the visible input is read.
-    public enum VisibleReading: Sendable {
+    package enum VisibleReading: Sendable {
         /// A recorded video or image, read as fast as the thermal frames need it.
         case offline
         /// A live camera or stream, reconnected when it drops.
@@ -223,7 +223,7 @@ extension StageRecipe {
     /// - Parameters:
     ///   - reading: how a visible input is opened.
     ///   - onVisibleChange: told when visible frames stop or start pairing again (classic fusion).
-    public func makeStage(reading: VisibleReading,
+    package func makeStage(reading: VisibleReading,
                           onVisibleChange: @escaping @Sendable (Bool) -> Void = { _ in }) throws -> FrameColorizer? {
         if let problem = problems().first { throw PipelineError(problem.commandLineDescription) }
         let visibleFeed: VisibleFeed? = try visible.map { visible in
@@ -247,7 +247,7 @@ extension StageRecipe {
     }
 
     /// The registration file's mapping, or nil without one.
-    public func loadHomography(_ path: String?) throws -> Homography? {
+    package func loadHomography(_ path: String?) throws -> Homography? {
         guard let path else { return nil }
         do {
             return try Homography(contentsOf: URL(fileURLWithPath: path))

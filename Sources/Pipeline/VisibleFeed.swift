@@ -5,16 +5,16 @@ import Synchronization
 import Threading
 
 /// How thermal frames find their visible partner.
-public struct PairingOptions: Sendable {
+package struct PairingOptions: Sendable {
     /// Seconds added to the visible stream's timestamps before pairing
     /// (positive when the visible camera's clock runs behind).
-    public var offset: Double
+    package var offset: Double
     /// The largest time difference still counted as a pair.
-    public var tolerance: Double
+    package var tolerance: Double
     /// Live only: a visible frame older than this means the visible input has stalled.
-    public var stallTimeout: Double
+    package var stallTimeout: Double
 
-    public init(offset: Double = 0, tolerance: Double = 0.05, stallTimeout: Double = 1) {
+    package init(offset: Double = 0, tolerance: Double = 0.05, stallTimeout: Double = 1) {
         self.offset = offset
         self.tolerance = tolerance
         self.stallTimeout = stallTimeout
@@ -28,8 +28,8 @@ public struct PairingOptions: Sendable {
 /// is dropped that could still pair). Live, a thread of its own keeps the
 /// newest visible frame; one older than `stallTimeout` counts as missing, so
 /// the pipeline carries on with thermal alone rather than stopping.
-public final class VisibleFeed: @unchecked Sendable {
-    public let location: String
+package final class VisibleFeed: @unchecked Sendable {
+    package let location: String
     private let options: PairingOptions
     private let live: Bool
     // Offline state (the processing thread only).
@@ -41,7 +41,7 @@ public final class VisibleFeed: @unchecked Sendable {
     private var liveSource: LiveSource?
 
     /// Opens a visible file for offline pairing.
-    public init(offline location: String, options: PairingOptions = PairingOptions()) throws {
+    package init(offline location: String, options: PairingOptions = PairingOptions()) throws {
         self.location = location
         self.options = options
         live = false
@@ -49,7 +49,7 @@ public final class VisibleFeed: @unchecked Sendable {
     }
 
     /// Starts reading a live visible source (camera, stream) on a thread of its own.
-    public init(live location: String, inputOptions: InputOptions = InputOptions(), options: PairingOptions = PairingOptions(),
+    package init(live location: String, inputOptions: InputOptions = InputOptions(), options: PairingOptions = PairingOptions(),
                 onEvent: @escaping @Sendable (LiveSourceEvent) -> Void = { _ in }) {
         self.location = location
         self.options = options
@@ -72,13 +72,13 @@ public final class VisibleFeed: @unchecked Sendable {
     deinit { stop() }
 
     /// Stops reading a live source; its thread ends soon after.
-    public func stop() {
+    package func stop() {
         liveSource?.interrupt()
     }
 
     /// The visible picture for a thermal frame shown at `seconds`, or nil when
     /// there is none close enough (or the live input has stalled).
-    public func frame(at seconds: Double) throws -> RGBImage? {
+    package func frame(at seconds: Double) throws -> RGBImage? {
         if live {
             guard let entry = newest.withLock({ $0 }) else { return nil }
             let age = Double(MonotonicClock.nanoseconds() - entry.arrivedAt) / 1e9

@@ -4,19 +4,19 @@ import Pipeline
 
 /// What a reload changed, split into what applies at once and what waits
 /// for a restart.
-public struct ConfigurationChanges: Sendable, Equatable {
+package struct ConfigurationChanges: Sendable, Equatable {
     /// Keys that apply to the running session (palette, gain control, prompt, log level).
-    public var live: [String]
+    package var live: [String]
     /// Keys that need `systemctl restart` (input, outputs, model…), in file order.
-    public var needRestart: [String]
+    package var needRestart: [String]
 
     /// Keys that a running session takes without a restart.
-    public static let liveKeys: Set<String> = [
+    package static let liveKeys: Set<String> = [
         "processing.palette", "processing.agc", "processing.tail_rejection", "processing.plateau_limit",
         "processing.smoothing", "processing.stretch_8bit", "processing.prompt", "service.log_level", "service.health_timeout",
     ]
 
-    public init(from old: ServiceConfiguration, to new: ServiceConfiguration) {
+    package init(from old: ServiceConfiguration, to new: ServiceConfiguration) {
         let before = old.flattened, after = new.flattened
         let oldKeys = Dictionary(before, uniquingKeysWith: { $1 })
         let newKeys = Dictionary(after, uniquingKeysWith: { $1 })
@@ -27,12 +27,12 @@ public struct ConfigurationChanges: Sendable, Equatable {
         needRestart = changed.filter { !Self.liveKeys.contains($0) }
     }
 
-    public var isEmpty: Bool { live.isEmpty && needRestart.isEmpty }
+    package var isEmpty: Bool { live.isEmpty && needRestart.isEmpty }
 }
 
 extension ServiceConfiguration {
     /// Every setting as `key = value` text, keys named as in the file, for comparing two configurations.
-    public var flattened: [(String, String)] {
+    package var flattened: [(String, String)] {
         var pairs: [(String, String)] = []
         func add(_ key: String, _ value: Any?) { pairs.append((key, value.map { "\($0)" } ?? "")) }
         add("source.input", source.input)

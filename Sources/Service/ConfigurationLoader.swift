@@ -8,31 +8,31 @@ import Pipeline
 import TOMLKit
 
 /// One thing wrong with a configuration file, tied to the key that holds it.
-public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
+package struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     /// Dotted path of the key, e.g. `processing.palette` or `outputs[1].url`; empty for the file as a whole.
-    public var key: String
-    public var message: String
+    package var key: String
+    package var message: String
 
-    public init(key: String, message: String) {
+    package init(key: String, message: String) {
         self.key = key
         self.message = message
     }
 
     /// `processing.palette: unknown palette 'sepia' (choose one of …)`.
-    public var description: String { key.isEmpty ? message : "\(key): \(message)" }
+    package var description: String { key.isEmpty ? message : "\(key): \(message)" }
 }
 
 /// Every problem found in a configuration file, one per line when printed.
-public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
-    public var file: String
-    public var problems: [ConfigurationProblem]
+package struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    package var file: String
+    package var problems: [ConfigurationProblem]
 
-    public init(file: String, problems: [ConfigurationProblem]) {
+    package init(file: String, problems: [ConfigurationProblem]) {
         self.file = file
         self.problems = problems
     }
 
-    public var description: String {
+    package var description: String {
         problems.count == 1
             ? "\(file): \(problems[0])"
             : "\(file): \(problems.count) problems\n" + problems.map { "  \($0)" }.joined(separator: "\n")
@@ -44,10 +44,10 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 /// Validation collects every problem rather than stopping at the first, and
 /// treats an unknown key as a problem: a misspelt `pallete` would otherwise
 /// be ignored in silence and the default used.
-public enum ConfigurationLoader {
+package enum ConfigurationLoader {
     /// Reads `path`. Relative paths inside the file (recordings, model, a file
     /// input) are taken relative to the file's folder.
-    public static func load(path: String) throws(ConfigurationError) -> ServiceConfiguration {
+    package static func load(path: String) throws(ConfigurationError) -> ServiceConfiguration {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -70,7 +70,7 @@ public enum ConfigurationLoader {
     }
 
     /// Parses TOML text; `file` only names it in errors.
-    public static func parse(_ text: String, file: String = "configuration",
+    package static func parse(_ text: String, file: String = "configuration",
                              baseFolder: String? = nil) throws(ConfigurationError) -> ServiceConfiguration {
         let root: TOMLTable
         do {

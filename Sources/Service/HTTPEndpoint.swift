@@ -7,18 +7,18 @@ import Foundation
 import Synchronization
 
 /// What an `HTTPEndpoint` handler answers.
-public struct HTTPResponse: Sendable, Equatable {
-    public var status: Int
-    public var contentType: String
-    public var body: String
+package struct HTTPResponse: Sendable, Equatable {
+    package var status: Int
+    package var contentType: String
+    package var body: String
 
-    public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String) {
+    package init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String) {
         self.status = status
         self.contentType = contentType
         self.body = body
     }
 
-    public static func notFound(_ path: String) -> HTTPResponse {
+    package static func notFound(_ path: String) -> HTTPResponse {
         HTTPResponse(status: 404, body: "no such page: \(path) (try /metrics or /healthz)\n")
     }
 
@@ -40,10 +40,10 @@ public struct HTTPResponse: Sendable, Equatable {
 /// Scrapes come every few seconds from one Prometheus, so serving them in
 /// turn costs nothing and keeps the service free of an event loop. Reads time
 /// out after two seconds, so an idle client cannot hold the thread.
-public final class HTTPEndpoint: @unchecked Sendable {
+package final class HTTPEndpoint: @unchecked Sendable {
     /// The address actually bound (the system's port when 0 was asked for).
-    public let address: SocketAddressText
-    public typealias Handler = @Sendable (_ method: String, _ path: String) -> HTTPResponse
+    package let address: SocketAddressText
+    package typealias Handler = @Sendable (_ method: String, _ path: String) -> HTTPResponse
     private let listener: OwnedSocket
     private let handler: Handler
     private let stopped = Atomic<Bool>(false)
@@ -53,7 +53,7 @@ public final class HTTPEndpoint: @unchecked Sendable {
 
     /// Binds and listens at once, so a taken port fails at start-up with a
     /// clear error, not later on a background thread.
-    public init(address: SocketAddressText, handler: @escaping Handler) throws(SocketError) {
+    package init(address: SocketAddressText, handler: @escaping Handler) throws(SocketError) {
         self.handler = handler
         do {
             let (socket, bound) = try withSocketAddress(address) { family, pointer, length -> (OwnedSocket, SocketAddressText) in
@@ -74,10 +74,10 @@ public final class HTTPEndpoint: @unchecked Sendable {
     }
 
     /// Requests answered so far (connections that sent nothing are not counted).
-    public var requestsServed: Int { requests.load(ordering: .relaxed) }
+    package var requestsServed: Int { requests.load(ordering: .relaxed) }
 
     /// Starts serving on a thread of its own.
-    public func start() {
+    package func start() {
         guard !started.exchange(true, ordering: .relaxed) else { return }
         let thread = Thread { [self] in
             acceptLoop()
@@ -88,7 +88,7 @@ public final class HTTPEndpoint: @unchecked Sendable {
     }
 
     /// Stops accepting, waits for the thread, closes the socket.
-    public func stop() {
+    package func stop() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         listener.shutdownBoth()
         if started.load(ordering: .relaxed) { finished.wait() }

@@ -7,16 +7,16 @@ import Threading
 /// written frames since the last one. A process whose threads are alive but
 /// whose frames have stopped (a wedged camera, a hung decoder) is therefore
 /// restarted by systemd, which a ping from a timer alone would never allow.
-public struct WatchdogGate: Sendable {
+package struct WatchdogGate: Sendable {
     private var lastProgress: Int
 
     /// `progress` is the counter's value when the watchdog starts (frames written so far).
-    public init(startingAt progress: Int) {
+    package init(startingAt progress: Int) {
         lastProgress = progress
     }
 
     /// True when `progress` moved past the value seen at the previous check.
-    public mutating func shouldPing(progress: Int) -> Bool {
+    package mutating func shouldPing(progress: Int) -> Bool {
         defer { lastProgress = max(lastProgress, progress) }
         return progress > lastProgress
     }
@@ -28,10 +28,10 @@ public struct WatchdogGate: Sendable {
 /// It runs on a thread of its own, not in the Swift concurrency pool, so a
 /// pool starved by blocking work cannot starve the watchdog too, and it reads
 /// only counters the pipeline updates anyway.
-public final class Heartbeat: @unchecked Sendable {
+package final class Heartbeat: @unchecked Sendable {
     /// How often the watchdog is considered; nil when systemd set no watchdog.
-    public let pingInterval: Double?
-    public let statusInterval: Double
+    package let pingInterval: Double?
+    package let statusInterval: Double
     private let notifier: SystemdNotifier
     private let progress: @Sendable () -> Int
     private let statusLine: @Sendable () -> String
@@ -46,7 +46,7 @@ public final class Heartbeat: @unchecked Sendable {
     ///   - progress: a counter that grows while the service works (frames written).
     ///   - statusLine: the text for `STATUS=`, e.g. "30.0 fps · 0 dropped".
     ///   - onWithheld: called on the heartbeat thread when a ping is withheld (to log why).
-    public init(notifier: SystemdNotifier, pingInterval: Double?, statusInterval: Double,
+    package init(notifier: SystemdNotifier, pingInterval: Double?, statusInterval: Double,
                 progress: @escaping @Sendable () -> Int, statusLine: @escaping @Sendable () -> String,
                 onWithheld: @escaping @Sendable (Double) -> Void = { _ in }) {
         self.notifier = notifier
@@ -58,7 +58,7 @@ public final class Heartbeat: @unchecked Sendable {
     }
 
     /// Half the notifier's watchdog timeout, as `sd_watchdog_enabled(3)` advises.
-    public convenience init(notifier: SystemdNotifier, statusInterval: Double,
+    package convenience init(notifier: SystemdNotifier, statusInterval: Double,
                             progress: @escaping @Sendable () -> Int, statusLine: @escaping @Sendable () -> String,
                             onWithheld: @escaping @Sendable (Double) -> Void = { _ in }) {
         self.init(notifier: notifier, pingInterval: notifier.watchdogTimeout.map { $0 / 2 }, statusInterval: statusInterval,
@@ -66,12 +66,12 @@ public final class Heartbeat: @unchecked Sendable {
     }
 
     /// Pings sent so far.
-    public var pingsSent: Int { counts.withLock { $0.sent } }
+    package var pingsSent: Int { counts.withLock { $0.sent } }
     /// Checks that found no new frames, so sent no ping.
-    public var pingsWithheld: Int { counts.withLock { $0.withheld } }
+    package var pingsWithheld: Int { counts.withLock { $0.withheld } }
 
     /// Starts the thread; call once, after `READY=1`.
-    public func start() {
+    package func start() {
         condition.lock()
         defer { condition.unlock() }
         guard thread == nil, !isStopped else { return }
@@ -85,7 +85,7 @@ public final class Heartbeat: @unchecked Sendable {
     }
 
     /// Stops the thread and waits for it; safe to call more than once, or before `start`.
-    public func stop() {
+    package func stop() {
         condition.lock()
         let wasRunning = thread != nil && !isStopped
         isStopped = true

@@ -8,12 +8,12 @@ import Logging
 import Synchronization
 
 /// The service's log level, shared by every logger so a reload can change it.
-public final class LogLevelControl: Sendable {
+package final class LogLevelControl: Sendable {
     private let current: Mutex<Logger.Level>
 
-    public init(_ level: Logger.Level) { current = Mutex(level) }
+    package init(_ level: Logger.Level) { current = Mutex(level) }
 
-    public var level: Logger.Level {
+    package var level: Logger.Level {
         get { current.withLock { $0 } }
         set { current.withLock { $0 = newValue } }
     }
@@ -23,18 +23,18 @@ public final class LogLevelControl: Sendable {
 /// `<N>` syslog priority (as sd-daemon(3) describes) so journald files it at
 /// the right level and `journalctl -p warning` works; elsewhere it writes
 /// plain time-stamped lines. Everything goes to standard error.
-public struct JournalLogHandler: LogHandler {
-    public enum Style: Sendable {
+package struct JournalLogHandler: LogHandler {
+    package enum Style: Sendable {
         /// `<6>message key=value`, for journald.
         case journal
         /// `2026-01-01T12:00:00.000Z info thermocolor: message key=value`.
         case plain
     }
 
-    public let label: String
-    public let style: Style
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+    package let label: String
+    package let style: Style
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     private let levelControl: LogLevelControl
     private var levelOverride: Logger.Level?
     private let write: @Sendable (String) -> Void
@@ -42,7 +42,7 @@ public struct JournalLogHandler: LogHandler {
     /// - Parameters:
     ///   - level: shared level; `logLevel` set on one logger overrides it for that logger only.
     ///   - write: where finished lines go (standard error unless a test captures them).
-    public init(label: String, style: Style, level: LogLevelControl,
+    package init(label: String, style: Style, level: LogLevelControl,
                 write: @escaping @Sendable (String) -> Void = JournalLogHandler.writeToStandardError) {
         self.label = label
         self.style = style
@@ -50,17 +50,17 @@ public struct JournalLogHandler: LogHandler {
         self.write = write
     }
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { levelOverride ?? levelControl.level }
         set { levelOverride = newValue }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
@@ -83,7 +83,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// syslog(3) priorities: 2 critical, 3 error, 4 warning, 5 notice, 6 info, 7 debug.
-    public static func syslogPriority(_ level: Logger.Level) -> Int {
+    package static func syslogPriority(_ level: Logger.Level) -> Int {
         switch level {
         case .critical: 2
         case .error: 3
@@ -97,7 +97,7 @@ public struct JournalLogHandler: LogHandler {
     /// `.journal` when standard error is the journal stream systemd set up:
     /// `$JOURNAL_STREAM` holds its `device:inode`, and a matching stderr means
     /// nobody redirected it elsewhere.
-    public static func detectStyle(environment: [String: String] = ProcessInfo.processInfo.environment,
+    package static func detectStyle(environment: [String: String] = ProcessInfo.processInfo.environment,
                                    descriptor: Int32 = STDERR_FILENO) -> Style {
         guard let stream = environment["JOURNAL_STREAM"] else { return .plain }
         let parts = stream.split(separator: ":")
@@ -108,7 +108,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// One `write(2)` per line, so lines from different threads never interleave.
-    public static let writeToStandardError: @Sendable (String) -> Void = { line in
+    package static let writeToStandardError: @Sendable (String) -> Void = { line in
         var bytes = Array(line.utf8)
         var offset = 0
         while offset < bytes.count {

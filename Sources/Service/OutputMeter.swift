@@ -6,11 +6,11 @@ import Synchronization
 import Threading
 
 /// Counters of one output, written on the sink thread and read by scrapes.
-public final class OutputMeter: Sendable {
+package final class OutputMeter: Sendable {
     /// `recording` or `stream`.
-    public let kind: String
+    package let kind: String
     /// The folder or URL, as a label.
-    public let name: String
+    package let name: String
     private struct State {
         var frames = 0
         var bytes: Int64 = 0
@@ -22,19 +22,19 @@ public final class OutputMeter: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(kind: String, name: String) {
+    package init(kind: String, name: String) {
         self.kind = kind
         self.name = name
     }
 
-    public var frames: Int { state.withLock { $0.frames } }
-    public var bytes: Int64 { state.withLock { $0.bytes } }
-    public var segments: Int { state.withLock { $0.segments } }
-    public var framesDropped: Int { state.withLock { $0.dropped } }
-    public var connectFailures: Int { state.withLock { $0.connectFailures } }
+    package var frames: Int { state.withLock { $0.frames } }
+    package var bytes: Int64 { state.withLock { $0.bytes } }
+    package var segments: Int { state.withLock { $0.segments } }
+    package var framesDropped: Int { state.withLock { $0.dropped } }
+    package var connectFailures: Int { state.withLock { $0.connectFailures } }
 
     /// Bits per second over the last five seconds or so; 0 before two samples.
-    public var bitsPerSecond: Double {
+    package var bitsPerSecond: Double {
         state.withLock { state in
             guard let first = state.window.first, let last = state.window.last, last.0 > first.0 else { return 0 }
             return Double(last.1 - first.1) * 8 / (Double(last.0 - first.0) / 1e9)
@@ -60,23 +60,23 @@ public final class OutputMeter: Sendable {
 
 /// The service's one `OutputSet`, with each output's meter brought up to
 /// date from the set's own counters after every frame: nothing is counted twice.
-public final class MeteredOutputs: FrameSink {
-    public let outputs: OutputSet
+package final class MeteredOutputs: FrameSink {
+    package let outputs: OutputSet
     /// One per output, in the order of the set's targets.
-    public let meters: [OutputMeter]
+    package let meters: [OutputMeter]
 
-    public init(_ outputs: OutputSet, meters: [OutputMeter]) {
+    package init(_ outputs: OutputSet, meters: [OutputMeter]) {
         precondition(meters.count == outputs.statuses.count, "one meter per output")
         self.outputs = outputs
         self.meters = meters
     }
 
-    public func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws {
+    package func write(_ picture: EncoderPicture, for frame: ThermalFrame) throws {
         defer { refresh() }
         try outputs.write(picture, for: frame)
     }
 
-    public func finish() throws {
+    package func finish() throws {
         defer { refresh() }
         try outputs.finish()
     }
@@ -88,7 +88,7 @@ public final class MeteredOutputs: FrameSink {
 
 extension PrometheusText {
     /// Per-output frames, bytes, bitrate and finished segments.
-    public mutating func add(_ meters: [OutputMeter]) {
+    package mutating func add(_ meters: [OutputMeter]) {
         for meter in meters {
             counter("thermocolor_output_frames_total", "Frames written to each output.", meter.frames,
                     labels: ["kind": meter.kind, "output": meter.name])

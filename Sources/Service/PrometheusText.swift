@@ -3,39 +3,39 @@ import Pipeline
 
 /// Builds a page in Prometheus' text exposition format (version 0.0.4):
 /// `# HELP` and `# TYPE` once per family, then its samples.
-public struct PrometheusText: Sendable {
-    public enum Kind: String, Sendable {
+package struct PrometheusText: Sendable {
+    package enum Kind: String, Sendable {
         case counter, gauge, histogram
     }
 
-    public typealias Labels = KeyValuePairs<String, String>
+    package typealias Labels = KeyValuePairs<String, String>
 
-    public private(set) var text = ""
+    package private(set) var text = ""
     private var families: Set<String> = []
 
-    public init() {}
+    package init() {}
 
     /// A counter: a total that only grows (`_total` by convention).
-    public mutating func counter(_ name: String, _ help: String, _ value: Double, labels: Labels = [:]) {
+    package mutating func counter(_ name: String, _ help: String, _ value: Double, labels: Labels = [:]) {
         sample(name, kind: .counter, help: help, value: value, labels: labels)
     }
 
-    public mutating func counter(_ name: String, _ help: String, _ value: Int, labels: Labels = [:]) {
+    package mutating func counter(_ name: String, _ help: String, _ value: Int, labels: Labels = [:]) {
         counter(name, help, Double(value), labels: labels)
     }
 
     /// A gauge: a value that goes up and down.
-    public mutating func gauge(_ name: String, _ help: String, _ value: Double, labels: Labels = [:]) {
+    package mutating func gauge(_ name: String, _ help: String, _ value: Double, labels: Labels = [:]) {
         sample(name, kind: .gauge, help: help, value: value, labels: labels)
     }
 
-    public mutating func gauge(_ name: String, _ help: String, _ value: Int, labels: Labels = [:]) {
+    package mutating func gauge(_ name: String, _ help: String, _ value: Int, labels: Labels = [:]) {
         gauge(name, help, Double(value), labels: labels)
     }
 
     /// A histogram from per-bucket (not yet cumulative) counts; `counts` has
     /// one more entry than `upperBounds`, for the samples above every bound.
-    public mutating func histogram(_ name: String, _ help: String, upperBounds: [Double], counts: [Int], sum: Double) {
+    package mutating func histogram(_ name: String, _ help: String, upperBounds: [Double], counts: [Int], sum: Double) {
         header(name, kind: .histogram, help: help)
         var cumulative = 0
         for (index, bound) in upperBounds.enumerated() {
@@ -81,7 +81,7 @@ extension PrometheusText {
     ///
     /// Written and dropped are read before captured, so a scrape taken while
     /// frames flow never shows more frames out than in.
-    public mutating func add(_ statistics: PipelineStatistics) {
+    package mutating func add(_ statistics: PipelineStatistics) {
         let written = statistics.framesWritten
         let dropped = statistics.framesDropped
         let captured = statistics.framesCaptured

@@ -9,13 +9,13 @@ import Pipeline
 ///
 /// Built by `ConfigurationLoader` from a TOML file (see docs/SERVICE.md for
 /// every key); values here are already validated.
-public struct ServiceConfiguration: Sendable {
-    public var source: SourceConfiguration
-    public var processing: ProcessingConfiguration
-    public var outputs: [OutputConfiguration]
-    public var service: ServiceSettings
+package struct ServiceConfiguration: Sendable {
+    package var source: SourceConfiguration
+    package var processing: ProcessingConfiguration
+    package var outputs: [OutputConfiguration]
+    package var service: ServiceSettings
 
-    public init(source: SourceConfiguration, processing: ProcessingConfiguration = ProcessingConfiguration(),
+    package init(source: SourceConfiguration, processing: ProcessingConfiguration = ProcessingConfiguration(),
                 outputs: [OutputConfiguration], service: ServiceSettings = ServiceSettings()) {
         self.source = source
         self.processing = processing
@@ -25,28 +25,28 @@ public struct ServiceConfiguration: Sendable {
 }
 
 /// The `[source]` table: the one camera, file or stream this service reads.
-public struct SourceConfiguration: Sendable {
+package struct SourceConfiguration: Sendable {
     /// A V4L2 device (`/dev/video0`), a file, or a stream URL (`rtsp://…`).
-    public var input: String
+    package var input: String
     /// FFmpeg input format and options (`video_size`, `pixel_format`, `framerate`…).
-    public var inputOptions: InputOptions
+    package var inputOptions: InputOptions
     /// A camera profile name (`boson`, `lepton`, `p2pro`, `generic`); nil detects it.
-    public var cameraProfile: String?
+    package var cameraProfile: String?
     /// The frame size to ask a V4L2 camera for (`camera_size`); nil lets capture choose.
-    public var cameraSize: FrameSize?
+    package var cameraSize: FrameSize?
     /// The pixel format to ask a V4L2 camera for (`camera_format`); nil lets capture choose.
-    public var cameraFormat: PixelFormat?
+    package var cameraFormat: PixelFormat?
     /// The frame rate to ask a V4L2 camera for (`camera_fps`); nil takes the
     /// fastest at the chosen size.
-    public var framesPerSecond: Double?
+    package var framesPerSecond: Double?
     /// Plays a file at its own frame rate, as if it were a camera.
-    public var realtime: Bool
+    package var realtime: Bool
     /// Starts a file again at its end (demos, soak tests) instead of ending the run.
-    public var loop: Bool
+    package var loop: Bool
     /// Seconds to wait before opening the source again after it fails; doubles on each failure up to 8 s.
-    public var reconnectDelay: Double
+    package var reconnectDelay: Double
 
-    public init(input: String, inputOptions: InputOptions = InputOptions(ioTimeout: 5), cameraProfile: String? = nil,
+    package init(input: String, inputOptions: InputOptions = InputOptions(ioTimeout: 5), cameraProfile: String? = nil,
                 cameraSize: FrameSize? = nil, cameraFormat: PixelFormat? = nil,
                 framesPerSecond: Double? = nil, realtime: Bool = false, loop: Bool = false, reconnectDelay: Double = 0.5) {
         self.input = input
@@ -63,24 +63,24 @@ public struct SourceConfiguration: Sendable {
 
 /// The `[processing]` table: the classic colouriser's settings, and the
 /// neural model that replaces it when `model` is set.
-public struct ProcessingConfiguration: Sendable, Equatable {
+package struct ProcessingConfiguration: Sendable, Equatable {
     /// Gain control and palette; applied live on SIGHUP.
-    public var classic: ClassicSettings
+    package var classic: ClassicSettings
     /// A model bundle folder; nil colourises with `classic` alone.
-    public var model: String?
+    package var model: String?
     /// A text prompt for models that take one; applied live on SIGHUP.
-    public var prompt: String?
+    package var prompt: String?
     /// A CLIP text-encoder bundle for prompts the model bundle has no baked embedding for.
-    public var clip: String?
+    package var clip: String?
     /// A text-encoder bundle (folder, or a name on the model search path)
     /// for such prompts; nil picks one of the model's text space.
-    public var textEncoder: String?
+    package var textEncoder: String?
     /// Frames per inference call.
-    public var batch: Int
+    package var batch: Int
     /// OpenVINO device: `CPU`, `GPU`, `GPU.1`, `NPU`, `AUTO`…
-    public var device: String
+    package var device: String
 
-    public init(classic: ClassicSettings = ClassicSettings(), model: String? = nil, prompt: String? = nil,
+    package init(classic: ClassicSettings = ClassicSettings(), model: String? = nil, prompt: String? = nil,
                 batch: Int = 1, device: String = "CPU") {
         self.classic = classic
         self.model = model
@@ -92,18 +92,18 @@ public struct ProcessingConfiguration: Sendable, Equatable {
 
 extension ProcessingConfiguration {
     /// The table as the stage recipe the command line's flags also map onto.
-    public var recipe: StageRecipe {
+    package var recipe: StageRecipe {
         StageRecipe(classic: classic, neural: NeuralRecipe(model: model, prompt: prompt, textEncoder: textEncoder, clip: clip,
                                                            batch: batch, device: device))
     }
 }
 
 /// One `[[outputs]]` entry.
-public enum OutputConfiguration: Sendable, Equatable {
+package enum OutputConfiguration: Sendable, Equatable {
     case recording(RecordingOutput)
     case stream(StreamOutput)
 
-    public var encoder: EncoderSettings {
+    package var encoder: EncoderSettings {
         switch self {
         case .recording(let recording): recording.encoder
         case .stream(let stream): stream.encoder
@@ -112,19 +112,19 @@ public enum OutputConfiguration: Sendable, Equatable {
 }
 
 /// Segmented files in a folder, oldest removed first when a limit is reached.
-public struct RecordingOutput: Sendable, Equatable {
-    public var directory: String
+package struct RecordingOutput: Sendable, Equatable {
+    package var directory: String
     /// Length of each file, in seconds.
-    public var segmentSeconds: Double
+    package var segmentSeconds: Double
     /// Keep at most this many segments (nil: no count limit).
-    public var maxSegments: Int?
+    package var maxSegments: Int?
     /// Keep at most this many bytes of segments (nil: no size limit).
-    public var maxBytes: Int64?
+    package var maxBytes: Int64?
     /// FFmpeg muxer: `mp4` (fragmented), `matroska` or `mpegts`.
-    public var container: String
-    public var encoder: EncoderSettings
+    package var container: String
+    package var encoder: EncoderSettings
 
-    public init(directory: String, segmentSeconds: Double = 300, maxSegments: Int? = nil, maxBytes: Int64? = nil,
+    package init(directory: String, segmentSeconds: Double = 300, maxSegments: Int? = nil, maxBytes: Int64? = nil,
                 container: String = "mp4", encoder: EncoderSettings = .lowLatency(frameRate: 30)) {
         self.directory = directory
         self.segmentSeconds = segmentSeconds
@@ -136,13 +136,13 @@ public struct RecordingOutput: Sendable, Equatable {
 }
 
 /// A network stream: RTSP (published to a server), RTMP, SRT or UDP MPEG-TS.
-public struct StreamOutput: Sendable, Equatable {
-    public var url: String
+package struct StreamOutput: Sendable, Equatable {
+    package var url: String
     /// FFmpeg muxer; nil picks it from the URL's scheme.
-    public var format: String?
-    public var encoder: EncoderSettings
+    package var format: String?
+    package var encoder: EncoderSettings
 
-    public init(url: String, format: String? = nil, encoder: EncoderSettings = .lowLatency(frameRate: 30)) {
+    package init(url: String, format: String? = nil, encoder: EncoderSettings = .lowLatency(frameRate: 30)) {
         self.url = url
         self.format = format
         self.encoder = encoder
@@ -150,18 +150,18 @@ public struct StreamOutput: Sendable, Equatable {
 }
 
 /// The `[service]` table: how the process reports itself.
-public struct ServiceSettings: Sendable, Equatable {
+package struct ServiceSettings: Sendable, Equatable {
     /// Where `/metrics` and `/healthz` listen; nil turns the endpoint off.
-    public var metricsAddress: SocketAddressText?
-    public var logLevel: Logger.Level
+    package var metricsAddress: SocketAddressText?
+    package var logLevel: Logger.Level
     /// Seconds between STATUS= updates to systemd (and status log lines at debug level).
-    public var statusInterval: Double
+    package var statusInterval: Double
     /// Seconds the outputs get to drain and close on SIGTERM; keep below the unit's TimeoutStopSec.
-    public var stopTimeout: Double
+    package var stopTimeout: Double
     /// Seconds without a written frame before `/healthz` answers 503.
-    public var healthTimeout: Double
+    package var healthTimeout: Double
 
-    public init(metricsAddress: SocketAddressText? = SocketAddressText(host: "127.0.0.1", port: 9464),
+    package init(metricsAddress: SocketAddressText? = SocketAddressText(host: "127.0.0.1", port: 9464),
                 logLevel: Logger.Level = .info, statusInterval: Double = 5, stopTimeout: Double = 20,
                 healthTimeout: Double = 5) {
         self.metricsAddress = metricsAddress
@@ -173,19 +173,19 @@ public struct ServiceSettings: Sendable, Equatable {
 }
 
 /// A `HOST:PORT` pair as written in the configuration (`127.0.0.1:9464`, `[::1]:9464`).
-public struct SocketAddressText: Sendable, Hashable, CustomStringConvertible {
+package struct SocketAddressText: Sendable, Hashable, CustomStringConvertible {
     /// A literal IPv4 or IPv6 address (`localhost` is read as 127.0.0.1).
-    public var host: String
+    package var host: String
     /// 0 lets the system choose (tests).
-    public var port: UInt16
+    package var port: UInt16
 
-    public init(host: String, port: UInt16) {
+    package init(host: String, port: UInt16) {
         self.host = host
         self.port = port
     }
 
     /// Parses `HOST:PORT`; nil when it is not one.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         var host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -203,5 +203,5 @@ public struct SocketAddressText: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -18,11 +18,11 @@ import Threading
 ///
 /// Control work (signals, reloads, the stop deadline) runs on one serial
 /// dispatch queue; the session blocks the calling thread in `run()`.
-public final class ServiceRunner: @unchecked Sendable {
-    public typealias SessionFactory = @Sendable (ServiceConfiguration, ServiceContext) throws -> ServiceSession
+package final class ServiceRunner: @unchecked Sendable {
+    package typealias SessionFactory = @Sendable (ServiceConfiguration, ServiceContext) throws -> ServiceSession
 
-    public let configurationPath: String?
-    public let notifier: SystemdNotifier
+    package let configurationPath: String?
+    package let notifier: SystemdNotifier
     private let logger: Logger
     private let logLevel: LogLevelControl
     private let makeSession: SessionFactory
@@ -60,7 +60,7 @@ public final class ServiceRunner: @unchecked Sendable {
     ///   - configurationPath: the file SIGHUP reads again; nil disables reloading.
     ///   - logLevel: the shared level the service's log handlers read; a reload changes it.
     ///   - makeSession: builds the session (a test passes a stand-in).
-    public init(configuration: ServiceConfiguration, configurationPath: String?, logger: Logger,
+    package init(configuration: ServiceConfiguration, configurationPath: String?, logger: Logger,
                 logLevel: LogLevelControl, notifier: SystemdNotifier = SystemdNotifier(),
                 makeSession: @escaping SessionFactory = ServiceOutputs.liveSession) {
         self.configurationPath = configurationPath
@@ -74,15 +74,15 @@ public final class ServiceRunner: @unchecked Sendable {
     }
 
     /// The configuration in force (live changes of reloads included).
-    public var configuration: ServiceConfiguration { state.withLock { $0.configuration } }
+    package var configuration: ServiceConfiguration { state.withLock { $0.configuration } }
 
     /// Where `/metrics` listens (with the real port when 0 was asked for); nil when off or not started.
-    public var metricsAddress: SocketAddressText? { control.sync { endpoint?.address } }
+    package var metricsAddress: SocketAddressText? { control.sync { endpoint?.address } }
 
     /// Runs until the source ends or a stop is requested; throws when the
     /// session fails (systemd's `Restart=on-failure` then starts it again).
     /// - Parameter handlingSignals: install SIGTERM/SIGINT/SIGHUP handlers (not in tests).
-    public func run(handlingSignals: Bool = true) throws {
+    package func run(handlingSignals: Bool = true) throws {
         let configuration = self.configuration
         logger.info("starting", metadata: [
             "input": .string(configuration.source.input),
@@ -154,7 +154,7 @@ public final class ServiceRunner: @unchecked Sendable {
 
     /// Begins a clean stop from any thread: `STOPPING=1`, the heartbeat ends,
     /// outputs drain and close. Past `service.stop_timeout` the process exits.
-    public func requestStop(reason: String) {
+    package func requestStop(reason: String) {
         let (session, first, timeout) = state.withLock { state -> (ServiceSession?, Bool, Double) in
             let first = !state.isStopping
             state.isStopping = true
@@ -180,7 +180,7 @@ public final class ServiceRunner: @unchecked Sendable {
     /// Reads the configuration file again and applies what can change live
     /// (what SIGHUP does). Returns what changed, or nil when the file is invalid.
     @discardableResult
-    public func reload() -> ConfigurationChanges? {
+    package func reload() -> ConfigurationChanges? {
         control.sync { reloadOnControlQueue() }
     }
 

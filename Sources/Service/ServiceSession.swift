@@ -8,7 +8,7 @@ import Synchronization
 
 /// What the service runs and supervises: a `LiveSession` in production, a
 /// stand-in in tests.
-public protocol ServiceSession: AnyObject, Sendable {
+package protocol ServiceSession: AnyObject, Sendable {
     /// Runs until the source ends, `stop()` is called, or a stage fails.
     func run() throws
     /// Ends the run from any thread; outputs are finished properly.
@@ -26,24 +26,24 @@ public protocol ServiceSession: AnyObject, Sendable {
 }
 
 extension LiveSession: ServiceSession {
-    public func applyPrompt(_ prompt: String) throws {
+    package func applyPrompt(_ prompt: String) throws {
         try updatePrompt(prompt)
     }
 }
 
 /// A live session fed by a V4L2 camera: the camera starts (and waits for its
 /// first frame) inside `run`, so a stop during that wait ends it too.
-public final class CameraServiceSession: ServiceSession, @unchecked Sendable {
-    public let session: LiveSession
-    public let camera: CameraSource
+package final class CameraServiceSession: ServiceSession, @unchecked Sendable {
+    package let session: LiveSession
+    package let camera: CameraSource
     private let stopped = Atomic<Bool>(false)
 
-    public init(session: LiveSession, camera: CameraSource) {
+    package init(session: LiveSession, camera: CameraSource) {
         self.session = session
         self.camera = camera
     }
 
-    public func run() throws {
+    package func run() throws {
         do {
             try camera.start()
         } catch {
@@ -54,36 +54,36 @@ public final class CameraServiceSession: ServiceSession, @unchecked Sendable {
         try session.run()
     }
 
-    public func stop() {
+    package func stop() {
         stopped.store(true, ordering: .relaxed)
         session.stop()
     }
-    public var statistics: PipelineStatistics? { session.statistics }
+    package var statistics: PipelineStatistics? { session.statistics }
     /// Times the camera came back after going away.
-    public var reconnectCount: Int { camera.captureStatistics.reconnects }
+    package var reconnectCount: Int { camera.captureStatistics.reconnects }
 
-    public var onFirstFrameWritten: (@Sendable () -> Void)? {
+    package var onFirstFrameWritten: (@Sendable () -> Void)? {
         get { session.onFirstFrameWritten }
         set { session.onFirstFrameWritten = newValue }
     }
 
-    public func updateClassic(_ settings: ClassicSettings) throws { try session.updateClassic(settings) }
-    public func applyPrompt(_ prompt: String) throws { try session.updatePrompt(prompt) }
+    package func updateClassic(_ settings: ClassicSettings) throws { try session.updateClassic(settings) }
+    package func applyPrompt(_ prompt: String) throws { try session.updatePrompt(prompt) }
 }
 
 /// What the runner hands a session factory: where to report input events,
 /// and the meters its outputs should feed.
-public struct ServiceContext: Sendable {
+package struct ServiceContext: Sendable {
     /// Connects, losses and retries of a file or stream input, for the log and the counters.
-    public var onSourceEvent: @Sendable (LiveSourceEvent) -> Void
+    package var onSourceEvent: @Sendable (LiveSourceEvent) -> Void
     /// The same for a V4L2 camera.
-    public var onCameraEvent: @Sendable (CaptureEvent) -> Void
+    package var onCameraEvent: @Sendable (CaptureEvent) -> Void
     /// Creates the meter for one output; the runner exposes them on /metrics.
-    public var meter: @Sendable (_ kind: String, _ name: String) -> OutputMeter
+    package var meter: @Sendable (_ kind: String, _ name: String) -> OutputMeter
     /// Connections, segments and disk events of the outputs, for the log.
-    public var onOutputEvent: @Sendable (OutputEvent) -> Void
+    package var onOutputEvent: @Sendable (OutputEvent) -> Void
 
-    public init(onSourceEvent: @escaping @Sendable (LiveSourceEvent) -> Void,
+    package init(onSourceEvent: @escaping @Sendable (LiveSourceEvent) -> Void,
                 onCameraEvent: @escaping @Sendable (CaptureEvent) -> Void = { _ in },
                 onOutputEvent: @escaping @Sendable (OutputEvent) -> Void = { _ in },
                 meter: @escaping @Sendable (String, String) -> OutputMeter) {
@@ -97,7 +97,7 @@ public struct ServiceContext: Sendable {
 extension LiveConfiguration {
     /// The live run a service configuration describes. Outputs are built by
     /// `ServiceOutputs.sinkFactory`, which needs the configuration too.
-    public init(_ configuration: ServiceConfiguration) {
+    package init(_ configuration: ServiceConfiguration) {
         let source = configuration.source
         self.init(input: source.input,
                   outputs: configuration.outputs.map(\.location),
@@ -114,14 +114,14 @@ extension LiveConfiguration {
 
 extension OutputConfiguration {
     /// The folder or URL, for logs and metric labels.
-    public var location: String {
+    package var location: String {
         switch self {
         case .recording(let recording): recording.directory
         case .stream(let stream): stream.url
         }
     }
 
-    public var kind: String {
+    package var kind: String {
         switch self {
         case .recording: "recording"
         case .stream: "stream"
@@ -130,14 +130,14 @@ extension OutputConfiguration {
 }
 
 /// Builds the configured outputs once the stream's size is known.
-public enum ServiceOutputs {
+package enum ServiceOutputs {
     /// Every configured output in one `OutputSet`, so outputs whose encoder
     /// settings agree share one encode: a recording is a folder of
     /// self-contained segments of `segment_seconds`, named by their UTC start
     /// time, with the oldest deleted past `max_segments` or `max_size`; a stream
     /// queues, reconnects with backoff and resumes on a keyframe without holding
     /// up the recording. Each output's metrics come from the set's own counters.
-    public static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
+    package static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
         let outputs = configuration.outputs
         let onEvent = context.onOutputEvent
         return { format, live in
@@ -175,14 +175,14 @@ public enum ServiceOutputs {
     }
 
     /// The production session with the classic colouriser.
-    public static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
+    package static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
         try liveSession(configuration, context: context, colorizer: nil)
     }
 
     /// The production session: a V4L2 camera (waiting for it to be plugged
     /// in) or a file or stream through `LiveSession`, `colorizer` (nil: the
     /// classic one), outputs from `sinkFactory`.
-    public static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext,
+    package static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext,
                                    colorizer: FrameColorizer?) throws -> ServiceSession {
         let live = LiveConfiguration(configuration)
         let sinks = sinkFactory(configuration, context: context)

@@ -8,13 +8,13 @@ import Dispatch
 /// SIGTERM and SIGINT ask for a clean stop, SIGHUP for a reload; each is
 /// delivered as an event on `queue` (a dispatch signal source) instead of
 /// running inside a signal handler, where almost nothing is safe to do.
-public final class ServiceSignals: @unchecked Sendable {
+package final class ServiceSignals: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
 
     /// - Parameters:
     ///   - stop: called with "SIGTERM" or "SIGINT"; again on a repeated signal.
     ///   - reload: called on SIGHUP.
-    public init(queue: DispatchQueue, stop: @escaping @Sendable (String) -> Void, reload: @escaping @Sendable () -> Void) {
+    package init(queue: DispatchQueue, stop: @escaping @Sendable (String) -> Void, reload: @escaping @Sendable () -> Void) {
         let handlers: [(Int32, @Sendable () -> Void)] = [
             (SIGTERM, { stop("SIGTERM") }),
             (SIGINT, { stop("SIGINT") }),
@@ -31,7 +31,7 @@ public final class ServiceSignals: @unchecked Sendable {
     }
 
     /// Stops listening; the signals stay ignored (the process is ending).
-    public func cancel() {
+    package func cancel() {
         for source in sources { source.cancel() }
         sources.removeAll()
     }

@@ -6,8 +6,8 @@ import Musl
 import Foundation
 
 /// A socket error naming what was being done and the system's reason.
-public struct SocketError: Error, CustomStringConvertible, Sendable {
-    public var description: String
+package struct SocketError: Error, CustomStringConvertible, Sendable {
+    package var description: String
 
     init(_ action: String, errno code: Int32 = errno) {
         description = "\(action): \(String(cString: strerror(code)))"

@@ -12,15 +12,15 @@ import Threading
 ///
 /// Outside systemd (no `$NOTIFY_SOCKET`) every call does nothing, so the same
 /// binary runs from a terminal unchanged.
-public final class SystemdNotifier: Sendable {
+package final class SystemdNotifier: Sendable {
     /// Where messages go; nil when not started by systemd with `Type=notify`.
-    public let socketPath: String?
+    package let socketPath: String?
     /// systemd's watchdog timeout (`WatchdogSec=`, from `$WATCHDOG_USEC`) in
     /// seconds, when it applies to this process; nil when there is no watchdog.
-    public let watchdogTimeout: Double?
+    package let watchdogTimeout: Double?
 
     /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from `environment`.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, processID: Int32 = getpid()) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment, processID: Int32 = getpid()) {
         let path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         socketPath = path
         // WATCHDOG_PID names the process the watchdog is meant for; a child
@@ -34,12 +34,12 @@ public final class SystemdNotifier: Sendable {
     }
 
     /// True when messages go somewhere.
-    public var isEnabled: Bool { socketPath != nil }
+    package var isEnabled: Bool { socketPath != nil }
 
     /// Sends `KEY=VALUE` lines as one datagram.
     /// - Returns: false when not under systemd or the send failed (systemd gone); never throws.
     @discardableResult
-    public func notify(_ fields: KeyValuePairs<String, String>) -> Bool {
+    package func notify(_ fields: KeyValuePairs<String, String>) -> Bool {
         guard let socketPath else { return false }
         let message = fields.map { "\($0.key)=\($0.value.replacingOccurrences(of: "\n", with: " "))" }.joined(separator: "\n")
         return (try? Self.send(Array(message.utf8), to: socketPath)) != nil
@@ -48,28 +48,28 @@ public final class SystemdNotifier: Sendable {
     /// `READY=1`: start-up is complete (the first frame reached the outputs),
     /// or a reload has finished. Starts systemd's watchdog clock.
     @discardableResult
-    public func ready(status: String? = nil) -> Bool {
+    package func ready(status: String? = nil) -> Bool {
         if let status { return notify(["READY": "1", "STATUS": status]) }
         return notify(["READY": "1"])
     }
 
     /// `STATUS=…`: one line `systemctl status` shows.
     @discardableResult
-    public func status(_ text: String) -> Bool { notify(["STATUS": text]) }
+    package func status(_ text: String) -> Bool { notify(["STATUS": text]) }
 
     /// `WATCHDOG=1`: the service is alive; send more often than `watchdogTimeout`.
     @discardableResult
-    public func watchdog() -> Bool { notify(["WATCHDOG": "1"]) }
+    package func watchdog() -> Bool { notify(["WATCHDOG": "1"]) }
 
     /// `RELOADING=1` with the monotonic time systemd wants alongside it; follow with `ready()`.
     @discardableResult
-    public func reloading(status: String = "reloading configuration") -> Bool {
+    package func reloading(status: String = "reloading configuration") -> Bool {
         notify(["RELOADING": "1", "MONOTONIC_USEC": String(Self.monotonicMicroseconds()), "STATUS": status])
     }
 
     /// `STOPPING=1`: shutdown has begun (outputs are draining).
     @discardableResult
-    public func stopping(status: String = "stopping: finishing outputs") -> Bool {
+    package func stopping(status: String = "stopping: finishing outputs") -> Bool {
         notify(["STOPPING": "1", "STATUS": status])
     }
 

@@ -8,13 +8,13 @@ import Foundation
 /// the one ftfy step left out), split by CLIP's pre-tokenising pattern,
 /// mapped byte by byte onto printable characters and merged with the BPE
 /// ranks of `bpe_simple_vocab_16e6.txt`.
-public struct CLIPTokenizer: Sendable {
+package struct CLIPTokenizer: Sendable {
     /// `<|startoftext|>`.
-    public static let startOfText: Int32 = 49406
+    package static let startOfText: Int32 = 49406
     /// `<|endoftext|>`; the text tower reads its features at this token.
-    public static let endOfText: Int32 = 49407
+    package static let endOfText: Int32 = 49407
     /// The sequence length every released CLIP model was trained with.
-    public static let defaultContextLength = 77
+    package static let defaultContextLength = 77
     /// The reference uses the first 49152 - 256 - 2 merges of the file.
     static let mergeCount = 49152 - 256 - 2
 
@@ -25,7 +25,7 @@ public struct CLIPTokenizer: Sendable {
     private let merges: [UInt64: (rank: Int32, merged: Int32)]
 
     /// Loads the merges file, plain or gzip-compressed (as CLIP ships it).
-    public init(mergesFile: URL) throws {
+    package init(mergesFile: URL) throws {
         let data: Data
         do {
             data = try Data(contentsOf: mergesFile)
@@ -107,7 +107,7 @@ public struct CLIPTokenizer: Sendable {
 
     /// Token ids of `text` between the start and end tokens, unpadded and of
     /// any length (the reference's `[sot] + encode(text) + [eot]`).
-    public func encode(_ text: String) -> [Int32] {
+    package func encode(_ text: String) -> [Int32] {
         var ids: [Int32] = [Self.startOfText]
         for word in CLIPPreTokenizer.split(CLIPTextCleaning.clean(text)) {
             ids += bytePairEncode(word)
@@ -118,7 +118,7 @@ public struct CLIPTokenizer: Sendable {
 
     /// Exactly `contextLength` ids: `encode(text)` cut to length with the
     /// end token kept last (open_clip's truncation), then zero-padded.
-    public func tokenize(_ text: String, contextLength: Int = defaultContextLength) -> [Int32] {
+    package func tokenize(_ text: String, contextLength: Int = defaultContextLength) -> [Int32] {
         precondition(contextLength >= 2, "a context must hold the start and end tokens")
         var ids = encode(text)
         if ids.count > contextLength {
@@ -175,11 +175,11 @@ public struct CLIPTokenizer: Sendable {
 }
 
 /// Why a merges file could not be used, in one line.
-public enum CLIPTokenizerError: Error, CustomStringConvertible {
+package enum CLIPTokenizerError: Error, CustomStringConvertible {
     case unreadable(String, reason: String)
     case malformed(String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let path, let reason): "CLIP merges file \(path): cannot read it: \(reason)"
         case .malformed(let path, let reason): "CLIP merges file \(path): not a CLIP BPE merges file: \(reason)"

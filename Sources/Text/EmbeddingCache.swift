@@ -13,25 +13,25 @@ import Foundation
 ///
 /// The calls block; they are meant for pipeline threads, not the Swift
 /// concurrency pool. Embeddings come back L2-normalised.
-public final class EmbeddingCache: @unchecked Sendable {
+package final class EmbeddingCache: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition`.
-    public let encoder: any TextEncoding
+    package let encoder: any TextEncoding
     /// Where entries are stored; nil keeps them in memory only.
-    public let directory: URL?
+    package let directory: URL?
     private let warn: @Sendable (String) -> Void
     private let condition = NSCondition()
     private var memory: [String: [Float]] = [:]
     private var inFlight: Set<String> = []
     /// What entries are keyed by: the encoder's identity, behind its text
     /// space when it has one, so vectors never cross spaces or models.
-    public let key: String
+    package let key: String
 
     /// - Parameters:
     ///   - directory: the cache folder; defaults to
     ///     `$XDG_CACHE_HOME/thermocolor/embeddings` (or `~/.cache/...`).
     ///   - warn: receives one-line reports of cache files that were
     ///     unusable or could not be written; they never fail a request.
-    public init(
+    package init(
         encoder: any TextEncoding,
         directory: URL? = EmbeddingCache.defaultDirectory(),
         warn: @escaping @Sendable (String) -> Void = EmbeddingCache.warnOnStandardError
@@ -44,7 +44,7 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// `$XDG_CACHE_HOME/thermocolor/embeddings`, or `~/.cache/thermocolor/embeddings`
     /// when XDG_CACHE_HOME is unset or not absolute.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+    package static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
             return URL(fileURLWithPath: xdg).appendingPathComponent("thermocolor/embeddings")
         }
@@ -53,18 +53,18 @@ public final class EmbeddingCache: @unchecked Sendable {
         return home.appendingPathComponent(".cache/thermocolor/embeddings")
     }
 
-    public static let warnOnStandardError: @Sendable (String) -> Void = { message in
+    package static let warnOnStandardError: @Sendable (String) -> Void = { message in
         FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
     }
 
     /// The embedding of one prompt.
-    public func embedding(for prompt: String) throws -> [Float] {
+    package func embedding(for prompt: String) throws -> [Float] {
         try embeddings(for: [prompt])[0]
     }
 
     /// Embeddings of several prompts, in order; the misses go to the encoder
     /// in one call.
-    public func embeddings(for prompts: [String]) throws -> [[Float]] {
+    package func embeddings(for prompts: [String]) throws -> [[Float]] {
         var found: [String: [Float]] = [:]
         let wanted = Array(Set(prompts))
         condition.lock()
@@ -112,7 +112,7 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Adds embeddings computed elsewhere (for example read from a colouriser
     /// bundle with `EmbeddingFile.read`) for this cache's encoder.
-    public func insert(_ embeddings: [String: [Float]]) throws {
+    package func insert(_ embeddings: [String: [Float]]) throws {
         var normalised: [String: [Float]] = [:]
         for (prompt, vector) in embeddings {
             guard let unit = l2Normalized(vector) else {
@@ -128,7 +128,7 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Writes the embeddings of `prompts` (computing those not cached) to a
     /// `{"prompt": [floats]}` file, to be baked into a colouriser bundle.
-    public func export(_ prompts: [String], to url: URL) throws {
+    package func export(_ prompts: [String], to url: URL) throws {
         let vectors = try embeddings(for: prompts)
         try EmbeddingFile.write(Dictionary(zip(prompts, vectors)) { first, _ in first }, to: url, textSpace: encoder.textSpace)
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// SHA-256 (FIPS 180-4), enough to name a model by its content and a cache
 /// entry by its key without pulling in a crypto library.
-public struct SHA256: Sendable {
+package struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6A09_E667, 0xBB67_AE85, 0x3C6E_F372, 0xA54F_F53A,
         0x510E_527F, 0x9B05_688C, 0x1F83_D9AB, 0x5BE0_CD19,
@@ -10,10 +10,10 @@ public struct SHA256: Sendable {
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// Adds bytes to the message.
-    public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+    package mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         if bytes.withContiguousStorageIfAvailable({ absorb($0) }) == nil {
             Array(bytes).withUnsafeBufferPointer { absorb($0) }
         }
@@ -41,7 +41,7 @@ public struct SHA256: Sendable {
     }
 
     /// The 32-byte digest of everything added.
-    public func finalize() -> [UInt8] {
+    package func finalize() -> [UInt8] {
         var copy = self
         let bitLength = (copy.length &+ UInt64(copy.pending.count)) &* 8
         var tail: [UInt8] = [0x80]
@@ -52,12 +52,12 @@ public struct SHA256: Sendable {
     }
 
     /// Lower-case hex of `finalize()`.
-    public func hexDigest() -> String {
+    package func hexDigest() -> String {
         finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// Hex digest of some bytes.
-    public static func hexDigest<Bytes: Sequence>(of bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    package static func hexDigest<Bytes: Sequence>(of bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var hash = SHA256()
         hash.update(bytes)
         return hash.hexDigest()
@@ -65,7 +65,7 @@ public struct SHA256: Sendable {
 
     /// Hex digest of a file's contents, read in chunks so model files of any
     /// size need little memory.
-    public static func hexDigest(ofFile url: URL) throws -> String {
+    package static func hexDigest(ofFile url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var hash = SHA256()

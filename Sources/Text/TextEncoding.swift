@@ -2,7 +2,7 @@ import Foundation
 
 /// Something that turns prompts into text embeddings: a CLIP text tower, or
 /// a table of embeddings computed earlier.
-public protocol TextEncoding: Sendable {
+package protocol TextEncoding: Sendable {
     /// Names the model by content (a hash of its files), so cached
     /// embeddings are never served for a different model.
     var identity: String { get }
@@ -19,11 +19,11 @@ public protocol TextEncoding: Sendable {
 }
 
 extension TextEncoding {
-    public var textSpace: String? { nil }
+    package var textSpace: String? { nil }
 }
 
 /// Scales `vector` to unit length; nil for a zero or non-finite vector.
-public func l2Normalized(_ vector: [Float]) -> [Float]? {
+package func l2Normalized(_ vector: [Float]) -> [Float]? {
     var sum: Double = 0
     for value in vector { sum += Double(value) * Double(value) }
     guard sum.isFinite, sum > 0 else { return nil }
@@ -37,13 +37,13 @@ public func l2Normalized(_ vector: [Float]) -> [Float]? {
 /// Embeddings baked into a file (`{"prompt": [floats], ...}`, as written by
 /// `EmbeddingFile.write`), served without any model. A colouriser bundle can
 /// carry the prompts it was made for this way.
-public struct PrecomputedEmbeddings: TextEncoding {
-    public let identity: String
-    public let embeddings: [String: [Float]]
+package struct PrecomputedEmbeddings: TextEncoding {
+    package let identity: String
+    package let embeddings: [String: [Float]]
     /// The space the file records (`"@textSpace"`), if any.
-    public let textSpace: String?
+    package let textSpace: String?
 
-    public init(contentsOf url: URL) throws {
+    package init(contentsOf url: URL) throws {
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -54,13 +54,13 @@ public struct PrecomputedEmbeddings: TextEncoding {
         identity = "precomputed-" + SHA256.hexDigest(of: data)
     }
 
-    public init(_ embeddings: [String: [Float]], identity: String, textSpace: String? = nil) {
+    package init(_ embeddings: [String: [Float]], identity: String, textSpace: String? = nil) {
         self.embeddings = embeddings
         self.identity = identity
         self.textSpace = textSpace
     }
 
-    public func embed(_ prompts: [String]) throws -> [[Float]] {
+    package func embed(_ prompts: [String]) throws -> [[Float]] {
         try prompts.map { prompt in
             guard let embedding = embeddings[prompt] else { throw EmbeddingError.unknownPrompt(prompt) }
             return embedding
@@ -73,13 +73,13 @@ public struct PrecomputedEmbeddings: TextEncoding {
 /// A file may record the text space of its vectors under the key
 /// `"@textSpace"` (a string; `embed` writes it whenever the encoder has a
 /// space). Keys starting with `@` are never prompts.
-public enum EmbeddingFile {
+package enum EmbeddingFile {
     /// The key that records the vectors' text space.
-    public static let textSpaceKey = "@textSpace"
+    package static let textSpaceKey = "@textSpace"
 
     /// Writes the embeddings as JSON with sorted keys, atomically, with
     /// `"@textSpace"` when `textSpace` is given.
-    public static func write(_ embeddings: [String: [Float]], to url: URL, textSpace: String? = nil) throws {
+    package static func write(_ embeddings: [String: [Float]], to url: URL, textSpace: String? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(TaggedEmbeddings(embeddings: embeddings, textSpace: textSpace))
@@ -92,12 +92,12 @@ public enum EmbeddingFile {
 
     /// Reads an embedding file; every vector must be non-empty, finite and
     /// of one length.
-    public static func read(_ url: URL) throws -> [String: [Float]] {
+    package static func read(_ url: URL) throws -> [String: [Float]] {
         try readTagged(url).embeddings
     }
 
     /// Reads an embedding file and the text space it records, if any.
-    public static func readTagged(_ url: URL) throws -> (embeddings: [String: [Float]], textSpace: String?) {
+    package static func readTagged(_ url: URL) throws -> (embeddings: [String: [Float]], textSpace: String?) {
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -111,7 +111,7 @@ public enum EmbeddingFile {
         try decodeTagged(data, source: source).embeddings
     }
 
-    public static func decodeTagged(_ data: Data, source: String) throws -> (embeddings: [String: [Float]], textSpace: String?) {
+    package static func decodeTagged(_ data: Data, source: String) throws -> (embeddings: [String: [Float]], textSpace: String?) {
         let entries: [String: Entry]
         do {
             entries = try JSONDecoder().decode([String: Entry].self, from: data)
@@ -175,14 +175,14 @@ public enum EmbeddingFile {
 }
 
 /// Embedding failures, each one line naming the thing and the cause.
-public enum EmbeddingError: Error, CustomStringConvertible {
+package enum EmbeddingError: Error, CustomStringConvertible {
     case unknownPrompt(String)
     case unreadableFile(String, reason: String)
     case unwritableFile(String, reason: String)
     case malformedFile(String, reason: String)
     case badEncoderOutput(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknownPrompt(let prompt): "no precomputed embedding for the prompt \"\(prompt)\""
         case .unreadableFile(let path, let reason): "embedding file \(path): cannot read it: \(reason)"

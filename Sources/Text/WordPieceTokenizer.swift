@@ -20,16 +20,16 @@ import Foundation
 /// point (`WordPieceTables.generated.swift`, made by
 /// `Scripts/make-wordpiece-tables.py`), because its Unicode tables are not
 /// Swift's.
-public struct WordPieceTokenizer: Sendable {
+package struct WordPieceTokenizer: Sendable {
     /// The specials BERT's vocabularies carry, in vocab.txt's usual order.
-    public static let bertSpecialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    package static let bertSpecialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     /// Words longer than this (in characters) are `[UNK]`, as in the reference.
-    public static let maxCharactersPerWord = 100
+    package static let maxCharactersPerWord = 100
 
-    public let paddingToken: Int32
-    public let unknownToken: Int32
-    public let classifierToken: Int32
-    public let separatorToken: Int32
+    package let paddingToken: Int32
+    package let unknownToken: Int32
+    package let classifierToken: Int32
+    package let separatorToken: Int32
     /// Vocabulary entries by their UTF-8 bytes: a String key would merge
     /// canonically equivalent spellings that the reference keeps apart.
     private let vocabulary: [[UInt8]: Int32]
@@ -39,7 +39,7 @@ public struct WordPieceTokenizer: Sendable {
     /// Reads a vocab.txt (one entry per line; the line number is the id).
     /// - Parameter specialTokens: strings never split when typed in a text;
     ///   `[PAD]`, `[UNK]`, `[CLS]` and `[SEP]` must be among the entries.
-    public init(vocabularyFile: URL, specialTokens: [String] = WordPieceTokenizer.bertSpecialTokens) throws {
+    package init(vocabularyFile: URL, specialTokens: [String] = WordPieceTokenizer.bertSpecialTokens) throws {
         let data: Data
         do {
             data = try Data(contentsOf: vocabularyFile)
@@ -50,7 +50,7 @@ public struct WordPieceTokenizer: Sendable {
                       source: vocabularyFile.path)
     }
 
-    public init(vocabularyText: String, specialTokens: [String] = WordPieceTokenizer.bertSpecialTokens,
+    package init(vocabularyText: String, specialTokens: [String] = WordPieceTokenizer.bertSpecialTokens,
                 source: String = "vocabulary") throws {
         var vocabulary: [[UInt8]: Int32] = [:]
         // Lines as the reference reads vocab.txt: the line number is the id,
@@ -80,19 +80,19 @@ public struct WordPieceTokenizer: Sendable {
     }
 
     /// `[CLS]`, the text's word pieces, `[SEP]`: the whole text, unpadded.
-    public func encode(_ text: String) -> [Int32] {
+    package func encode(_ text: String) -> [Int32] {
         [classifierToken] + pieces(text) + [separatorToken]
     }
 
     /// As `encode`, cut to at most `maxLength` ids with `[SEP]` kept last
     /// (the reference's truncation to `max_length`).
-    public func encode(_ text: String, maxLength: Int) -> [Int32] {
+    package func encode(_ text: String, maxLength: Int) -> [Int32] {
         let body = pieces(text)
         return [classifierToken] + body.prefix(max(0, maxLength - 2)) + [separatorToken]
     }
 
     /// The text's ids without `[CLS]` and `[SEP]`.
-    public func pieces(_ text: String) -> [Int32] {
+    package func pieces(_ text: String) -> [Int32] {
         var ids: [Int32] = []
         var segment: [Unicode.Scalar] = []
         let scalars = Array(text.unicodeScalars)
@@ -251,11 +251,11 @@ enum WordPieceNormalizer {
 }
 
 /// Why a WordPiece vocabulary could not be used, in one line.
-public enum WordPieceError: Error, CustomStringConvertible {
+package enum WordPieceError: Error, CustomStringConvertible {
     case unreadable(String, reason: String)
     case malformed(String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let path, let reason): "WordPiece vocabulary \(path): cannot read it: \(reason)"
         case .malformed(let path, let reason): "WordPiece vocabulary \(path): \(reason)"

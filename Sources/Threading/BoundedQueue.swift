@@ -2,7 +2,7 @@ import Foundation
 
 /// What a full queue does with one more element, and whether an element may
 /// grow too old to be worth taking.
-public enum OverflowPolicy: Sendable, Equatable {
+package enum OverflowPolicy: Sendable, Equatable {
     /// The producer waits: nothing is ever lost (offline conversion).
     case block
     /// The oldest waiting element is dropped: the newest frame wins, so
@@ -16,7 +16,7 @@ public enum OverflowPolicy: Sendable, Equatable {
     case dropLate(after: Double)
 
     /// True for the policies that never lose an element.
-    public var neverDrops: Bool { self == .block }
+    package var neverDrops: Bool { self == .block }
 }
 
 /// A small FIFO between two pipeline threads.
@@ -24,9 +24,9 @@ public enum OverflowPolicy: Sendable, Equatable {
 /// Producers and consumers block on a condition variable, not in the Swift
 /// concurrency pool: every stage that uses it is a thread of its own that
 /// makes blocking C calls anyway.
-public final class BoundedQueue<Element>: @unchecked Sendable {
-    public let capacity: Int
-    public let policy: OverflowPolicy
+package final class BoundedQueue<Element>: @unchecked Sendable {
+    package let capacity: Int
+    package let policy: OverflowPolicy
     private let condition = NSCondition()
     /// Each element with the monotonic time it was queued (for `dropLate`).
     private var elements: [(element: Element, queuedAt: UInt64)] = []
@@ -34,7 +34,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     private var closed = false
     private var droppedCount = 0
 
-    public init(capacity: Int, policy: OverflowPolicy = .block) {
+    package init(capacity: Int, policy: OverflowPolicy = .block) {
         precondition(capacity > 0, "a queue needs room for at least one element")
         self.capacity = capacity
         self.policy = policy
@@ -44,7 +44,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     /// Adds `element`, waiting for room or dropping the oldest per `policy`.
     /// - Returns: false when the queue is closed (the element is discarded).
     @discardableResult
-    public func push(_ element: Element) -> Bool {
+    package func push(_ element: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while !closed, count >= capacity {
@@ -63,7 +63,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     }
 
     /// The oldest element, waiting for one; nil once the queue is closed and empty.
-    public func pop() -> Element? {
+    package func pop() -> Element? {
         condition.lock()
         defer { condition.unlock() }
         while count == 0, !closed { condition.wait() }
@@ -72,7 +72,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
 
     /// Like `pop`, but gives up after `timeout` seconds and returns nil.
     /// `isClosedAndEmpty` tells a timeout from the end.
-    public func pop(timeout: Double) -> Element? {
+    package func pop(timeout: Double) -> Element? {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: timeout)
@@ -83,28 +83,28 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     }
 
     /// Ends the stream: producers are refused, consumers drain what is left then get nil.
-    public func close() {
+    package func close() {
         condition.lock()
         closed = true
         condition.broadcast()
         condition.unlock()
     }
 
-    public var isClosedAndEmpty: Bool {
+    package var isClosedAndEmpty: Bool {
         condition.lock()
         defer { condition.unlock() }
         return closed && count == 0
     }
 
     /// Elements waiting now.
-    public var depth: Int {
+    package var depth: Int {
         condition.lock()
         defer { condition.unlock() }
         return count
     }
 
     /// Elements dropped so far: by a full queue, or as too late (`dropLate`).
-    public var dropped: Int {
+    package var dropped: Int {
         condition.lock()
         defer { condition.unlock() }
         return droppedCount

@@ -11,9 +11,9 @@ import Musl
 /// to any later stage is `MonotonicClock.nanoseconds() - frame.timestampNanoseconds`.
 /// (Swift's `ContinuousClock` counts suspended time on Linux and so is a
 /// different clock.)
-public enum MonotonicClock {
+package enum MonotonicClock {
     /// Nanoseconds since an arbitrary point (boot, on Linux).
-    public static func nanoseconds() -> UInt64 {
+    package static func nanoseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)

@@ -3,19 +3,19 @@ import Foundation
 
 /// Collects what a capture reports, from its thread, and lets a test wait
 /// for a condition on it.
-public final class CaptureRecorder: @unchecked Sendable {
+package final class CaptureRecorder: @unchecked Sendable {
     private let condition = NSCondition()
     private var recordedFrames: [CapturedFrame] = []
     private var recordedEvents: [CaptureEvent] = []
 
-    public init() {}
+    package init() {}
     /// Runs on the capture thread before each frame is recorded.
-    public var frameDelay: TimeInterval = 0
+    package var frameDelay: TimeInterval = 0
 
-    public var frames: [CapturedFrame] { condition.withLock { recordedFrames } }
-    public var events: [CaptureEvent] { condition.withLock { recordedEvents } }
+    package var frames: [CapturedFrame] { condition.withLock { recordedFrames } }
+    package var events: [CaptureEvent] { condition.withLock { recordedEvents } }
 
-    public func record(_ frame: CapturedFrame) {
+    package func record(_ frame: CapturedFrame) {
         if frameDelay > 0 { Thread.sleep(forTimeInterval: frameDelay) }
         condition.withLock {
             recordedFrames.append(frame)
@@ -23,7 +23,7 @@ public final class CaptureRecorder: @unchecked Sendable {
         }
     }
 
-    public func record(_ event: CaptureEvent) {
+    package func record(_ event: CaptureEvent) {
         condition.withLock {
             recordedEvents.append(event)
             condition.broadcast()
@@ -33,7 +33,7 @@ public final class CaptureRecorder: @unchecked Sendable {
     /// Waits until `predicate` holds over (frames, events), giving up after
     /// `limit` seconds so that a broken capture fails instead of hanging.
     @discardableResult
-    public func waitUntil(limit: TimeInterval = 30, _ predicate: ([CapturedFrame], [CaptureEvent]) -> Bool) -> Bool {
+    package func waitUntil(limit: TimeInterval = 30, _ predicate: ([CapturedFrame], [CaptureEvent]) -> Bool) -> Bool {
         let deadline = Date(timeIntervalSinceNow: limit)
         condition.lock()
         defer { condition.unlock() }
@@ -43,11 +43,11 @@ public final class CaptureRecorder: @unchecked Sendable {
         return true
     }
 
-    public func waitForFrames(_ count: Int) -> Bool {
+    package func waitForFrames(_ count: Int) -> Bool {
         waitUntil { frames, _ in frames.count >= count }
     }
 
-    public func capture(settings: CaptureSettings, opener: some VideoDeviceOpener) -> V4L2Capture {
+    package func capture(settings: CaptureSettings, opener: some VideoDeviceOpener) -> V4L2Capture {
         V4L2Capture(settings: settings, opener: opener,
                     onEvent: { [self] in record($0) },
                     onFrame: { [self] in record($0) })

@@ -28,19 +28,19 @@ import Threading
 ///   on a handle opened before is `ENODEV` and `poll` reports `POLLERR |
 ///   POLLHUP`; `plug(at:)` brings it back as a new device, possibly under
 ///   another node, while its stable names follow it.
-public final class SimulatedCamera: @unchecked Sendable {
+package final class SimulatedCamera: @unchecked Sendable {
     /// A pixel format the camera offers, with its sizes and intervals.
-    public struct Mode: Sendable, Hashable {
-        public var pixelFormat: PixelFormat
-        public var description: String
-        public var sizes: [FrameSize]
+    package struct Mode: Sendable, Hashable {
+        package var pixelFormat: PixelFormat
+        package var description: String
+        package var sizes: [FrameSize]
         /// The intervals of every size not in `intervalsBySize`.
-        public var intervals: [FrameInterval]
+        package var intervals: [FrameInterval]
         /// Intervals of particular sizes, as UVC cameras and vivid list
         /// them: large sizes often run slower than small ones.
-        public var intervalsBySize: [FrameSize: [FrameInterval]]
+        package var intervalsBySize: [FrameSize: [FrameInterval]]
 
-        public init(pixelFormat: PixelFormat, description: String? = nil, sizes: [FrameSize], intervals: [FrameInterval],
+        package init(pixelFormat: PixelFormat, description: String? = nil, sizes: [FrameSize], intervals: [FrameInterval],
                     intervalsBySize: [FrameSize: [FrameInterval]] = [:]) {
             self.pixelFormat = pixelFormat
             self.description = description ?? pixelFormat.description
@@ -50,29 +50,29 @@ public final class SimulatedCamera: @unchecked Sendable {
         }
 
         /// The intervals offered at `size`.
-        public func intervals(at size: FrameSize) -> [FrameInterval] {
+        package func intervals(at size: FrameSize) -> [FrameInterval] {
             intervalsBySize[size] ?? intervals
         }
     }
 
     /// What the camera is and offers.
-    public struct Configuration: Sendable, Hashable {
-        public var card: String
-        public var driver: String
-        public var busInfo: String
-        public var usbDeviceID: USBDeviceID?
+    package struct Configuration: Sendable, Hashable {
+        package var card: String
+        package var driver: String
+        package var busInfo: String
+        package var usbDeviceID: USBDeviceID?
         /// Offered formats, the first being the default.
-        public var modes: [Mode]
+        package var modes: [Mode]
         /// Extra bytes at the end of every row, as some drivers pad.
-        public var rowPadding: Int
-        public var minimumBuffers: Int
-        public var maximumBuffers: Int
+        package var rowPadding: Int
+        package var minimumBuffers: Int
+        package var maximumBuffers: Int
         /// Whether `S_PARM` takes a time per frame.
-        public var supportsFrameInterval: Bool
+        package var supportsFrameInterval: Bool
         /// `device_caps`; clear the capture bit to simulate a metadata node.
-        public var deviceCapabilities: UInt32
+        package var deviceCapabilities: UInt32
 
-        public init(
+        package init(
             card: String, driver: String = "simulated", busInfo: String = "platform:simulated",
             usbDeviceID: USBDeviceID? = nil, modes: [Mode], rowPadding: Int = 0,
             minimumBuffers: Int = 2, maximumBuffers: Int = 8, supportsFrameInterval: Bool = true,
@@ -93,29 +93,29 @@ public final class SimulatedCamera: @unchecked Sendable {
 
     /// Makes the bytes of frame `sequence` in `format`; it may return fewer
     /// bytes than `format.sizeImage` to simulate a cut-off frame.
-    public typealias FrameSource = @Sendable (_ format: VideoFormat, _ sequence: UInt32) -> [UInt8]
+    package typealias FrameSource = @Sendable (_ format: VideoFormat, _ sequence: UInt32) -> [UInt8]
 
     /// What is open, mapped and queued, for checking that a user of the
     /// camera let go of everything.
-    public struct Report: Sendable, Hashable {
+    package struct Report: Sendable, Hashable {
         /// Handles opened and not closed.
-        public var openHandles: Int
+        package var openHandles: Int
         /// Buffers mapped and not unmapped, over every plug-in.
-        public var mappedBuffers: Int
+        package var mappedBuffers: Int
         /// Buffers allocated on the current plug-in.
-        public var allocatedBuffers: Int
+        package var allocatedBuffers: Int
         /// Buffers the driver holds (queued or filled).
-        public var buffersHeldByDriver: Int
-        public var isStreaming: Bool
+        package var buffersHeldByDriver: Int
+        package var isStreaming: Bool
         /// Times a handle was opened.
-        public var opens: Int
+        package var opens: Int
         /// Frames put into buffers.
-        public var framesFilled: Int
+        package var framesFilled: Int
         /// Frames due while no buffer was queued.
-        public var framesDroppedForLackOfBuffers: Int
+        package var framesDroppedForLackOfBuffers: Int
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let frameSource: FrameSource
     private let condition = NSCondition()
 
@@ -137,7 +137,7 @@ public final class SimulatedCamera: @unchecked Sendable {
     /// A camera plugged in at `path`, also reachable through `stablePaths`
     /// (its `/dev/v4l/by-id` names), producing frames from `frameSource`
     /// (a moving test pattern by default).
-    public init(configuration: Configuration, path: String, stablePaths: [String] = [], frameSource: FrameSource? = nil) {
+    package init(configuration: Configuration, path: String, stablePaths: [String] = [], frameSource: FrameSource? = nil) {
         self.configuration = configuration
         self.frameSource = frameSource ?? SimulatedCamera.testPattern
         nodePath = path
@@ -150,7 +150,7 @@ public final class SimulatedCamera: @unchecked Sendable {
     // MARK: The physical camera
 
     /// Pulls the cable: the node disappears and open handles fail with ENODEV.
-    public func unplug() {
+    package func unplug() {
         condition.withLock {
             nodePath = nil
             instance.isGone = true
@@ -160,7 +160,7 @@ public final class SimulatedCamera: @unchecked Sendable {
 
     /// Plugs the camera back in, at `path` (its last node if nil), as a new
     /// device with default settings.
-    public func plug(at path: String? = nil) {
+    package func plug(at path: String? = nil) {
         condition.withLock {
             let node = path ?? lastNodePath
             nodePath = node
@@ -171,11 +171,11 @@ public final class SimulatedCamera: @unchecked Sendable {
         }
     }
 
-    public var isPlugged: Bool { condition.withLock { nodePath != nil } }
+    package var isPlugged: Bool { condition.withLock { nodePath != nil } }
 
     /// Stops (true) or resumes (false) frame delivery with the device still
     /// present, like a sensor that hangs.
-    public func setStalled(_ stalled: Bool) {
+    package func setStalled(_ stalled: Bool) {
         condition.withLock {
             if isStalled && !stalled { instance.restartClock() }
             isStalled = stalled
@@ -184,22 +184,22 @@ public final class SimulatedCamera: @unchecked Sendable {
     }
 
     /// Flags the next `count` frames with `V4L2_BUF_FLAG_ERROR`.
-    public func corruptNextFrames(_ count: Int = 1) {
+    package func corruptNextFrames(_ count: Int = 1) {
         condition.withLock { corruptFrames += count }
     }
 
     /// Cuts the next `count` frames to half their length.
-    public func truncateNextFrames(_ count: Int = 1) {
+    package func truncateNextFrames(_ count: Int = 1) {
         condition.withLock { truncateFrames += count }
     }
 
     /// Makes the next `DQBUF` calls fail with `errors`, in order, as a
     /// driver does on a transfer error (`EIO`).
-    public func failNextDequeues(with errors: [Errno]) {
+    package func failNextDequeues(with errors: [Errno]) {
         condition.withLock { dequeueFailures += errors }
     }
 
-    public var report: Report {
+    package var report: Report {
         condition.withLock {
             Report(
                 openHandles: openHandles,
@@ -544,14 +544,14 @@ public final class SimulatedCamera: @unchecked Sendable {
     /// The given frames in turn (frame `sequence % frames.count`), whatever
     /// the format negotiated: for an MJPEG mode, whole JPEGs as a camera
     /// sends them, one per buffer.
-    public static func frameSequence(_ frames: [[UInt8]]) -> FrameSource {
+    package static func frameSequence(_ frames: [[UInt8]]) -> FrameSource {
         { _, sequence in frames.isEmpty ? [] : frames[Int(sequence) % frames.count] }
     }
 
     /// A warm spot circling over a gradient, in any raw format the camera
     /// offers: 16-bit counts around 30000 for Y16, 8-bit luma otherwise.
     /// It makes no JPEGs: give an MJPEG camera `frameSequence(_:)`.
-    public static let testPattern: FrameSource = { format, sequence in
+    package static let testPattern: FrameSource = { format, sequence in
         var bytes = [UInt8](repeating: 128, count: format.sizeImage)
         let angle = Double(sequence) * 0.1
         let centerX = Double(format.width) * (0.5 + 0.3 * cos(angle))
@@ -584,8 +584,8 @@ public final class SimulatedCamera: @unchecked Sendable {
 }
 
 /// An open handle on a `SimulatedCamera`.
-public final class SimulatedVideoDevice: VideoDeviceIO {
-    public let path: String
+package final class SimulatedVideoDevice: VideoDeviceIO {
+    package let path: String
     let camera: SimulatedCamera
     let instance: SimulatedCamera.Instance
     fileprivate(set) var isClosed = false
@@ -600,11 +600,11 @@ public final class SimulatedVideoDevice: VideoDeviceIO {
         close()
     }
 
-    public func queryCapabilities() throws(Errno) -> VideoCapabilities {
+    package func queryCapabilities() throws(Errno) -> VideoCapabilities {
         try camera.perform(self) { (_) throws(Errno) in camera.capabilities() }
     }
 
-    public func enumerateFormats() throws(Errno) -> [FormatDescription] {
+    package func enumerateFormats() throws(Errno) -> [FormatDescription] {
         try camera.perform(self) { (_) throws(Errno) in
             camera.configuration.modes.map {
                 FormatDescription(pixelFormat: $0.pixelFormat, description: $0.description,
@@ -613,7 +613,7 @@ public final class SimulatedVideoDevice: VideoDeviceIO {
         }
     }
 
-    public func enumerateFrameSizes(for pixelFormat: PixelFormat) throws(Errno) -> FrameSizes {
+    package func enumerateFrameSizes(for pixelFormat: PixelFormat) throws(Errno) -> FrameSizes {
         try camera.perform(self) { (_) throws(Errno) -> FrameSizes in
             guard let mode = camera.configuration.modes.first(where: { $0.pixelFormat == pixelFormat }) else {
                 throw .invalidArgument
@@ -622,7 +622,7 @@ public final class SimulatedVideoDevice: VideoDeviceIO {
         }
     }
 
-    public func enumerateFrameIntervals(for pixelFormat: PixelFormat, size: FrameSize) throws(Errno) -> FrameIntervals {
+    package func enumerateFrameIntervals(for pixelFormat: PixelFormat, size: FrameSize) throws(Errno) -> FrameIntervals {
         try camera.perform(self) { (_) throws(Errno) -> FrameIntervals in
             guard let mode = camera.configuration.modes.first(where: { $0.pixelFormat == pixelFormat }),
                   mode.sizes.contains(size) else { throw .invalidArgument }
@@ -630,83 +630,83 @@ public final class SimulatedVideoDevice: VideoDeviceIO {
         }
     }
 
-    public func getFormat() throws(Errno) -> VideoFormat {
+    package func getFormat() throws(Errno) -> VideoFormat {
         try camera.perform(self) { (instance) throws(Errno) in instance.format }
     }
 
-    public func setFormat(_ format: VideoFormat) throws(Errno) -> VideoFormat {
+    package func setFormat(_ format: VideoFormat) throws(Errno) -> VideoFormat {
         try camera.setFormat(format, handle: self)
     }
 
-    public func setFrameInterval(_ interval: FrameInterval) throws(Errno) -> FrameInterval? {
+    package func setFrameInterval(_ interval: FrameInterval) throws(Errno) -> FrameInterval? {
         try camera.setFrameInterval(interval, handle: self)
     }
 
-    public func requestBuffers(count: Int) throws(Errno) -> Int {
+    package func requestBuffers(count: Int) throws(Errno) -> Int {
         try camera.requestBuffers(count, handle: self)
     }
 
     @discardableResult
-    public func mapBuffer(index: Int) throws(Errno) -> Int {
+    package func mapBuffer(index: Int) throws(Errno) -> Int {
         try camera.mapBuffer(index, handle: self)
     }
 
-    public func withMappedBuffer<Result>(index: Int, _ body: (UnsafeRawBufferPointer) -> Result) throws(Errno) -> Result {
+    package func withMappedBuffer<Result>(index: Int, _ body: (UnsafeRawBufferPointer) -> Result) throws(Errno) -> Result {
         try camera.withMappedBuffer(index, handle: self, body)
     }
 
-    public func unmapBuffers() {
+    package func unmapBuffers() {
         camera.unmapBuffers(handle: self)
     }
 
-    public func queueBuffer(index: Int) throws(Errno) {
+    package func queueBuffer(index: Int) throws(Errno) {
         try camera.queueBuffer(index, handle: self)
     }
 
-    public func dequeueBuffer() throws(Errno) -> DequeuedBuffer {
+    package func dequeueBuffer() throws(Errno) -> DequeuedBuffer {
         try camera.dequeueBuffer(handle: self)
     }
 
-    public func poll(timeoutMilliseconds: Int) throws(Errno) -> PollEvents {
+    package func poll(timeoutMilliseconds: Int) throws(Errno) -> PollEvents {
         try camera.poll(timeoutMilliseconds: timeoutMilliseconds, handle: self)
     }
 
-    public func streamOn() throws(Errno) {
+    package func streamOn() throws(Errno) {
         try camera.streamOn(handle: self)
     }
 
-    public func streamOff() throws(Errno) {
+    package func streamOff() throws(Errno) {
         try camera.streamOff(handle: self)
     }
 
-    public func close() {
+    package func close() {
         guard !isClosed else { return }
         camera.close(handle: self)
     }
 }
 
 /// Opens `SimulatedCamera`s by their node paths and stable names.
-public struct SimulatedDeviceOpener: VideoDeviceOpener {
-    public let cameras: [SimulatedCamera]
+package struct SimulatedDeviceOpener: VideoDeviceOpener {
+    package let cameras: [SimulatedCamera]
 
-    public init(_ cameras: SimulatedCamera...) {
+    package init(_ cameras: SimulatedCamera...) {
         self.cameras = cameras
     }
 
-    public init(cameras: [SimulatedCamera]) {
+    package init(cameras: [SimulatedCamera]) {
         self.cameras = cameras
     }
 
-    public func open(path: String) throws(Errno) -> any VideoDeviceIO {
+    package func open(path: String) throws(Errno) -> any VideoDeviceIO {
         guard let camera = cameras.first(where: { $0.answers(to: path) }) else { throw .noSuchFileOrDirectory }
         return try camera.open(path: path)
     }
 
-    public func stablePaths(for path: String) -> [String] {
+    package func stablePaths(for path: String) -> [String] {
         cameras.lazy.map { $0.stablePaths(for: path) }.first { !$0.isEmpty } ?? []
     }
 
-    public func usbDeviceID(for path: String) -> USBDeviceID? {
+    package func usbDeviceID(for path: String) -> USBDeviceID? {
         cameras.first { $0.answers(to: path) }?.configuration.usbDeviceID
     }
 }

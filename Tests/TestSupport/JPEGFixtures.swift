@@ -8,7 +8,7 @@ import Foundation
 /// each encoded by ffmpeg's MJPEG encoder as one complete JPEG in
 /// `pixelFormat` (`yuvj420p`, `yuvj422p` as most webcams send, or
 /// `yuvj444p`).
-public func ffmpegJPEGFrames(width: Int, height: Int, count: Int, pixelFormat: String = "yuvj422p",
+package func ffmpegJPEGFrames(width: Int, height: Int, count: Int, pixelFormat: String = "yuvj422p",
                              source: String = "testsrc") throws -> [[UInt8]] {
     let folder = try TemporaryFolder("jpeg")
     defer { folder.cleanup() }
@@ -27,7 +27,7 @@ public func ffmpegJPEGFrames(width: Int, height: Int, count: Int, pixelFormat: S
 
 /// The luma plane of `jpeg` (`width`x`height`) as the real ffmpeg decodes
 /// it: the decoder's own planar output, first plane, with no conversion.
-public func ffmpegDecodeJPEGLuma(_ jpeg: [UInt8], width: Int, height: Int) throws -> [UInt8] {
+package func ffmpegDecodeJPEGLuma(_ jpeg: [UInt8], width: Int, height: Int) throws -> [UInt8] {
     let folder = try TemporaryFolder("jpeg-decode")
     defer { folder.cleanup() }
     let input = folder.file("frame.jpg")

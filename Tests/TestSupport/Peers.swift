@@ -2,12 +2,12 @@ import Foundation
 
 /// A real peer process (an RTSP server, an ffmpeg listener) that a test
 /// starts and always stops, also when the test fails.
-public final class BackgroundProcess: @unchecked Sendable {
+package final class BackgroundProcess: @unchecked Sendable {
     private let process = Process()
-    public let logPath: String
+    package let logPath: String
 
     /// - Parameter environment: variables added to (or replacing) this process's own.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    package init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
         if !environment.isEmpty {
@@ -22,15 +22,15 @@ public final class BackgroundProcess: @unchecked Sendable {
         try process.run()
     }
 
-    public var isRunning: Bool { process.isRunning }
-    public var processIdentifier: Int32 { process.processIdentifier }
+    package var isRunning: Bool { process.isRunning }
+    package var processIdentifier: Int32 { process.processIdentifier }
 
     /// What the peer printed so far.
-    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Waits up to `timeout` seconds for `text` to appear in the peer's output.
     @discardableResult
-    public func waitForLog(_ text: String, timeout: Double = 20) -> Bool {
+    package func waitForLog(_ text: String, timeout: Double = 20) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while Date() < deadline {
             if log.contains(text) { return true }
@@ -41,7 +41,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// Waits up to `timeout` seconds for the process to end by itself.
-    public func waitForExit(timeout: Double) -> Bool {
+    package func waitForExit(timeout: Double) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if !process.isRunning { process.waitUntilExit() }
@@ -49,10 +49,10 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// The exit status once it has ended.
-    public var exitStatus: Int32 { process.terminationStatus }
+    package var exitStatus: Int32 { process.terminationStatus }
 
     /// SIGTERM, then SIGKILL if it lingers; waits for the exit.
-    public func stop(signal: Int32 = SIGTERM) {
+    package func stop(signal: Int32 = SIGTERM) {
         guard process.isRunning else { return }
         kill(process.processIdentifier, signal)
         let deadline = Date(timeIntervalSinceNow: 5)
@@ -68,7 +68,7 @@ public final class BackgroundProcess: @unchecked Sendable {
 }
 
 /// A TCP (or UDP) port on 127.0.0.1 that nothing listens on right now.
-public func freePort(udp: Bool = false) -> Int {
+package func freePort(udp: Bool = false) -> Int {
     let descriptor = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()
@@ -87,7 +87,7 @@ public func freePort(udp: Bool = false) -> Int {
 
 /// Starts the GStreamer RTSP test server (Scripts/testing/rtsp-server.py) on `port`;
 /// nil, with the reason printed, where GStreamer's RTSP server is not installed.
-public func startRTSPServer(port: Int, size: String = "160x128", fps: Int = 25) throws -> BackgroundProcess? {
+package func startRTSPServer(port: Int, size: String = "160x128", fps: Int = 25) throws -> BackgroundProcess? {
     let script = packageRoot + "/Scripts/testing/rtsp-server.py"
     let server = try BackgroundProcess("/usr/bin/python3", [script, String(port), size, String(fps)])
     guard server.waitForLog("serving rtsp://") else {
@@ -101,7 +101,7 @@ public func startRTSPServer(port: Int, size: String = "160x128", fps: Int = 25) 
 /// Runs `body` on a thread of its own and waits up to `timeout` seconds;
 /// returns false on a timeout (the thread is left to finish by itself),
 /// so a hang fails the test instead of stalling the suite.
-public func finishes(within timeout: Double, _ body: @escaping @Sendable () -> Void) -> Bool {
+package func finishes(within timeout: Double, _ body: @escaping @Sendable () -> Void) -> Bool {
     let done = DispatchSemaphore(value: 0)
     let thread = Thread {
         body()
@@ -112,7 +112,7 @@ public func finishes(within timeout: Double, _ body: @escaping @Sendable () -> V
 }
 
 /// One HTTP exchange with `host`:`port` over a plain socket, the way a scraper does it.
-public func httpExchange(host: String = "127.0.0.1", port: UInt16, _ request: String,
+package func httpExchange(host: String = "127.0.0.1", port: UInt16, _ request: String,
                          timeout: Double = 10) throws -> (status: Int, headers: String, body: String) {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw TestFailure("socket failed") }
@@ -144,7 +144,7 @@ public func httpExchange(host: String = "127.0.0.1", port: UInt16, _ request: St
 }
 
 /// True when something has bound UDP `port` on 127.0.0.1 (our own bind is refused).
-public func udpPortIsBound(_ port: Int) -> Bool {
+package func udpPortIsBound(_ port: Int) -> Bool {
     let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()

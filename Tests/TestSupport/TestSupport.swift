@@ -4,33 +4,33 @@ import Foundation
 /// real tools (ffprobe, ffmpeg, our own binary) and finding optional data.
 
 /// A fresh folder under the system's temporary directory, removed by `cleanup()`.
-public struct TemporaryFolder: Sendable {
-    public let path: String
+package struct TemporaryFolder: Sendable {
+    package let path: String
 
-    public init(_ label: String = "thermocolor-test") throws {
+    package init(_ label: String = "thermocolor-test") throws {
         path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    public func file(_ name: String) -> String { path + "/" + name }
+    package func file(_ name: String) -> String { path + "/" + name }
 
-    public func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+    package func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// What a finished process printed and returned.
-public struct ProcessResult: Sendable {
-    public var status: Int32
-    public var output: String
-    public var error: String
+package struct ProcessResult: Sendable {
+    package var status: Int32
+    package var output: String
+    package var error: String
     /// True when the process was killed by a signal (a crash), not an exit.
-    public var crashed: Bool
+    package var crashed: Bool
 }
 
 /// Runs `executable` with `arguments` to completion, collecting its output.
 /// `timeout` kills it (so a hang fails the test instead of stalling the suite).
 /// `currentDirectory` runs it there, for relative paths as a user types them.
 @discardableResult
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+package func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                        currentDirectory: String? = nil, timeout: Double = 300) throws -> ProcessResult {
     let process = Process()
     if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
@@ -66,19 +66,19 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
 }
 
 /// What ffprobe says of a file's first video stream, read back after decoding every frame.
-public struct ProbedVideo: Sendable {
-    public var codec: String
-    public var width: Int
-    public var height: Int
-    public var pixelFormat: String
+package struct ProbedVideo: Sendable {
+    package var codec: String
+    package var width: Int
+    package var height: Int
+    package var pixelFormat: String
     /// Frames actually decoded (`-count_frames`).
-    public var frameCount: Int
-    public var duration: Double?
-    public var container: String
+    package var frameCount: Int
+    package var duration: Double?
+    package var container: String
 }
 
 /// Runs the real ffprobe on `path`, decoding every frame to count them.
-public func ffprobe(_ path: String) throws -> ProbedVideo {
+package func ffprobe(_ path: String) throws -> ProbedVideo {
     let result = try runProcess("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0",
                                             "-show_entries", "stream=codec_name,width,height,pix_fmt,nb_read_frames,duration:format=format_name,duration",
                                             "-of", "json", path])
@@ -100,7 +100,7 @@ public func ffprobe(_ path: String) throws -> ProbedVideo {
 }
 
 /// Decodes `path` with the real ffmpeg to raw RGB frames; nil if ffmpeg fails.
-public func ffmpegDecodeRGB(_ path: String, width: Int, height: Int) throws -> [[UInt8]]? {
+package func ffmpegDecodeRGB(_ path: String, width: Int, height: Int) throws -> [[UInt8]]? {
     let folder = try TemporaryFolder("decode")
     defer { folder.cleanup() }
     let raw = folder.file("frames.rgb")
@@ -110,26 +110,26 @@ public func ffmpegDecodeRGB(_ path: String, width: Int, height: Int) throws -> [
     return stride(from: 0, to: data.count - frameSize + 1, by: frameSize).map { Array(data[$0..<($0 + frameSize)]) }
 }
 
-public struct TestFailure: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct TestFailure: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// The package root, found from this file's place in the tree.
-public let packageRoot: String = {
+package let packageRoot: String = {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
 
 /// `../shared/data` beside the checkout (RoadScene, VIFB), or nil where it is absent.
-public let sharedDataFolder: String? = {
+package let sharedDataFolder: String? = {
     let candidate = URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared/data").path
     return FileManager.default.fileExists(atPath: candidate + "/README.md") ? candidate : nil
 }()
 
 /// The built `thermocolor` binary beside the test bundle.
-public let thermocolorBinary: String = {
+package let thermocolorBinary: String = {
     let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
         .map { $0.appendingPathComponent("thermocolor").path }
     if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }

@@ -7,16 +7,16 @@ import Foundation
 ///   Cb/Cr, so it also works per pixel as "add ΔY to R, G and B".
 /// - Lab is CIE L*a*b* of sRGB with the D65 white point: L on 0–100, a and b
 ///   roughly −128…127.
-public enum ColorConversion {
+package enum ColorConversion {
     /// BT.601 full-range luma of an 8-bit RGB pixel, on 0–255.
     @inlinable
-    public static func luma(red: Float, green: Float, blue: Float) -> Float {
+    package static func luma(red: Float, green: Float, blue: Float) -> Float {
         0.299 * red + 0.587 * green + 0.114 * blue
     }
 
     /// BT.601 full-range Y, Cb, Cr (each 0–255, chroma centred on 128).
     @inlinable
-    public static func ycbcr(red: Float, green: Float, blue: Float) -> SIMD3<Float> {
+    package static func ycbcr(red: Float, green: Float, blue: Float) -> SIMD3<Float> {
         let y = luma(red: red, green: green, blue: blue)
         let cb = 128 - 0.168736 * red - 0.331264 * green + 0.5 * blue
         let cr = 128 + 0.5 * red - 0.418688 * green - 0.081312 * blue
@@ -25,13 +25,13 @@ public enum ColorConversion {
 
     /// Inverse of ``ycbcr(red:green:blue:)``; the result is not clamped.
     @inlinable
-    public static func rgb(y: Float, cb: Float, cr: Float) -> SIMD3<Float> {
+    package static func rgb(y: Float, cb: Float, cr: Float) -> SIMD3<Float> {
         let u = cb - 128, v = cr - 128
         return SIMD3(y + 1.402 * v, y - 0.344136 * u - 0.714136 * v, y + 1.772 * u)
     }
 
     /// The Y, Cb and Cr planes of an RGB image as float images on 0–255.
-    public static func ycbcrPlanes(of image: RGBImage) -> (y: FloatImage, cb: FloatImage, cr: FloatImage) {
+    package static func ycbcrPlanes(of image: RGBImage) -> (y: FloatImage, cb: FloatImage, cr: FloatImage) {
         precondition(image.channels == 3, "YCbCr conversion needs a 3-channel RGB image, got \(image.channels) channels")
         let n = image.pixelCount
         var y = [Float](repeating: 0, count: n), cb = y, cr = y
@@ -47,7 +47,7 @@ public enum ColorConversion {
     }
 
     /// Recombines Y, Cb and Cr planes (0–255) into a rounded, clamped RGB image.
-    public static func rgbImage(y: FloatImage, cb: FloatImage, cr: FloatImage) -> RGBImage {
+    package static func rgbImage(y: FloatImage, cb: FloatImage, cr: FloatImage) -> RGBImage {
         precondition(y.width == cb.width && y.width == cr.width && y.height == cb.height && y.height == cr.height,
                      "Y, Cb and Cr planes must have one size")
         var out = [UInt8](repeating: 0, count: y.pixelCount * 3)
@@ -74,7 +74,7 @@ public enum ColorConversion {
 
     /// CIE L*a*b* of an 8-bit sRGB pixel.
     @inlinable
-    public static func lab(red: UInt8, green: UInt8, blue: UInt8) -> SIMD3<Float> {
+    package static func lab(red: UInt8, green: UInt8, blue: UInt8) -> SIMD3<Float> {
         linearFromByte.withUnsafeBufferPointer { table in
             labFromLinear(table[Int(red)], table[Int(green)], table[Int(blue)])
         }
@@ -108,7 +108,7 @@ public enum ColorConversion {
 
     /// The sRGB colour of a Lab value as floats on 0–255 (clamped to the gamut).
     @inlinable
-    public static func rgb(lab: SIMD3<Float>) -> SIMD3<Float> {
+    package static func rgb(lab: SIMD3<Float>) -> SIMD3<Float> {
         let linear = linearRGB(lab: lab)
         return SIMD3(encodeSRGB(linear.x), encodeSRGB(linear.y), encodeSRGB(linear.z)) * 255
     }
@@ -116,7 +116,7 @@ public enum ColorConversion {
     /// The linear-light sRGB of a Lab value, unclamped (out-of-gamut
     /// colours fall outside 0–1), for callers with their own encoding.
     @inlinable
-    public static func linearRGB(lab: SIMD3<Float>) -> SIMD3<Float> {
+    package static func linearRGB(lab: SIMD3<Float>) -> SIMD3<Float> {
         let fy = (lab.x + 16) / 116
         let fx = fy + lab.y / 500
         let fz = fy - lab.z / 200
@@ -138,7 +138,7 @@ public enum ColorConversion {
     }
 
     /// The L, a and b planes of an RGB image.
-    public static func labPlanes(of image: RGBImage) -> (l: FloatImage, a: FloatImage, b: FloatImage) {
+    package static func labPlanes(of image: RGBImage) -> (l: FloatImage, a: FloatImage, b: FloatImage) {
         precondition(image.channels == 3, "Lab conversion needs a 3-channel RGB image, got \(image.channels) channels")
         let n = image.pixelCount
         var l = [Float](repeating: 0, count: n), a = l, b = l
@@ -157,7 +157,7 @@ public enum ColorConversion {
 
     /// Rounds to the nearest byte, clamping to 0–255 (NaN becomes 0).
     @inlinable
-    public static func clampToByte(_ value: Float) -> UInt8 {
+    package static func clampToByte(_ value: Float) -> UInt8 {
         value >= 255 ? 255 : (value > 0 ? UInt8(value + 0.5) : 0)
     }
 }

@@ -5,10 +5,10 @@
 /// gives its cost relative to a baseline measured in the same run: one pass
 /// that converts the visible frame to luma and writes it back as RGB, the
 /// minimum any luminance fusion must do.
-public enum FusionBenchmark {
+package enum FusionBenchmark {
     /// Runs every measurement for `frames` frames of `width` × `height` and
     /// returns a plain-text report, one line per measurement.
-    public static func run(width: Int = 640, height: Int = 512, frames: Int = 200) -> String {
+    package static func run(width: Int = 640, height: Int = 512, frames: Int = 200) -> String {
         let width = max(8, width), height = max(8, height), frames = max(1, frames)
         let (thermal, visible) = syntheticPair(width: width, height: height)
         var lines = ["fusion benchmark: \(width)×\(height), \(frames) frames, \(RowBands.coreCount) cores"]

@@ -6,24 +6,24 @@ import Foundation
 ///
 /// Pixel coordinates put the centre of the top-left pixel at (0, 0), x to the
 /// right (columns) and y down (rows).
-public struct PointCorrespondence: Sendable, Codable, Equatable {
-    public var visible: SIMD2<Double>
-    public var thermal: SIMD2<Double>
+package struct PointCorrespondence: Sendable, Codable, Equatable {
+    package var visible: SIMD2<Double>
+    package var thermal: SIMD2<Double>
 
-    public init(visible: SIMD2<Double>, thermal: SIMD2<Double>) {
+    package init(visible: SIMD2<Double>, thermal: SIMD2<Double>) {
         self.visible = visible
         self.thermal = thermal
     }
 }
 
 /// Why a homography could not be estimated, loaded or used.
-public enum HomographyError: Error, CustomStringConvertible, Equatable {
+package enum HomographyError: Error, CustomStringConvertible, Equatable {
     case tooFewPoints(needed: Int, got: Int)
     case degenerate(String)
     case invalidMatrix(String)
     case unreadable(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .tooFewPoints(needed, got):
             return "homography estimation needs at least \(needed) point pairs, got \(got)"
@@ -51,15 +51,15 @@ public enum HomographyError: Error, CustomStringConvertible, Equatable {
 /// one key, the nine entries row by row, for example the identity:
 ///
 ///     {"homography":[1,0,0,0,1,0,0,0,1]}
-public struct Homography: Sendable, Codable, Equatable {
+package struct Homography: Sendable, Codable, Equatable {
     /// The 3×3 matrix, row-major: [h11, h12, h13, h21, h22, h23, h31, h32, h33].
-    public let matrix: [Double]
+    package let matrix: [Double]
 
     /// The identity: both images already share one pixel grid.
-    public static let identity = Homography(uncheckedMatrix: [1, 0, 0, 0, 1, 0, 0, 0, 1])
+    package static let identity = Homography(uncheckedMatrix: [1, 0, 0, 0, 1, 0, 0, 0, 1])
 
     /// A matrix given row-major; it must have nine finite entries and be invertible.
-    public init(matrix: [Double]) throws {
+    package init(matrix: [Double]) throws {
         guard matrix.count == 9 else {
             throw HomographyError.invalidMatrix("expected 9 numbers, got \(matrix.count)")
         }
@@ -78,18 +78,18 @@ public struct Homography: Sendable, Codable, Equatable {
     }
 
     /// A pure shift: thermal = visible + (dx, dy).
-    public static func translation(dx: Double, dy: Double) -> Homography {
+    package static func translation(dx: Double, dy: Double) -> Homography {
         Homography(uncheckedMatrix: [1, 0, dx, 0, 1, dy, 0, 0, 1])
     }
 
     /// The thermal position of a visible-image point, or nil when the point
     /// maps to infinity.
-    public func map(_ point: SIMD2<Double>) -> SIMD2<Double>? {
+    package func map(_ point: SIMD2<Double>) -> SIMD2<Double>? {
         Self.apply(matrix, point)
     }
 
     /// The transform from thermal coordinates back to visible ones.
-    public var inverse: Homography {
+    package var inverse: Homography {
         Homography(uncheckedMatrix: Self.normalised(Self.inverted(matrix)))
     }
 
@@ -106,7 +106,7 @@ public struct Homography: Sendable, Codable, Equatable {
     /// pairs are fitted in the least-squares (algebraic) sense. With exactly
     /// three pairs a homography is underdetermined, so the affine fit of
     /// ``estimateAffine(from:)`` is returned instead.
-    public static func estimate(from pairs: [PointCorrespondence]) throws -> Homography {
+    package static func estimate(from pairs: [PointCorrespondence]) throws -> Homography {
         // Three pairs are enough for the affine fallback, so that is the minimum.
         guard pairs.count >= 3 else { throw HomographyError.tooFewPoints(needed: 3, got: pairs.count) }
         if pairs.count == 3 { return try estimateAffine(from: pairs) }
@@ -144,13 +144,13 @@ public struct Homography: Sendable, Codable, Equatable {
     }
 
     /// ``estimate(from:)-(_:)`` for pairs given as tuples.
-    public static func estimate(from pairs: [(visible: SIMD2<Double>, thermal: SIMD2<Double>)]) throws -> Homography {
+    package static func estimate(from pairs: [(visible: SIMD2<Double>, thermal: SIMD2<Double>)]) throws -> Homography {
         try estimate(from: pairs.map { PointCorrespondence(visible: $0.visible, thermal: $0.thermal) })
     }
 
     /// Fits an affine transform (last row 0 0 1: rotation, scale, shear and
     /// shift, no perspective) by least squares; three pairs determine it.
-    public static func estimateAffine(from pairs: [PointCorrespondence]) throws -> Homography {
+    package static func estimateAffine(from pairs: [PointCorrespondence]) throws -> Homography {
         guard pairs.count >= 3 else { throw HomographyError.tooFewPoints(needed: 3, got: pairs.count) }
         try requireFinite(pairs)
         let visibleFrame = try NormalisingFrame(pairs.map(\.visible), name: "visible")
@@ -182,21 +182,21 @@ public struct Homography: Sendable, Codable, Equatable {
     }
 
     /// ``estimateAffine(from:)`` for pairs given as tuples.
-    public static func estimateAffine(from pairs: [(visible: SIMD2<Double>, thermal: SIMD2<Double>)]) throws -> Homography {
+    package static func estimateAffine(from pairs: [(visible: SIMD2<Double>, thermal: SIMD2<Double>)]) throws -> Homography {
         try estimateAffine(from: pairs.map { PointCorrespondence(visible: $0.visible, thermal: $0.thermal) })
     }
 
     /// How far, in thermal pixels, mapped visible points land from their
     /// thermal partners.
-    public struct ReprojectionError: Sendable, Equatable {
+    package struct ReprojectionError: Sendable, Equatable {
         /// Root mean square distance.
-        public var rms: Double
+        package var rms: Double
         /// Largest distance (infinite when a point maps to infinity).
-        public var maximum: Double
+        package var maximum: Double
     }
 
     /// The reprojection error of this transform on `pairs`.
-    public func reprojectionError(_ pairs: [PointCorrespondence]) -> ReprojectionError {
+    package func reprojectionError(_ pairs: [PointCorrespondence]) -> ReprojectionError {
         guard !pairs.isEmpty else { return ReprojectionError(rms: 0, maximum: 0) }
         var sumSquares = 0.0, largest = 0.0
         for pair in pairs {
@@ -210,7 +210,7 @@ public struct Homography: Sendable, Codable, Equatable {
     }
 
     /// ``reprojectionError(_:)-(_:)`` for pairs given as tuples.
-    public func reprojectionError(_ pairs: [(visible: SIMD2<Double>, thermal: SIMD2<Double>)]) -> ReprojectionError {
+    package func reprojectionError(_ pairs: [(visible: SIMD2<Double>, thermal: SIMD2<Double>)]) -> ReprojectionError {
         reprojectionError(pairs.map { PointCorrespondence(visible: $0.visible, thermal: $0.thermal) })
     }
 
@@ -219,7 +219,7 @@ public struct Homography: Sendable, Codable, Equatable {
     /// Resamples a visible image onto the thermal pixel grid: output pixel
     /// (x, y) takes the bilinear sample of `image` at H⁻¹(x, y). Pixels that
     /// fall outside the visible image are black. Works for any channel count.
-    public func warp(_ image: Raster<UInt8>, toWidth width: Int, height: Int) -> Raster<UInt8> {
+    package func warp(_ image: Raster<UInt8>, toWidth width: Int, height: Int) -> Raster<UInt8> {
         precondition(width >= 0 && height >= 0, "warp size must not be negative")
         let channels = image.channels
         var output = [UInt8](repeating: 0, count: width * height * channels)
@@ -283,18 +283,18 @@ public struct Homography: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case homography }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         try self.init(matrix: try container.decode([Double].self, forKey: .homography))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(matrix, forKey: .homography)
     }
 
     /// Loads a homography saved by ``write(to:)``.
-    public init(contentsOf url: URL) throws {
+    package init(contentsOf url: URL) throws {
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -311,7 +311,7 @@ public struct Homography: Sendable, Codable, Equatable {
     }
 
     /// Saves the matrix as `{"homography":[…9 numbers…]}`.
-    public func write(to url: URL) throws {
+    package func write(to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(self).write(to: url, options: .atomic)

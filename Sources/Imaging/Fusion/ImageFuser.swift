@@ -1,5 +1,5 @@
 /// How ``ImageFuser`` merges thermal intensity into the visible luminance.
-public enum FusionMethod: String, CaseIterable, Sendable {
+package enum FusionMethod: String, CaseIterable, Sendable {
     /// Laplacian pyramid fusion (Burt & Adelson): each band-pass level takes
     /// the detail of the source with more energy there (a soft max-abs), the
     /// coarsest level is a saliency-weighted average. The default: sharp and
@@ -20,11 +20,11 @@ public enum FusionMethod: String, CaseIterable, Sendable {
 }
 
 /// Why a pair of frames could not be fused.
-public enum FusionError: Error, CustomStringConvertible, Equatable {
+package enum FusionError: Error, CustomStringConvertible, Equatable {
     case sizeMismatch(thermal: String, visible: String)
     case wrongChannels(image: String, expected: Int, got: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .sizeMismatch(thermal, visible):
             return "fusion needs frames of one size: thermal is \(thermal), visible is \(visible) (warp the visible frame onto the thermal grid first)"
@@ -44,24 +44,24 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
 /// (they are rebuilt only when the frame size changes), so one fuser per
 /// stream avoids per-frame allocation. Copies of a fuser share those buffers
 /// until one of them fuses, at which point it takes its own.
-public struct ImageFuser: Sendable {
+package struct ImageFuser: Sendable {
     /// The fusion rule.
-    public var method: FusionMethod
+    package var method: FusionMethod
     /// Levels of the Laplacian pyramid, counting full resolution (2–8).
-    public var pyramidLevels: Int {
+    package var pyramidLevels: Int {
         didSet { pyramidLevels = min(8, max(2, pyramidLevels)) }
     }
 
     private var workspace = FusionWorkspace()
 
-    public init(method: FusionMethod = .pyramid, pyramidLevels: Int = 5) {
+    package init(method: FusionMethod = .pyramid, pyramidLevels: Int = 5) {
         self.method = method
         self.pyramidLevels = min(8, max(2, pyramidLevels))
     }
 
     /// The fused colour frame. `thermal` is 1-channel, `visible` 3-channel
     /// RGB, both the same width and height.
-    public mutating func fuse(thermal: Gray8Image, visible: RGBImage) throws(FusionError) -> RGBImage {
+    package mutating func fuse(thermal: Gray8Image, visible: RGBImage) throws(FusionError) -> RGBImage {
         var output = RGBImage(width: 0, height: 0, channels: 3, samples: [])
         try fuse(thermal: thermal, visible: visible, into: &output)
         return output
@@ -69,7 +69,7 @@ public struct ImageFuser: Sendable {
 
     /// Like ``fuse(thermal:visible:)`` but writes into `output`, reusing its
     /// storage when it already has the right size.
-    public mutating func fuse(thermal: Gray8Image, visible: RGBImage, into output: inout RGBImage) throws(FusionError) {
+    package mutating func fuse(thermal: Gray8Image, visible: RGBImage, into output: inout RGBImage) throws(FusionError) {
         guard thermal.channels == 1 else {
             throw .wrongChannels(image: "thermal", expected: 1, got: thermal.channels)
         }

@@ -1,12 +1,12 @@
 import Foundation
 
 /// Why a colour reference could not be used.
-public enum ColorTransferError: Error, CustomStringConvertible, Equatable {
+package enum ColorTransferError: Error, CustomStringConvertible, Equatable {
     case notColor(channels: Int)
     case empty
     case invalidRegionCount(Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notColor(channels):
             return "colour reference must be a 3-channel RGB image, got \(channels) channels"
@@ -33,7 +33,7 @@ public enum ColorTransferError: Error, CustomStringConvertible, Equatable {
 /// Every output colour depends only on the pixel's grey level and the
 /// frame's histogram, so each frame costs one histogram, a 256-entry
 /// lookup table and one table lookup per pixel.
-public struct ReferenceColorTransfer: Sendable {
+package struct ReferenceColorTransfer: Sendable {
     /// Lab statistics of one luminance band of the reference.
     struct BandStatistics: Sendable {
         var meanL: Float, deviationL: Float
@@ -43,7 +43,7 @@ public struct ReferenceColorTransfer: Sendable {
     }
 
     /// Number of luminance regions (1 = global transfer).
-    public let regions: Int
+    package let regions: Int
     let bands: [BandStatistics]
 
     /// Lab lightness of every sRGB grey level.
@@ -53,7 +53,7 @@ public struct ReferenceColorTransfer: Sendable {
 
     /// Measures `reference`; `regions` is 1 for a global transfer or up to 16
     /// luminance bands.
-    public init(reference: RGBImage, regions: Int = 3) throws {
+    package init(reference: RGBImage, regions: Int = 3) throws {
         guard reference.channels == 3 else { throw ColorTransferError.notColor(channels: reference.channels) }
         guard reference.pixelCount > 0 else { throw ColorTransferError.empty }
         guard (1...16).contains(regions) else { throw ColorTransferError.invalidRegionCount(regions) }
@@ -112,14 +112,14 @@ public struct ReferenceColorTransfer: Sendable {
 
     /// The colourised frame. A frame with three or more channels is first
     /// reduced to its BT.601 luma; otherwise its first channel is used.
-    public func colorize(_ thermal: Gray8Image) -> RGBImage {
+    package func colorize(_ thermal: Gray8Image) -> RGBImage {
         var output = RGBImage(width: thermal.width, height: thermal.height, channels: 3, repeating: 0)
         colorize(thermal, into: &output)
         return output
     }
 
     /// Like ``colorize(_:)`` but reuses `output`'s storage when its size fits.
-    public func colorize(_ thermal: Gray8Image, into output: inout RGBImage) {
+    package func colorize(_ thermal: Gray8Image, into output: inout RGBImage) {
         let grey = thermal.channels == 1 ? thermal : Self.greyLevels(of: thermal)
         if output.width != grey.width || output.height != grey.height || output.channels != 3 {
             output = RGBImage(width: grey.width, height: grey.height, channels: 3, repeating: 0)
@@ -144,7 +144,7 @@ public struct ReferenceColorTransfer: Sendable {
 
     /// RGB (3 × 256 bytes) for each grey level of `thermal`, fitted to that
     /// frame's histogram.
-    public func lookupTable(for thermal: Gray8Image) -> [UInt8] {
+    package func lookupTable(for thermal: Gray8Image) -> [UInt8] {
         var histogram = [Double](repeating: 0, count: 256)
         thermal.samples.withUnsafeBufferPointer { samples in
             var counts = [Int](repeating: 0, count: 256)

@@ -3,7 +3,7 @@ import Foundation
 /// The image-fusion quality metrics of the VIFB benchmark (Zhang, Ye & Xiao,
 /// "VIFB: A Visible and Infrared Image Fusion Benchmark", CVPRW 2020),
 /// named as VIFB names them.
-public enum FusionMetric: String, CaseIterable, Sendable, Codable {
+package enum FusionMetric: String, CaseIterable, Sendable, Codable {
     /// Average gradient: mean of √((∂x² + ∂y²)/2) of the fused image.
     case averageGradient = "Avg_gradient"
     /// Mean of the relative entropies of the source histograms to the fused one.
@@ -33,10 +33,10 @@ public enum FusionMetric: String, CaseIterable, Sendable, Codable {
     case standardDeviation = "Variance"
 
     /// VIFB's spelling of the metric's name.
-    public var name: String { rawValue }
+    package var name: String { rawValue }
 
     /// Whether a larger value means a better fusion.
-    public var higherIsBetter: Bool {
+    package var higherIsBetter: Bool {
         switch self {
         case .crossEntropy, .qcv, .rootMeanSquareError: return false
         default: return true
@@ -45,12 +45,12 @@ public enum FusionMetric: String, CaseIterable, Sendable, Codable {
 }
 
 /// Why metrics could not be computed.
-public enum FusionMetricsError: Error, CustomStringConvertible, Equatable {
+package enum FusionMetricsError: Error, CustomStringConvertible, Equatable {
     case sizeMismatch(String)
     case unsupportedChannels(image: String, channels: Int)
     case tooSmall(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .sizeMismatch(detail): return "fusion metrics need images of one size: \(detail)"
         case let .unsupportedChannels(image, channels):
@@ -68,15 +68,15 @@ public enum FusionMetricsError: Error, CustomStringConvertible, Equatable {
 /// channel values averaged; spatial frequency runs over the three channels
 /// laid side by side, as MATLAB's 2-D indexing of a 3-D array does; a grey
 /// fused image is compared with `rgb2gray` of colour sources.
-public struct FusionMetrics: Sendable, Equatable {
+package struct FusionMetrics: Sendable, Equatable {
     /// Each metric's value.
-    public var values: [FusionMetric: Double]
+    package var values: [FusionMetric: Double]
 
-    public subscript(metric: FusionMetric) -> Double? { values[metric] }
+    package subscript(metric: FusionMetric) -> Double? { values[metric] }
 
     /// Computes `metrics` for `fused` against `infrared` and `visible`, all
     /// the same size, each 1- or 3-channel 8-bit.
-    public static func evaluate(fused: Raster<UInt8>, infrared: Raster<UInt8>, visible: Raster<UInt8>,
+    package static func evaluate(fused: Raster<UInt8>, infrared: Raster<UInt8>, visible: Raster<UInt8>,
                                 metrics: [FusionMetric] = FusionMetric.allCases) throws -> FusionMetrics {
         try validate(fused: fused, infrared: infrared, visible: visible)
         var values: [FusionMetric: Double] = [:]
@@ -87,14 +87,14 @@ public struct FusionMetrics: Sendable, Equatable {
     }
 
     /// One metric's value; see ``evaluate(fused:infrared:visible:metrics:)``.
-    public static func value(of metric: FusionMetric, fused: Raster<UInt8>, infrared: Raster<UInt8>,
+    package static func value(of metric: FusionMetric, fused: Raster<UInt8>, infrared: Raster<UInt8>,
                              visible: Raster<UInt8>) throws -> Double {
         try validate(fused: fused, infrared: infrared, visible: visible)
         return compute(metric, fused: fused, infrared: infrared, visible: visible)
     }
 
     /// The metric names in VIFB's order and spelling, as a CSV header row.
-    public static var csvHeader: String { FusionMetric.allCases.map(\.name).joined(separator: ",") }
+    package static var csvHeader: String { FusionMetric.allCases.map(\.name).joined(separator: ",") }
 
     private static func validate(fused: Raster<UInt8>, infrared: Raster<UInt8>, visible: Raster<UInt8>) throws {
         for (name, image) in [("fused", fused), ("infrared", infrared), ("visible", visible)]
