@@ -12,6 +12,10 @@ package enum ContactSheet {
             self.label = label
             self.image = image
         }
+
+        package init(label: String, image: RGBImage) {
+            self.init(label: label, image: image.raster)
+        }
     }
 
     /// One row of the sheet.

@@ -29,12 +29,12 @@ extension ImageFile {
             guard let planes = try reader.withNextDecodedFrame({ try jpegPlanes(of: $0, path: path) }) else {
                 throw MediaError("cannot read", path, reason: "no picture in the file")
             }
-            return planes.libjpegRGB()
+            return planes.libjpegRGB().raster
         }
         guard let frame = try reader.nextColorFrame() else {
             throw MediaError("cannot read", path, reason: "no picture in the file")
         }
-        return frame.image
+        return frame.image.raster
     }
 
     /// The 8-bit planar YCbCr layouts of JPEG pictures, by FFmpeg's names.

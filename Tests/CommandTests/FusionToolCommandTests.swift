@@ -70,17 +70,17 @@ struct FusionToolCommandTests {
 
         let values = try #require(try Self.readMetricsCSV(csv)["scene"]?["copy"])
         #expect(values.count == FusionMetric.allCases.count)
-        let expected = try FusionMetrics.evaluate(fused: visible, infrared: thermal, visible: visible)
+        let expected = try FusionMetrics.evaluate(fused: visible.raster, infrared: thermal, visible: visible.raster)
         for metric in FusionMetric.allCases {
             let got = try #require(values[metric.name]), want = try #require(expected[metric])
             #expect(abs(got - want) <= 1e-9 * max(1, abs(want)), "\(metric.name): \(got) vs \(want)")
         }
         // The fused image is the visible one: its SSIM with the visible image
         // is 1 per channel, leaving 1 + SSIM(thermal, visible).
-        let thermalOnly = try FusionMetrics.value(of: .structuralSimilarity, fused: visible, infrared: thermal, visible: thermal)
+        let thermalOnly = try FusionMetrics.value(of: .structuralSimilarity, fused: visible.raster, infrared: thermal, visible: thermal)
         #expect(abs(try #require(values["Ssim"]) - (1 + thermalOnly / 2)) < 1e-9)
         // …and its error against the visible image is nil, so RMSE is half the thermal one.
-        let thermalError = try FusionMetrics.value(of: .rootMeanSquareError, fused: visible, infrared: thermal, visible: thermal)
+        let thermalError = try FusionMetrics.value(of: .rootMeanSquareError, fused: visible.raster, infrared: thermal, visible: thermal)
         #expect(abs(try #require(values["Rmse"]) - thermalError / 2) < 1e-12)
 
         let probed = try ffprobe(sheet)

@@ -71,7 +71,7 @@ private func colorizer(_ name: String, maxBatch: Int = 8, inflight: Int = 2) thr
         for (frame, image) in zip(frames, images) {
             // 44×30 rounds down to 40×24 for a multiple of 8.
             let thermal = Planes(frame.thermal).resized(width: 40, height: 24)
-            let reference = Planes(frame.reference!).resized(width: 40, height: 24)
+            let reference = Planes(frame.reference!.raster).resized(width: 40, height: 24)
             let expected = thermal.stacked(with: reference)
                 .pointwise(Fixtures.refConvW, bias: Fixtures.refConvB, sigmoid)
                 .resized(width: 44, height: 30).rgbImage()
@@ -89,7 +89,7 @@ private func colorizer(_ name: String, maxBatch: Int = 8, inflight: Int = 2) thr
         let term = textTerm(Fixtures.cold, Fixtures.fuseTextM, Fixtures.fuseTextB)
         for (frame, image) in zip(frames, images) {
             let thermal = Planes(frame.thermal).resized(width: 32, height: 24)
-            let visible = Planes(frame.visible!).resized(width: 32, height: 24)
+            let visible = Planes(frame.visible!.raster).resized(width: 32, height: 24)
             let bias = (0..<3).map { Fixtures.fuseConvB[$0] + term[$0] }
             let expected = thermal.stacked(with: visible)
                 .pointwise(Fixtures.fuseConvW, bias: bias) { min(max($0, 0), 1) }

@@ -216,6 +216,11 @@ package struct Homography: Sendable, Codable, Equatable {
 
     // MARK: Warping
 
+    /// `warp` for colour: the same resampling, an `RGBImage` in and out.
+    package func warp(_ image: RGBImage, toWidth width: Int, height: Int) -> RGBImage {
+        RGBImage(warp(image.raster, toWidth: width, height: height))
+    }
+
     /// Resamples a visible image onto the thermal pixel grid: output pixel
     /// (x, y) takes the bilinear sample of `image` at H⁻¹(x, y). Pixels that
     /// fall outside the visible image are black. Works for any channel count.

@@ -73,9 +73,6 @@ package struct ImageFuser: Sendable {
         guard thermal.channels == 1 else {
             throw .wrongChannels(image: "thermal", expected: 1, got: thermal.channels)
         }
-        guard visible.channels == 3 else {
-            throw .wrongChannels(image: "visible", expected: 3, got: visible.channels)
-        }
         guard thermal.width == visible.width, thermal.height == visible.height else {
             throw .sizeMismatch(thermal: "\(thermal.width)×\(thermal.height)", visible: "\(visible.width)×\(visible.height)")
         }

@@ -2,14 +2,11 @@ import Foundation
 
 /// Why a colour reference could not be used.
 package enum ColorTransferError: Error, CustomStringConvertible, Equatable {
-    case notColor(channels: Int)
     case empty
     case invalidRegionCount(Int)
 
     package var description: String {
         switch self {
-        case let .notColor(channels):
-            return "colour reference must be a 3-channel RGB image, got \(channels) channels"
         case .empty:
             return "colour reference image is empty"
         case let .invalidRegionCount(count):
@@ -54,7 +51,6 @@ package struct ReferenceColorTransfer: Sendable {
     /// Measures `reference`; `regions` is 1 for a global transfer or up to 16
     /// luminance bands.
     package init(reference: RGBImage, regions: Int = 3) throws {
-        guard reference.channels == 3 else { throw ColorTransferError.notColor(channels: reference.channels) }
         guard reference.pixelCount > 0 else { throw ColorTransferError.empty }
         guard (1...16).contains(regions) else { throw ColorTransferError.invalidRegionCount(regions) }
         self.regions = regions

@@ -78,8 +78,8 @@ struct FusionMetricsTests {
     func colourChannelsAverage() throws {
         let grey = TestImages.grey(width: 20, height: 18) { x, y in Double((x * 13 + y * 29) % 256) }
         let other = TestImages.grey(width: 20, height: 18) { x, y in Double((x * y * 3) % 256) }
-        func colour(_ image: Gray8Image) -> RGBImage {
-            RGBImage(width: image.width, height: image.height, channels: 3, samples: image.samples.flatMap { [$0, $0, $0] })
+        func colour(_ image: Gray8Image) -> Raster<UInt8> {
+            RGBImage(width: image.width, height: image.height, channels: 3, samples: image.samples.flatMap { [$0, $0, $0] }).raster
         }
         let greyValues = try FusionMetrics.evaluate(fused: grey, infrared: other, visible: other)
         let colourValues = try FusionMetrics.evaluate(fused: colour(grey), infrared: colour(other), visible: colour(other))

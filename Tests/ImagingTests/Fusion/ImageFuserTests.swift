@@ -113,8 +113,9 @@ struct ImageFuserTests {
         #expect(throws: FusionError.sizeMismatch(thermal: "160×120", visible: "10×10")) {
             try fuser.fuse(thermal: Self.thermal, visible: RGBImage(width: 10, height: 10, channels: 3, repeating: 0))
         }
-        #expect(throws: FusionError.wrongChannels(image: "visible", expected: 3, got: 1)) {
-            try fuser.fuse(thermal: Self.thermal, visible: Self.thermal)
+        #expect(throws: FusionError.wrongChannels(image: "thermal", expected: 1, got: 3)) {
+            try fuser.fuse(thermal: Raster(width: 10, height: 10, channels: 3, repeating: 0),
+                           visible: RGBImage(width: 10, height: 10, repeating: 0))
         }
         let message = FusionError.sizeMismatch(thermal: "160×120", visible: "10×10").description
         #expect(message.contains("160×120") && message.contains("10×10"))

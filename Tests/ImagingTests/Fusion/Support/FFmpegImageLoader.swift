@@ -38,10 +38,10 @@ enum FFmpegImageLoader {
             return Raster(width: width, height: height, channels: 1, samples: pixels)
         case "yuvj420p":
             let planes = try decode(url, format: format, expected: width * height + 2 * chromaWidth * chromaHeight)
-            return libjpegRGB(planes, width: width, height: height, chromaWidth: chromaWidth, chromaHeight: chromaHeight)
+            return libjpegRGB(planes, width: width, height: height, chromaWidth: chromaWidth, chromaHeight: chromaHeight).raster
         case "yuvj444p":
             let planes = try decode(url, format: format, expected: 3 * width * height)
-            return libjpegRGB(planes, width: width, height: height, chromaWidth: width, chromaHeight: height)
+            return libjpegRGB(planes, width: width, height: height, chromaWidth: width, chromaHeight: height).raster
         default:
             let pixels = try decode(url, format: "rgb24", expected: 3 * width * height)
             return Raster(width: width, height: height, channels: 3, samples: pixels)
