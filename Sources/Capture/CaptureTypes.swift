@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import MediaIO
 import Threading
 
 /// What to capture from a V4L2 camera, and how to behave when it goes away.
@@ -113,8 +114,8 @@ package struct CaptureStream: Sendable, Hashable, CustomStringConvertible {
 
 /// One thermal frame from a camera.
 package struct CapturedFrame: Sendable {
-    /// The thermal samples, one per pixel.
-    package var image: Gray16Image
+    /// The thermal samples, one per pixel: bytes for 8-bit formats, 16-bit words for Y16.
+    package var samples: ThermalSamples
     /// How many low bits of each sample carry data: 8 for GREY and the luma
     /// of colour formats, the profile's Y16 depth otherwise.
     package var significantBits: Int
@@ -127,12 +128,20 @@ package struct CapturedFrame: Sendable {
     /// skips where the driver dropped frames.
     package var deviceSequence: UInt32
 
-    package init(image: Gray16Image, significantBits: Int, timestampNanoseconds: UInt64, sequence: UInt64, deviceSequence: UInt32) {
-        self.image = image
+    package init(samples: ThermalSamples, significantBits: Int, timestampNanoseconds: UInt64, sequence: UInt64, deviceSequence: UInt32) {
+        self.samples = samples
         self.significantBits = significantBits
         self.timestampNanoseconds = timestampNanoseconds
         self.sequence = sequence
         self.deviceSequence = deviceSequence
+    }
+
+    /// The samples as 16-bit counts, 8-bit frames widened (for checks that want one depth).
+    package var image: Gray16Image {
+        switch samples {
+        case .eightBit(let image): Gray16Image(width: image.width, height: image.height, samples: image.samples.map(UInt16.init))
+        case .sixteenBit(let image): image
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 import Imaging
+import MediaIO
 
 /// Where a frame's thermal samples sit in a V4L2 buffer and how to read
-/// them into a `Gray16Image`.
+/// them: 16-bit words into a `Gray16Image`, bytes into a `Gray8Image`
+/// (8-bit frames are never widened).
 ///
 /// Every raw format capture takes reduces to one of two sample kinds:
 /// 16-bit little-endian words (Y16; the P2 Pro's temperature half) or one
@@ -53,32 +55,35 @@ struct FrameExtraction: Sendable, Hashable {
 
     /// Reads the image out of `bytes`, or nil when the buffer is too short
     /// (a frame the driver cut off) or holds a JPEG, which takes decoding.
-    func extract(from bytes: UnsafeRawBufferPointer, bytesPerLine driverBytesPerLine: Int) -> Gray16Image? {
+    func extract(from bytes: UnsafeRawBufferPointer, bytesPerLine driverBytesPerLine: Int) -> ThermalSamples? {
         let bytesPerLine = max(driverBytesPerLine, packedBytesPerLine)
         guard sample != .jpeg, width > 0, rows > 0, bytes.count >= requiredBytes(bytesPerLine: bytesPerLine),
               let base = bytes.baseAddress else { return nil }
-        let width = width, rows = rows, firstRow = firstRow, sample = sample
-        let samples = [UInt16](unsafeUninitializedCapacity: width * rows) { output, count in
-            for row in 0..<rows {
-                let rowStart = base + (firstRow + row) * bytesPerLine
-                let outputRow = row * width
-                switch sample {
-                case .word16:
+        let width = width, rows = rows, firstRow = firstRow
+        switch sample {
+        case .word16:
+            let samples = [UInt16](unsafeUninitializedCapacity: width * rows) { output, count in
+                for row in 0..<rows {
+                    let rowStart = base + (firstRow + row) * bytesPerLine
                     for x in 0..<width {
-                        output[outputRow + x] = UInt16(littleEndian: rowStart.loadUnaligned(fromByteOffset: 2 * x, as: UInt16.self))
+                        output[row * width + x] = UInt16(littleEndian: rowStart.loadUnaligned(fromByteOffset: 2 * x, as: UInt16.self))
                     }
-                case .byte(let stride, let offset):
-                    let rowBytes = rowStart.assumingMemoryBound(to: UInt8.self)
-                    for x in 0..<width {
-                        output[outputRow + x] = UInt16(rowBytes[x * stride + offset])
-                    }
-                case .jpeg:
-                    break
                 }
+                count = width * rows
             }
-            count = width * rows
+            return .sixteenBit(Gray16Image(width: width, height: rows, samples: samples))
+        case .byte(let stride, let offset):
+            let samples = [UInt8](unsafeUninitializedCapacity: width * rows) { output, count in
+                for row in 0..<rows {
+                    let rowBytes = (base + (firstRow + row) * bytesPerLine).assumingMemoryBound(to: UInt8.self)
+                    for x in 0..<width { output[row * width + x] = rowBytes[x * stride + offset] }
+                }
+                count = width * rows
+            }
+            return .eightBit(Gray8Image(width: width, height: rows, samples: samples))
+        case .jpeg:
+            return nil
         }
-        return Gray16Image(width: width, height: rows, samples: samples)
     }
 
     /// The plain reading of `format`: every row, 16 bits for Y16 (with

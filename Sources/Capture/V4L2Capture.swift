@@ -493,7 +493,7 @@ final class CaptureEngine: @unchecked Sendable {
                 if let image, let extraction = session.extraction {
                     lastGoodFrame = MonotonicClock.nanoseconds()
                     let frame = CapturedFrame(
-                        image: image, significantBits: extraction.significantBits,
+                        samples: image, significantBits: extraction.significantBits,
                         timestampNanoseconds: buffer.monotonicTimestampNanoseconds ?? lastGoodFrame,
                         sequence: nextSequence, deviceSequence: buffer.sequence)
                     nextSequence += 1
@@ -513,7 +513,7 @@ final class CaptureEngine: @unchecked Sendable {
 
     /// The frame in `buffer`, or nil when the driver flagged it, it is
     /// shorter than a frame, or (MJPEG) it does not decode.
-    private func read(_ buffer: DequeuedBuffer, from session: StreamSession) -> Gray16Image? {
+    private func read(_ buffer: DequeuedBuffer, from session: StreamSession) -> ThermalSamples? {
         guard !buffer.hasError else { return nil }
         let image = try? session.device.withMappedBuffer(index: buffer.index) { bytes in
             session.image(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(min(buffer.bytesUsed, bytes.count))))
@@ -551,14 +551,14 @@ final class StreamSession {
     /// decoded from a JPEG. Nil when the bytes are too short, do not decode,
     /// or decode to another size than the one negotiated (frames downstream
     /// keep one size).
-    func image(from bytes: UnsafeRawBufferPointer) -> Gray16Image? {
+    func image(from bytes: UnsafeRawBufferPointer) -> ThermalSamples? {
         guard let extraction else { return nil }
         guard extraction.sample == .jpeg else {
             return extraction.extract(from: bytes, bytesPerLine: bytesPerLine)
         }
         guard let decoded = try? jpegDecoder?.decodeLuma(bytes),
               decoded.width == extraction.width, decoded.height == extraction.rows else { return nil }
-        return decoded
+        return .eightBit(decoded)
     }
 
     private var isClosed = false

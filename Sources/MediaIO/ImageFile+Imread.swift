@@ -21,9 +21,13 @@ extension ImageFile {
             guard let frame = try reader.nextThermalFrame() else {
                 throw MediaError("cannot read", path, reason: "no picture in the file")
             }
-            let shift = UInt16(max(0, frame.significantBits - 8))
-            return Gray8Image(width: frame.image.width, height: frame.image.height,
-                              samples: frame.image.samples.map { UInt8(clamping: $0 >> shift) })
+            switch frame.samples {
+            case .eightBit(let bytes):
+                return bytes
+            case .sixteenBit(let counts):
+                let shift = UInt16(max(0, frame.significantBits - 8))
+                return Gray8Image(width: counts.width, height: counts.height, samples: counts.samples.map { UInt8(clamping: $0 >> shift) })
+            }
         }
         if reader.info.codec == "mjpeg", planarFormats.contains(reader.info.pixelFormat) {
             guard let planes = try reader.withNextDecodedFrame({ try jpegPlanes(of: $0, path: path) }) else {

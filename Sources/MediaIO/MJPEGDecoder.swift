@@ -57,7 +57,7 @@ package final class MJPEGDecoder {
     /// libswscale.
     /// - Throws: `MediaError` when the bytes are not a complete JPEG or do
     ///   not decode.
-    package func decodeLuma(_ jpeg: UnsafeRawBufferPointer) throws -> Gray16Image {
+    package func decodeLuma(_ jpeg: UnsafeRawBufferPointer) throws -> Gray8Image {
         let decoded = try decode(jpeg)
         let width = Int(decoded.pointee.width)
         let height = Int(decoded.pointee.height)
@@ -67,18 +67,18 @@ package final class MJPEGDecoder {
         switch format {
         case AV_PIX_FMT_GRAY8, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P,
              AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUVJ411P:
-            return widenedPlane(plane, stride: stride, width: width, height: height)
+            return bytePlane(plane, stride: stride, width: width, height: height)
         case AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUV440P, AV_PIX_FMT_YUV411P:
-            let table = decoded.pointee.color_range == AVCOL_RANGE_MPEG ? limitedToFullRangeTable : nil
-            return widenedPlane(plane, stride: stride, width: width, height: height, table: table)
+            let table = decoded.pointee.color_range == AVCOL_RANGE_MPEG ? limitedToFullRangeByteTable : nil
+            return bytePlane(plane, stride: stride, width: width, height: height, table: table)
         default:
             let gray = try grayConverter.convert(decoded, location: source)
-            return widenedPlane(gray.pointee.data.0!, stride: Int(gray.pointee.linesize.0), width: width, height: height)
+            return bytePlane(gray.pointee.data.0!, stride: Int(gray.pointee.linesize.0), width: width, height: height)
         }
     }
 
     /// The luma of the JPEG in `jpeg`; see `decodeLuma(_:)` above.
-    package func decodeLuma(_ jpeg: [UInt8]) throws -> Gray16Image {
+    package func decodeLuma(_ jpeg: [UInt8]) throws -> Gray8Image {
         try jpeg.withUnsafeBytes { try decodeLuma($0) }
     }
 

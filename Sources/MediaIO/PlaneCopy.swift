@@ -49,6 +49,28 @@ func widenedPlane(_ plane: UnsafePointer<UInt8>, stride: Int, width: Int, height
     return Gray16Image(width: width, height: height, samples: samples)
 }
 
+/// An 8-bit plane as samples, rows packed, through `table` when given (limited to full range).
+func bytePlane(_ plane: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, table: [UInt8]? = nil) -> Gray8Image {
+    let samples = [UInt8](unsafeUninitializedCapacity: width * height) { target, count in
+        for row in 0..<height {
+            let source = plane + row * stride
+            let destination = target.baseAddress! + row * width
+            if let table {
+                table.withUnsafeBufferPointer { lookup in
+                    for x in 0..<width { destination[x] = lookup[Int(source[x])] }
+                }
+            } else {
+                destination.update(from: source, count: width)
+            }
+        }
+        count = width * height
+    }
+    return Gray8Image(width: width, height: height, samples: samples)
+}
+
+/// `limitedToFullRangeTable` as bytes.
+let limitedToFullRangeByteTable: [UInt8] = limitedToFullRangeTable.map { UInt8(clamping: $0) }
+
 /// A 16-bit plane as samples, byte-swapped when it is big-endian.
 func sixteenBitPlane(_ plane: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, bigEndian: Bool) -> Gray16Image {
     let samples = [UInt16](unsafeUninitializedCapacity: width * height) { target, count in

@@ -26,10 +26,18 @@ package struct Rational: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// One decoded thermal frame: 16-bit counts plus when it is shown.
+/// A thermal frame's samples as the source delivered them.
+package enum ThermalSamples: Sendable, Equatable {
+    /// 8-bit grey (an MP4, a JPEG, a GREY or YUYV camera): kept as bytes all the way to the palette.
+    case eightBit(Gray8Image)
+    /// Counts deeper than 8 bits (or 8 bits a caller stored as 16), `significantBits` of them used.
+    case sixteenBit(Gray16Image)
+}
+
+/// One decoded thermal frame: its samples plus when it is shown.
 package struct ThermalFrame: Sendable {
-    /// The counts; 8-bit sources are widened, so `significantBits` says how many bits carry data.
-    package var image: Gray16Image
+    package var samples: ThermalSamples
+    /// How many bits of each sample carry data (8 for `.eightBit`).
     package var significantBits: Int
     /// Presentation time in `timeBase` units.
     package var pts: Int64
@@ -40,7 +48,21 @@ package struct ThermalFrame: Sendable {
     package var index: Int
 
     package init(image: Gray16Image, significantBits: Int, pts: Int64, duration: Int64, timeBase: Rational, index: Int) {
-        self.image = image
+        samples = .sixteenBit(image)
+        self.significantBits = significantBits
+        self.pts = pts
+        self.duration = duration
+        self.timeBase = timeBase
+        self.index = index
+    }
+
+    /// An 8-bit frame, which no stage widens.
+    package init(eightBit image: Gray8Image, pts: Int64, duration: Int64, timeBase: Rational, index: Int) {
+        self.init(samples: .eightBit(image), significantBits: 8, pts: pts, duration: duration, timeBase: timeBase, index: index)
+    }
+
+    package init(samples: ThermalSamples, significantBits: Int, pts: Int64, duration: Int64, timeBase: Rational, index: Int) {
+        self.samples = samples
         self.significantBits = significantBits
         self.pts = pts
         self.duration = duration
@@ -49,6 +71,28 @@ package struct ThermalFrame: Sendable {
     }
 
     package var seconds: Double { Double(pts) * timeBase.doubleValue }
+
+    package var width: Int {
+        switch samples {
+        case .eightBit(let image): image.width
+        case .sixteenBit(let image): image.width
+        }
+    }
+
+    package var height: Int {
+        switch samples {
+        case .eightBit(let image): image.height
+        case .sixteenBit(let image): image.height
+        }
+    }
+
+    /// The samples as 16-bit counts, 8-bit frames widened (for code that wants one depth, such as probing).
+    package var image: Gray16Image {
+        switch samples {
+        case .eightBit(let image): Gray16Image(width: image.width, height: image.height, samples: image.samples.map(UInt16.init))
+        case .sixteenBit(let image): image
+        }
+    }
 }
 
 /// One decoded colour frame (a visible camera, a reference image).

@@ -177,8 +177,8 @@ package final class VideoReader {
     /// The next frame as 16-bit grey, or nil at the end of the input.
     package func nextThermalFrame() throws -> ThermalFrame? {
         guard let decoded = try nextDecodedFrame() else { return nil }
-        let (image, bits) = try grayImage(from: decoded)
-        return ThermalFrame(image: image, significantBits: bits, pts: presentationTime(of: decoded),
+        let (samples, bits) = try grayImage(from: decoded)
+        return ThermalFrame(samples: samples, significantBits: bits, pts: presentationTime(of: decoded),
                             duration: decoded.pointee.pkt_duration, timeBase: info.timeBase, index: decodedCount - 1)
     }
 
@@ -299,7 +299,8 @@ package final class VideoReader {
 
     // MARK: Pixel conversion
 
-    private func grayImage(from decoded: UnsafeMutablePointer<AVFrame>) throws -> (Gray16Image, Int) {
+    /// 8-bit sources stay 8-bit: widening them here only for the palette to narrow them again cost a pass and twice the memory.
+    private func grayImage(from decoded: UnsafeMutablePointer<AVFrame>) throws -> (ThermalSamples, Int) {
         let width = Int(decoded.pointee.width)
         let height = Int(decoded.pointee.height)
         let format = AVPixelFormat(decoded.pointee.format)
@@ -314,23 +315,23 @@ package final class VideoReader {
             let descriptor = av_pix_fmt_desc_get(format)!
             let bigEndian = (descriptor.pointee.flags & UInt64(AV_PIX_FMT_FLAG_BE)) != 0
             let image = sixteenBitPlane(plane, stride: stride, width: width, height: height, bigEndian: bigEndian)
-            return (image, min(Int(descriptor.pointee.comp.0.depth), info.significantBits))
+            return (.sixteenBit(image), min(Int(descriptor.pointee.comp.0.depth), info.significantBits))
         case AV_PIX_FMT_GRAY8, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P:
-            return (widenedPlane(plane, stride: stride, width: width, height: height), 8)
+            return (.eightBit(bytePlane(plane, stride: stride, width: width, height: height)), 8)
         case AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12, AV_PIX_FMT_NV21, AV_PIX_FMT_YUV410P, AV_PIX_FMT_YUV411P:
             // Grey carried in YUV: luma is the picture, limited range opened up to full.
-            let table = decoded.pointee.color_range == AVCOL_RANGE_JPEG ? nil : limitedToFullRangeTable
-            return (widenedPlane(plane, stride: stride, width: width, height: height, table: table), 8)
+            let table = decoded.pointee.color_range == AVCOL_RANGE_JPEG ? nil : limitedToFullRangeByteTable
+            return (.eightBit(bytePlane(plane, stride: stride, width: width, height: height, table: table)), 8)
         default:
             // Any other format (RGB, palette, packed YUV) goes through libswscale to grey.
             let deep = info.significantBits > 8
             let converter = deep ? deepGrayConverter : grayConverter
             let gray = try converter.convert(decoded, location: location)
             let grayStride = Int(gray.pointee.linesize.0)
-            let image = deep
-                ? sixteenBitPlane(gray.pointee.data.0!, stride: grayStride, width: width, height: height, bigEndian: false)
-                : widenedPlane(gray.pointee.data.0!, stride: grayStride, width: width, height: height)
-            return (image, deep ? 16 : 8)
+            if deep {
+                return (.sixteenBit(sixteenBitPlane(gray.pointee.data.0!, stride: grayStride, width: width, height: height, bigEndian: false)), 16)
+            }
+            return (.eightBit(bytePlane(gray.pointee.data.0!, stride: grayStride, width: width, height: height)), 8)
         }
     }
 }

@@ -74,7 +74,7 @@ package final class CameraSource: SizedFrameSource, DroppingFrameSource, @unchec
         var pts = Int64((next.timestampNanoseconds &- origin) / 1000) * 9 / 100
         if pts <= lastPTS { pts = lastPTS + 1 }
         lastPTS = pts
-        return ThermalFrame(image: next.image, significantBits: next.significantBits, pts: pts, duration: 0,
+        return ThermalFrame(samples: next.samples, significantBits: next.significantBits, pts: pts, duration: 0,
                             timeBase: Self.timeBase, index: Int(next.sequence))
     }
 

@@ -72,7 +72,14 @@ package final class ClassicColorizer: FrameColorizer {
     /// One frame to 8-bit grey after gain control; also used by other stages
     /// (fusion, neural) that start from the same grey picture.
     package func grayLevels(of frame: ThermalFrame) throws -> Gray8Image {
-        let image = frame.image
+        let image: Gray16Image
+        switch frame.samples {
+        case .eightBit(let bytes):
+            // Already the levels the palette takes: no copy unless stretched.
+            return try stretchedIfAsked(bytes)
+        case .sixteenBit(let counts):
+            image = counts
+        }
         if gray.width != image.width || gray.height != image.height {
             gray = Gray8Image(width: image.width, height: image.height, repeating: 0)
         }
@@ -91,6 +98,11 @@ package final class ClassicColorizer: FrameColorizer {
                 for index in 0..<source.count { target[index] = UInt8(truncatingIfNeeded: source[index]) }
             }
         }
+        return try stretchedIfAsked(gray)
+    }
+
+    /// 8-bit levels as they are, or contrast-stretched with `--stretch`.
+    private func stretchedIfAsked(_ gray: Gray8Image) throws -> Gray8Image {
         guard settings.stretchEightBit else { return gray }
         if stretch == nil {
             stretch = try ContrastStretch(isEnabled: true, tailRejection: settings.tailRejection, smoothing: settings.smoothing)
