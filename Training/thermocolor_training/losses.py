@@ -107,7 +107,15 @@ DEFAULT_WEIGHTS = {
     "perceptual": 0.05,
     "adversarial": 0.05,
     "chroma": 2.0,        # per-pixel chroma deficit: |ab| below the target's
+    "gradient": 0.0,      # per-pixel lightness-gradient deficit (used in the second phase)
 }
+
+
+def gradient_magnitude(lightness: torch.Tensor) -> torch.Tensor:
+    """Central-difference gradient magnitude of [N,1,H,W] -> [N,1,H-2,W-2]."""
+    gx = (lightness[..., 1:-1, 2:] - lightness[..., 1:-1, :-2]) / 2
+    gy = (lightness[..., 2:, 1:-1] - lightness[..., :-2, 1:-1]) / 2
+    return torch.sqrt(gx * gx + gy * gy + 1e-6)
 
 
 class CompositeLoss(nn.Module):
@@ -138,6 +146,11 @@ class CompositeLoss(nn.Module):
             # way: a saturated stripe on the border of a beige picture).
             chroma = lambda lab: torch.sqrt(lab[:, 1] ** 2 + lab[:, 2] ** 2 + 1e-6)
             terms["chroma"] = F.relu(chroma(lab_target) - chroma(lab_out)).mean() / 110
+        if w["gradient"] > 0:
+            # Edges as strong as the visible image's where it has them: the
+            # flat, low-contrast picture is what an L1 average drifts to.
+            deficit = gradient_magnitude(lab_target[:, :1]) - gradient_magnitude(lab_out[:, :1])
+            terms["gradient"] = F.relu(deficit).mean() / 10
         if fake_logits is not None and w["adversarial"] > 0:
             terms["adversarial"] = -fake_logits.mean()   # hinge generator loss
         total = sum(w[k] * v for k, v in terms.items())
