@@ -148,6 +148,7 @@ class Colorizer(nn.Module):
     def lab(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         """[N,3,H,W] Lab at the input's resolution."""
         coefficients = self.coefficients(thermal, text)
+        self.last_coefficients = coefficients  # for the smoothness term while training
         coefficients = F.interpolate(coefficients, size=thermal.shape[-2:], mode="bilinear", align_corners=False)
         gain, offset = coefficients[:, 0::2], coefficients[:, 1::2]
         lab = self.prior_lab(thermal) + gain * thermal + offset

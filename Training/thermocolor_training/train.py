@@ -138,7 +138,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
         # thermal detail that the output carries by construction.
         half = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
         fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
-        loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits)
+        loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits, model.last_coefficients)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
