@@ -159,7 +159,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
                 e.copy_(m)
         step += 1
         seen += batch
-        terms["total"] = float(loss)
+        terms["total"] = float(loss.detach())
         history.append(terms)
         if step % log_every == 0 or step == 1:
             elapsed = time.monotonic() - start
