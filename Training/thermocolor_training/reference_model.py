@@ -164,7 +164,7 @@ class ReferenceColorizer(nn.Module):
             r = block(r)
         t = self.enhance(self.thermal_mrf(t))
         r = self.reference_mrf(r)
-        chroma = F.adaptive_avg_pool2d(lab[:, 1:], r.shape[-2:]) / 110
+        chroma = F.avg_pool2d(lab[:, 1:], 8, 8) / 110   # the working size is a multiple of 8
         moved, confidence = self.align(t, r, torch.cat([r, chroma], 1))
         # The reference's palette as a whole: pooled features and Lab mean and spread.
         flat = lab.flatten(2)
