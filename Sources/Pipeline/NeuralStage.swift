@@ -15,7 +15,8 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     public var maxBatchSize: Int { network.framesPerInference }
     private let gain: ClassicColorizer
     private let visible: VisibleFeed?
-    private let reference: RGBImage?
+    private let homography: Homography?
+    private let reference: Mutex<RGBImage?>
     private let text: Mutex<[Float]?>
     private let promptResolver: (@Sendable (String) throws -> [Float])?
     /// Batches submitted but not yet handed on. The network frees a request
@@ -28,24 +29,33 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     ///   - gain: its gain-control settings make the network's 8-bit thermal input.
     ///   - text: the prompt embedding; nil uses the bundle's default prompt.
     ///   - visible: the visible camera, for fusers.
+    ///   - homography: registers visible frames onto the thermal grid, as the
+    ///     classic fusion does; without it the network gets them as they come.
     ///   - reference: a colour reference image, for reference colourisers.
     ///   - promptResolver: turns a new prompt into its embedding (a bundle's baked
     ///     embeddings, or CLIP through the cache) for `setPrompt`.
     public init(network: NeuralColorizer, gain: ClassicColorizer, text: [Float]? = nil,
-                visible: VisibleFeed? = nil, reference: RGBImage? = nil,
+                visible: VisibleFeed? = nil, homography: Homography? = nil, reference: RGBImage? = nil,
                 promptResolver: (@Sendable (String) throws -> [Float])? = nil) {
         self.network = network
         self.promptResolver = promptResolver
         outstanding = DispatchSemaphore(value: network.inflightRequests + 1)
         self.gain = gain
         self.visible = visible
-        self.reference = reference
+        self.homography = homography
+        self.reference = Mutex(reference)
         self.text = Mutex(text)
     }
 
     /// Uses `embedding` from the next batch on; callable from any thread.
     public func setText(_ embedding: [Float]?) {
         text.withLock { $0 = embedding }
+    }
+
+    /// Uses `image` as the colour reference from the next batch on; callable
+    /// from any thread (a service reloading its configuration).
+    public func setReference(_ image: RGBImage) {
+        reference.withLock { $0 = image }
     }
 
     /// Resolves `prompt` on the caller's thread (the text encoder may run
@@ -60,6 +70,17 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
 
     public func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
         try network.colorize(try inputs(for: frames), text: text.withLock { $0 }).map { .rgb($0) }
+    }
+
+    /// One still thermal picture with its visible partner, already on the
+    /// thermal grid (convert's picture-pair path).
+    public func colorize(_ frame: ThermalFrame, visible: RGBImage) throws -> RGBImage {
+        let input = NeuralInput(thermal: try gain.grayLevels(of: frame), visible: visible,
+                                reference: reference.withLock { $0 })
+        guard let picture = try network.colorize([input], text: text.withLock { $0 }).first else {
+            throw PipelineError("the network returned no picture")
+        }
+        return picture
     }
 
     public func submit(_ frames: [ThermalFrame], completion: @escaping @Sendable (Result<[EncoderPicture], any Error>) -> Void) {
@@ -79,9 +100,14 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     public func waitUntilIdle() { network.waitUntilIdle() }
 
     private func inputs(for frames: [ThermalFrame]) throws -> [NeuralInput] {
-        try frames.map { frame in
-            NeuralInput(thermal: try gain.grayLevels(of: frame),
-                        visible: try visible?.frame(at: frame.seconds), reference: reference)
+        let reference = reference.withLock { $0 }
+        return try frames.map { frame in
+            let thermal = try gain.grayLevels(of: frame)
+            var picture = try visible?.frame(at: frame.seconds)
+            if let homography, let unregistered = picture {
+                picture = homography.warp(unregistered, toWidth: thermal.width, height: thermal.height)
+            }
+            return NeuralInput(thermal: thermal, visible: picture, reference: reference)
         }
     }
 }

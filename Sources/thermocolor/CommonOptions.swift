@@ -165,7 +165,8 @@ struct NeuralOptions: ParsableArguments {
     }
 
     /// The stage, or nil for the classic colouriser.
-    func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, reference: RGBImage? = nil) throws -> NeuralStage? {
+    func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, homography: Homography? = nil,
+               reference: RGBImage? = nil) throws -> NeuralStage? {
         guard let model else { return nil }
         let bundle = try ModelBundle(folder: URL(fileURLWithPath: model))
         let cache = try clip.map { try makeEmbeddingCache(clip: $0, merges: nil, cacheFolder: nil, noCache: false, device: "CPU") }
@@ -183,7 +184,7 @@ struct NeuralOptions: ParsableArguments {
         let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
                                           maxBatch: framesPerInference, inflightRequests: requests)
         return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
-                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
+                           visible: visible, homography: homography, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
     }
 }
 
@@ -242,7 +243,10 @@ extension FusionOptions {
     func colorizer(classic: ClassicSettings, neural: NeuralOptions, visibleFeed: VisibleFeed?,
                    onVisibleChange: @escaping @Sendable (Bool) -> Void) throws -> FrameColorizer? {
         let reference = try loadReference()
-        if let stage = try neural.stage(classic: classic, visible: visibleFeed, reference: reference) { return stage }
+        if let stage = try neural.stage(classic: classic, visible: visibleFeed, homography: try loadHomography(),
+                                        reference: reference) {
+            return stage
+        }
         if let visibleFeed {
             return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: fuse,
                                homography: try loadHomography(), onVisibleChange: onVisibleChange)

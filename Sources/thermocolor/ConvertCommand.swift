@@ -122,8 +122,12 @@ extension ConvertCommand {
             } else {
                 aligned = visible
             }
-            var fuser = ImageFuser(method: fusion.fuse)
-            picture = try fuser.fuse(thermal: thermal, visible: aligned)
+            if let network = try neural.stage(classic: classic) {
+                picture = try network.colorize(frame, visible: aligned)
+            } else {
+                var fuser = ImageFuser(method: fusion.fuse)
+                picture = try fuser.fuse(thermal: thermal, visible: aligned)
+            }
         } else {
             let stage: FrameColorizer = try self.stage(classic: classic) ?? gain
             guard let first = try stage.colorize([frame]).first else { throw PipelineError("no picture came out") }
