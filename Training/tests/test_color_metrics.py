@@ -1,0 +1,35 @@
+import numpy as np
+import torch
+
+from thermocolor_training.color import lab_to_rgb, lab_to_rgb_torch, rgb_to_lab, rgb_to_lab_torch
+from thermocolor_training.losses import colourfulness_torch, ssim_loss
+from thermocolor_training.metrics import colourfulness, gradient, psnr, ssim
+
+
+def test_lab_round_trip_and_known_values():
+    rgb = np.random.default_rng(0).random((50, 3))
+    assert np.abs(lab_to_rgb(rgb_to_lab(rgb)) - rgb).max() < 1e-6
+    assert np.allclose(rgb_to_lab(np.array([1.0, 1, 1])), [100, 0, 0], atol=1e-2)
+    # scikit-image's rgb2lab of pure red.
+    assert np.allclose(rgb_to_lab(np.array([1.0, 0, 0])), [53.2408, 80.0925, 67.2032], atol=1e-3)
+
+
+def test_torch_conversions_match_numpy():
+    rgb = np.random.default_rng(1).random((2, 3, 8, 9))
+    lab = rgb_to_lab_torch(torch.tensor(rgb)).numpy()
+    assert np.abs(lab - rgb_to_lab(rgb.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)).max() < 1e-6
+    back = lab_to_rgb_torch(torch.tensor(lab[:, :1]), torch.tensor(lab[:, 1:])).numpy()
+    assert np.abs(back - rgb).max() < 1e-6
+
+
+def test_metrics_agree_with_the_loss_and_with_definitions():
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, 256, (40, 50, 3)).astype(np.uint8)
+    b = np.clip(a + rng.normal(0, 15, a.shape), 0, 255).astype(np.uint8)
+    as_tensor = lambda x: torch.tensor(x).permute(2, 0, 1)[None].double() / 255
+    assert abs(ssim(a, b) - (1 - float(ssim_loss(as_tensor(a), as_tensor(b))))) < 1e-6
+    assert ssim(a, a) > 0.9999 and psnr(a, a) > 90
+    grey = np.repeat(a[..., :1], 3, 2)
+    assert colourfulness(grey) == 0
+    assert abs(float(colourfulness_torch(as_tensor(b))[0]) - colourfulness(b)) < 1e-3 * colourfulness(b) + 1e-6
+    assert gradient(np.zeros((10, 10, 3), np.uint8)) == 0

@@ -1,0 +1,1 @@
+"""ThermoColor's training kit: data, captions, network, losses, evaluation, export."""

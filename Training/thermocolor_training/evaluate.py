@@ -1,0 +1,212 @@
+"""Validation: the model beside two baselines on the fixed validation split.
+
+Baselines, fitted on the training pairs only:
+- constant: every pixel the training images' mean RGB
+- lookup table: 256 entries, grey level -> the mean RGB of training pixels
+  whose thermal value is that level (empty levels interpolated)
+
+Every image is scored at the thermal image's own resolution, against the
+visible image resized onto the thermal grid (see metrics.py).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import captions as captioning
+from .metrics import score, summarise
+from .color import rgb_to_lab
+
+
+def fit_constant(pairs) -> np.ndarray:
+    total = sum(p.visible.reshape(-1, 3).astype(np.float64).sum(0) for p in pairs)
+    count = sum(p.visible.shape[0] * p.visible.shape[1] for p in pairs)
+    return total / count
+
+
+def fit_lookup_table(pairs) -> np.ndarray:
+    sums = np.zeros((256, 3))
+    counts = np.zeros(256)
+    for p in pairs:
+        grey = p.thermal.ravel()
+        counts += np.bincount(grey, minlength=256)
+        for c in range(3):
+            sums[:, c] += np.bincount(grey, weights=p.visible[..., c].ravel().astype(np.float64), minlength=256)
+    filled = counts > 0
+    table = np.zeros((256, 3))
+    levels = np.arange(256)
+    for c in range(3):
+        table[:, c] = np.interp(levels, levels[filled], sums[filled, c] / counts[filled])
+    return table
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    return np.clip(np.floor(rgb + 0.5), 0, 255).astype(np.uint8)
+
+
+class TorchColorizer:
+    """The PyTorch model as a function of (thermal uint8 [H,W], embedding [D])."""
+
+    def __init__(self, model):
+        self.model = model.eval()
+
+    @torch.no_grad()
+    def __call__(self, thermal: np.ndarray, embedding: np.ndarray) -> np.ndarray:
+        t = torch.from_numpy(thermal.astype(np.float32) / 255)[None, None]
+        e = torch.from_numpy(np.asarray(embedding, dtype=np.float32))[None]
+        rgb = self.model(t, e)[0].permute(1, 2, 0).numpy()
+        return np.clip(np.floor(rgb * 255 + 0.5), 0, 255).astype(np.uint8)
+
+
+def evaluate(colorize, train_pairs, val_pairs, embedding: np.ndarray) -> dict:
+    constant = fit_constant(train_pairs)
+    table = fit_lookup_table(train_pairs)
+    results = {"constant": [], "lookup_table": [], "model": []}
+    outputs = {}
+    for p in val_pairs:
+        const = to_uint8(np.broadcast_to(constant, p.visible.shape))
+        lut = to_uint8(table[p.thermal])
+        out = colorize(p.thermal, embedding)
+        outputs[p.name] = {"constant": const, "lookup_table": lut, "model": out}
+        for key, image in outputs[p.name].items():
+            results[key].append(score(image, p.visible))
+    summary = {key: summarise(v) for key, v in results.items()}
+    return {"summary": summary, "per_image": {k: v for k, v in results.items()}, "outputs": outputs,
+            "constant_rgb": constant.tolist()}
+
+
+def table_markdown(summary: dict) -> str:
+    rows = ["| method | PSNR dB | SSIM | mean ΔE (CIE76) | colourfulness ÷ visible | gradient ÷ visible |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    names = {"constant": "constant colour (training mean RGB)", "lookup_table": "grey→RGB lookup table (256)",
+             "model": "road-colorizer"}
+    for key in ("constant", "lookup_table", "model"):
+        if key not in summary:
+            continue
+        s = summary[key]
+        rows.append(f"| {names.get(key, key)} | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['delta_e']:.2f} | "
+                    f"{s['colourfulness_ratio']:.2f} | {s['gradient_ratio']:.2f} |")
+    return "\n".join(rows)
+
+
+def contact_sheet(val_pairs, outputs: dict, path: Path, count: int = 6, tile_width: int = 240) -> None:
+    """Rows of thermal | constant | lookup table | model | visible, labelled."""
+    from PIL import Image, ImageDraw
+    columns = ["thermal", "constant", "lookup table", "road-colorizer", "visible"]
+    chosen = val_pairs[:: max(1, len(val_pairs) // count)][:count]
+    tile_height = int(tile_width * 0.75)
+    label = 18
+    sheet = Image.new("RGB", (tile_width * len(columns), label + tile_height * len(chosen)), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    for i, name in enumerate(columns):
+        draw.text((i * tile_width + 6, 3), name, fill=(0, 0, 0))
+    for row, p in enumerate(chosen):
+        o = outputs[p.name]
+        tiles = [np.repeat(p.thermal[..., None], 3, 2), o["constant"], o["lookup_table"], o["model"], p.visible]
+        for col, tile in enumerate(tiles):
+            image = Image.fromarray(tile).resize((tile_width, tile_height), Image.BILINEAR)
+            sheet.paste(image, (col * tile_width, label + row * tile_height))
+    sheet.save(path)
+
+
+def prompt_steering(colorize, val_pairs, encode) -> dict:
+    """Mean Lab shifts that sky and vegetation words cause on validation images.
+
+    sky: b* in the top fifth of the frame (negative = bluer) with 'clear blue
+    sky' minus with 'grey overcast sky'; vegetation: a* over the frame
+    (negative = greener) with 'lush green trees' minus with 'dry brown grass'.
+    """
+    prompts = {
+        "blue_sky": "a road on a bright sunny day under a clear blue sky",
+        "grey_sky": "a road under a grey overcast sky",
+        "green": "a road with lush green trees",
+        "brown": "a road with dry brown grass",
+    }
+    vectors = dict(zip(prompts, encode(list(prompts.values()))))
+    shifts = {"sky_b": [], "vegetation_a": []}
+    for p in val_pairs:
+        lab = {k: rgb_to_lab(colorize(p.thermal, v).astype(np.float64) / 255) for k, v in vectors.items()}
+        top = slice(0, max(1, p.thermal.shape[0] // 5))
+        shifts["sky_b"].append(float(lab["blue_sky"][top, :, 2].mean() - lab["grey_sky"][top, :, 2].mean()))
+        shifts["vegetation_a"].append(float(lab["green"][..., 1].mean() - lab["brown"][..., 1].mean()))
+    return {"prompts": prompts,
+            "sky_b_blue_minus_grey": float(np.mean(shifts["sky_b"])),
+            "sky_b_images_bluer": int(sum(s < 0 for s in shifts["sky_b"])),
+            "vegetation_a_green_minus_brown": float(np.mean(shifts["vegetation_a"])),
+            "vegetation_images_greener": int(sum(s < 0 for s in shifts["vegetation_a"])),
+            "images": len(val_pairs)}
+
+
+def flicker(colorize, val_pairs, embedding, frames: int = 8, step: int = 3) -> dict:
+    """Frame-to-frame chroma change against what the input's own change explains.
+
+    Each validation pair becomes a clip: a window that pans `step` pixels per
+    frame over both the thermal and the visible image. The explained chroma
+    change is the visible clip's own: mean |Δ(a*, b*)| between consecutive
+    visible frames. The model's is the same over its outputs. flicker =
+    model's / explained; 1 means the colour moves only as the scene does,
+    above 1 the colour changes more than the motion explains.
+    """
+    ratios = []
+    for p in val_pairs:
+        h, w = p.thermal.shape
+        width = w - step * frames
+        if width < w // 2:
+            continue
+        model_change, visible_change = [], []
+        previous = None
+        for f in range(frames):
+            x = f * step
+            out = rgb_to_lab(colorize(np.ascontiguousarray(p.thermal[:, x:x + width]), embedding) / 255.0)[..., 1:]
+            vis = rgb_to_lab(p.visible[:, x:x + width] / 255.0)[..., 1:]
+            if previous is not None:
+                model_change.append(np.linalg.norm(out - previous[0], axis=-1).mean())
+                visible_change.append(np.linalg.norm(vis - previous[1], axis=-1).mean())
+            previous = (out, vis)
+        ratios.append(np.mean(model_change) / max(np.mean(visible_change), 1e-6))
+    return {"flicker_ratio_mean": float(np.mean(ratios)), "flicker_ratio_max": float(np.max(ratios)),
+            "clips": len(ratios), "frames": frames, "pixels_per_frame": step}
+
+
+def cmd_evaluate(args):
+    from .cli import load_split_pairs
+    from .train import load_model
+    from .text import encode
+    train_pairs = load_split_pairs(args.data, args.split, "train")
+    val_pairs = load_split_pairs(args.data, args.split, "validation")
+    model, saved = load_model(args.checkpoint)
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    colorize = TorchColorizer(model)
+    embedding = encode([args.prompt])[0]
+    report = evaluate(colorize, train_pairs, val_pairs, embedding)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    summary = report["summary"]
+    print(table_markdown(summary))
+    contact_sheet(val_pairs, report["outputs"], out / "contact-sheet.png")
+    result = {"prompt": args.prompt, "summary": summary, "validation_pairs": len(val_pairs),
+              "training_seconds": saved.get("seconds"), "steps": saved.get("step"),
+              "constant_rgb": report["constant_rgb"]}
+    if not args.no_extras:
+        result["steering"] = prompt_steering(colorize, val_pairs, encode)
+        result["flicker"] = flicker(colorize, val_pairs[:10], embedding)
+        print(json.dumps({k: result[k] for k in ("steering", "flicker")}, indent=1))
+    (out / "metrics.json").write_text(json.dumps(result, indent=1))
+    (out / "metrics.md").write_text(table_markdown(summary) + "\n")
+    print(f"wrote {out / 'metrics.json'} and {out / 'contact-sheet.png'}")
+
+
+def register(sub):
+    from .cli import DEFAULT_DATA, DEFAULT_SPLIT
+    p = sub.add_parser("evaluate", help="score a checkpoint and the baselines on the validation split")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--split", type=Path, default=DEFAULT_SPLIT)
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--prompt", default=captioning.DEFAULT_PROMPT)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--no-extras", action="store_true", help="skip prompt steering and flicker")
+    p.set_defaults(run=cmd_evaluate)

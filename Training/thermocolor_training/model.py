@@ -1,0 +1,142 @@
+"""The colouriser: a small CMMF-Net-style network (Jiang et al., 2025).
+
+thermal [N,1,H,W] (any size, 0-1 after the engine's AGC) and a text vector
+[1 or N, D] in; sRGB [N,3,H,W] at the input's own resolution out.
+
+- The frame is resized to a fixed working size (`size`).
+- A convolutional stem gives skip features at 1/2, 1/4 and 1/8.
+- A patch-embedding transformer encoder (16x16 patches plus the stem's 1/8
+  features) runs over the frame; every block lets the image tokens attend to
+  the text (cross-attention to a few tokens made from the text vector).
+- A U-Net decoder with FiLM modulation by the text goes back up to half
+  the working size through the stem's skips.
+- Guided upsampling keeps the structure sharp at video resolution: the
+  decoder predicts, per pixel at half the working size, a local linear model
+  (gain, offset) for each of L*, a*, b* as functions of the thermal value.
+  The coefficients are resized to the input's resolution and applied to the
+  full-resolution thermal frame, so edges come from the frame itself, and
+  the network can still choose the lightness (the visible image's sky is
+  bright where the thermal one is dark).
+- Lab -> sRGB (the engine's own constants) happens inside the network, so
+  the bundle's output is the final picture (`"output": "rgb"`).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .color import lab_to_rgb_torch
+
+
+def conv_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    # BatchNorm folds into the convolutions at export; GroupNorm is slow on CPU.
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.SiLU(),
+        nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.SiLU())
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: self-attention, cross-attention to text, MLP."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attend = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.cross = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(dim, dim * 2), nn.GELU(), nn.Linear(dim * 2, dim))
+
+    def forward(self, tokens: torch.Tensor, text_tokens: torch.Tensor) -> torch.Tensor:
+        x = self.norm1(tokens)
+        tokens = tokens + self.attend(x, x, x, need_weights=False)[0]
+        tokens = tokens + self.cross(self.norm2(tokens), text_tokens, text_tokens, need_weights=False)[0]
+        return tokens + self.mlp(self.norm3(tokens))
+
+
+class Film(nn.Module):
+    def __init__(self, text_dim: int, channels: int):
+        super().__init__()
+        self.project = nn.Linear(text_dim, 2 * channels)
+        nn.init.zeros_(self.project.weight)
+        nn.init.zeros_(self.project.bias)
+
+    def forward(self, features: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.project(text)[:, :, None, None].chunk(2, dim=1)
+        return features * (1 + scale) + shift
+
+
+class Up(nn.Module):
+    def __init__(self, cin: int, skip: int, cout: int, text_dim: int):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(cin + skip, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.SiLU())
+        self.film = Film(text_dim, cout)
+
+    def forward(self, x, skip, text):
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.film(self.block(torch.cat([x, skip], 1)), text)
+
+
+class Colorizer(nn.Module):
+    def __init__(self, size: tuple[int, int] = (256, 192), text_dim: int = 384, width: int = 16,
+                 dim: int = 128, depth: int = 3, heads: int = 4, text_tokens: int = 4, patch: int = 16):
+        super().__init__()
+        self.size = tuple(size)  # (width, height)
+        w, h = self.size
+        if w % patch or h % patch:
+            raise ValueError(f"working size {w}x{h} must be a multiple of the patch size {patch}")
+        self.text_dim, self.patch, self.text_count = text_dim, patch, text_tokens
+        c = width
+        self.stem2 = conv_block(1, 2 * c, 2)       # 1/2
+        self.stem3 = conv_block(2 * c, 4 * c, 2)   # 1/4
+        self.stem4 = conv_block(4 * c, 6 * c, 2)   # 1/8
+        self.patch_embed = nn.Conv2d(1, dim, patch, patch)
+        self.stem_embed = nn.Conv2d(6 * c, dim, 2, 2)
+        self.position = nn.Parameter(torch.zeros(1, (h // patch) * (w // patch), dim))
+        nn.init.trunc_normal_(self.position, std=0.02)
+        self.text_project = nn.Sequential(nn.Linear(text_dim, dim * text_tokens), nn.GELU())
+        self.text_norm = nn.LayerNorm(dim)
+        self.blocks = nn.ModuleList(Block(dim, heads) for _ in range(depth))
+        self.token_norm = nn.LayerNorm(dim)
+        self.up4 = Up(dim, 6 * c, 6 * c, text_dim)
+        self.up3 = Up(6 * c, 4 * c, 4 * c, text_dim)
+        self.up2 = Up(4 * c, 2 * c, 2 * c, text_dim)
+        self.head = nn.Conv2d(2 * c, 6, 3, 1, 1)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def coefficients(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """[N,6,h/2,w/2] at half the working size: gain and offset for L*, a*, b* (in Lab units)."""
+        w, h = self.size
+        n = thermal.shape[0]
+        text = text.expand(n, -1) if text.shape[0] == 1 else text
+        small = F.interpolate(thermal, size=(h, w), mode="bilinear", align_corners=False)
+        s2 = self.stem2(small)
+        s3 = self.stem3(s2)
+        s4 = self.stem4(s3)
+        tokens = self.patch_embed(small) + self.stem_embed(s4)
+        grid = tokens.shape[-2:]
+        tokens = tokens.flatten(2).transpose(1, 2) + self.position
+        text_tokens = self.text_norm(self.text_project(text).view(n, self.text_count, -1))
+        for block in self.blocks:
+            tokens = block(tokens, text_tokens)
+        x = self.token_norm(tokens).transpose(1, 2).reshape(n, -1, grid[0], grid[1])
+        x = self.up4(x, s4, text)
+        x = self.up3(x, s3, text)
+        x = self.up2(x, s2, text)
+        raw = self.head(x)
+        # Start from "lightness = thermal, no colour": gain 100 for L*, 0 elsewhere.
+        base = torch.tensor([100.0, 0, 0, 0, 0, 0], dtype=raw.dtype, device=raw.device).view(1, 6, 1, 1)
+        scale = torch.tensor([100.0, 50, 60, 60, 60, 60], dtype=raw.dtype, device=raw.device).view(1, 6, 1, 1)
+        return base + scale * raw
+
+    def lab(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """[N,3,H,W] Lab at the input's resolution."""
+        coefficients = self.coefficients(thermal, text)
+        coefficients = F.interpolate(coefficients, size=thermal.shape[-2:], mode="bilinear", align_corners=False)
+        gain, offset = coefficients[:, 0::2], coefficients[:, 1::2]
+        lab = gain * thermal + offset
+        return torch.cat([lab[:, :1].clamp(0, 100), lab[:, 1:]], 1)
+
+    def forward(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        lab = self.lab(thermal, text)
+        return lab_to_rgb_torch(lab[:, :1], lab[:, 1:])

@@ -1,0 +1,152 @@
+"""Training: a time-budgeted schedule, so a run ends when it says it will.
+
+The learning rate follows warm-up then cosine decay over the *wall-clock*
+budget (`--minutes`), or over `--steps` when given (tests). The adversarial
+term starts after a fifth of the run, once the colours have settled.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import captions as captioning
+from .color import rgb_to_lab_torch, lab_to_rgb_torch
+from .data import Augmenter, Pair, load_pair, split_names, stable_seed
+from .losses import CompositeLoss, PatchDiscriminator
+from .model import Colorizer
+
+
+def caption_table(pairs: list[Pair], per_image: int, encode) -> tuple[dict[str, list[str]], dict[str, torch.Tensor], torch.Tensor]:
+    texts = {p.name: captioning.captions_for(p.visible, per_image, seed=stable_seed(p.name)) for p in pairs}
+    flat = sorted({t for v in texts.values() for t in v} | {captioning.EMPTY_PROMPT})
+    vectors = dict(zip(flat, torch.from_numpy(encode(flat))))
+    table = {name: torch.stack([vectors[t] for t in texts[name]]) for name in texts}
+    return texts, table, vectors[captioning.EMPTY_PROMPT]
+
+
+def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: int | None = None,
+          size=(256, 192), crop=(320, 240), batch: int = 8, lr: float = 2e-3, weights: dict | None = None,
+          caption_dropout: float = 0.15, captions_per_image: int = 8, encode=None, model_kwargs: dict | None = None,
+          seed: int = 0, log_every: int = 20, threads: int | None = None, device: str | None = None,
+          checkpoint_minutes: float = 10, log=print) -> dict:
+    """Trains a Colorizer on `pairs`; writes out/model.pt and out/config.json. Returns the history."""
+    if (minutes is None) == (steps is None):
+        raise ValueError("give exactly one of minutes or steps")
+    if encode is None:
+        from .text import encode
+    if threads:
+        torch.set_num_threads(threads)
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    torch.manual_seed(seed)
+    random.seed(seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    texts, table, empty = caption_table(pairs, captions_per_image, encode)
+    (out / "captions.json").write_text(json.dumps(texts, indent=1))
+    model_kwargs = dict(model_kwargs or {})
+    model = Colorizer(size=size, **model_kwargs).to(device).to(memory_format=torch.channels_last)
+    ema = copy.deepcopy(model).eval()
+    loss_fn = CompositeLoss(weights).to(device)
+    disc = PatchDiscriminator().to(device) if loss_fn.weights["adversarial"] > 0 else None
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.99))
+    opt_d = torch.optim.AdamW(disc.parameters(), lr=2e-4, betas=(0.5, 0.99)) if disc else None
+    augment = Augmenter(crop[0], crop[1], seed=seed)
+    rng = random.Random(seed + 1)
+    config = {"size": list(size), "crop": list(crop), "batch": batch, "lr": lr, "weights": loss_fn.weights,
+              "caption_dropout": caption_dropout, "model": model_kwargs, "seed": seed,
+              "minutes": minutes, "steps": steps, "pairs": [p.name for p in pairs]}
+
+    start = time.monotonic()
+    last_checkpoint = start
+    step, history, seen = 0, [], 0
+
+    def progress() -> float:
+        if steps is not None:
+            return step / steps
+        return (time.monotonic() - start) / (60 * minutes)
+
+    def save(tag: str = "model.pt"):
+        torch.save({"state": ema.state_dict(), "config": config, "step": step,
+                    "seconds": time.monotonic() - start}, out / tag)
+
+    while progress() < 1:
+        p = progress()
+        warm = min(1.0, (step + 1) / 100)
+        for group in opt.param_groups:
+            group["lr"] = lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(p, 1))))
+        chosen = [rng.choice(pairs) for _ in range(batch)]
+        thermal, visible, text = [], [], []
+        for pair in chosen:
+            t, v = augment(pair)
+            thermal.append(torch.from_numpy(t))
+            visible.append(torch.from_numpy(v))
+            options = table[pair.name]
+            text.append(empty if rng.random() < caption_dropout else options[rng.randrange(len(options))])
+        thermal = torch.stack(thermal).to(device).contiguous(memory_format=torch.channels_last)
+        visible = torch.stack(visible).to(device)
+        text = torch.stack(text).to(device)
+        lab_target = rgb_to_lab_torch(visible)
+
+        model.train()
+        lab = model.lab(thermal, text)
+        rgb = lab_to_rgb_torch(lab[:, :1], lab[:, 1:])
+        adversarial = disc is not None and p > 0.2
+        # The discriminator judges half-resolution pairs: colour, not the
+        # thermal detail that the output carries by construction.
+        half = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
+        fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
+        loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if adversarial:
+            d_real = disc(half(thermal), half(visible))
+            d_fake = disc(half(thermal), half(rgb.detach()))
+            loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            terms["discriminator"] = float(loss_d)
+        with torch.no_grad():
+            decay = min(0.998, (1 + step) / (10 + step))
+            for e, m in zip(ema.parameters(), model.parameters()):
+                e.lerp_(m, 1 - decay)
+            for e, m in zip(ema.buffers(), model.buffers()):
+                e.copy_(m)
+        step += 1
+        seen += batch
+        terms["total"] = float(loss)
+        history.append(terms)
+        if step % log_every == 0 or step == 1:
+            elapsed = time.monotonic() - start
+            recent = {k: np.mean([h.get(k, np.nan) for h in history[-log_every:]]) for k in terms}
+            log(f"step {step} {elapsed / 60:.1f} min {seen / elapsed:.1f} img/s lr {opt.param_groups[0]['lr']:.2e} "
+                + " ".join(f"{k} {v:.4f}" for k, v in recent.items()))
+        if time.monotonic() - last_checkpoint > 60 * checkpoint_minutes:
+            save()
+            last_checkpoint = time.monotonic()
+    config["seconds"] = time.monotonic() - start
+    config["steps_done"] = step
+    save()
+    (out / "config.json").write_text(json.dumps(config, indent=1))
+    (out / "history.json").write_text(json.dumps(history))
+    log(f"trained {step} steps, {seen} crops, in {config['seconds'] / 60:.1f} min -> {out / 'model.pt'}")
+    return {"history": history, "model": ema, "config": config}
+
+
+def load_model(checkpoint: Path) -> tuple[Colorizer, dict]:
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    config = saved["config"]
+    model = Colorizer(size=tuple(config["size"]), **config.get("model", {}))
+    model.load_state_dict(saved["state"])
+    return model.eval(), saved
