@@ -1,8 +1,8 @@
 """Losses of the two seed networks that the colouriser's CompositeLoss lacks.
 
-- ReferenceLoss: the reference colouriser's L1 (Lab and RGB), SSIM,
-  EfficientNet-Lite0 perceptual term, colourfulness deficit, small hinge
-  adversarial term (the kit's PatchGAN), and a PatchNCE contrastive term
+- ReferenceLoss: the colouriser's terms (losses.py: L1 on Lab, ab and RGB,
+  SSIM, EfficientNet-Lite0 perceptual, per-pixel chroma deficit, a small
+  hinge adversarial term from the kit's PatchGAN) and a PatchNCE contrastive term
   (Park et al., "Contrastive Learning for Unpaired Image-to-Image
   Translation", 2020): a feature of the output at one place must match the
   visible image's feature at the same place better than at the other
@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .losses import DEFAULT_WEIGHTS, Perceptual, colourfulness_torch, ssim_loss
+from .losses import DEFAULT_WEIGHTS, Perceptual, ssim_loss
 
 REFERENCE_WEIGHTS = dict(DEFAULT_WEIGHTS, nce=0.1)
 
@@ -77,9 +77,12 @@ class ReferenceLoss(nn.Module):
                 taps = sorted(self.perceptual.taps)
                 pick = [taps.index(t) for t in self.NCE_TAPS]
                 terms["nce"] = self.nce([got[i] for i in pick], [want[i] for i in pick])
-        if w["colourfulness"] > 0:
-            have, need = colourfulness_torch(rgb_out), colourfulness_torch(rgb_target)
-            terms["colourfulness"] = F.relu(need - have).mean() / need.mean().clamp(min=1)
+        terms["l1_ab"] = F.l1_loss(lab_out[:, 1:] / 110, lab_target[:, 1:] / 110)
+        if w["chroma"] > 0:
+            # Per pixel, as the colouriser's loss does: a frame-level
+            # colourfulness term can be bought with a few garish pixels.
+            chroma = lambda lab: torch.sqrt(lab[:, 1] ** 2 + lab[:, 2] ** 2 + 1e-6)
+            terms["chroma"] = F.relu(chroma(lab_target) - chroma(lab_out)).mean() / 110
         if fake_logits is not None and w["adversarial"] > 0:
             terms["adversarial"] = -fake_logits.mean()
         total = sum(w[k] * v for k, v in terms.items())

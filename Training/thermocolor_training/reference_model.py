@@ -25,7 +25,9 @@ sRGB [N,3,H,W] at the thermal frame's own resolution out.
   Lab chroma, so colour lands where the thermal image looks like the
   reference.
 - A pooled code of the whole reference modulates the decoder (FiLM), which
-  carries the reference's overall palette when no single region matches.
+  carries the reference's overall palette when no single region matches;
+  the chroma starts from the reference's mean a*, b* and the network learns
+  where to depart from it.
 - The decoder goes up to half the working size through the thermal skips and
   predicts, per pixel, a local linear model of L*, a*, b* in the thermal
   value (the training kit's guided upsampling, see model.py): applied to the
@@ -174,9 +176,14 @@ class ReferenceColorizer(nn.Module):
         x = self.up3(x, skips[1], code)
         x = self.up2(x, skips[0], code)
         raw = self.head(x)
+        # Start from "lightness = thermal, chroma = the reference's mean chroma":
+        # an untrained network already transfers the reference's overall colour.
         base = torch.tensor([100.0, 0, 0, 0, 0, 0], dtype=raw.dtype, device=raw.device).view(1, 6, 1, 1)
+        mean_ab = flat[:, 1:].mean(-1)                                        # [N,2]
+        zero = torch.zeros_like(mean_ab[:, :1])
+        prior = torch.cat([zero, zero, zero, mean_ab[:, :1], zero, mean_ab[:, 1:]], 1)[:, :, None, None]
         scale = torch.tensor([100.0, 50, 60, 60, 60, 60], dtype=raw.dtype, device=raw.device).view(1, 6, 1, 1)
-        return base + scale * raw
+        return base + prior + scale * raw
 
     def lab(self, thermal: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         """[N,3,H,W] Lab at the thermal frame's resolution."""

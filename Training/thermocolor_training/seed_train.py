@@ -35,6 +35,7 @@ def descriptor(visible: np.ndarray) -> np.ndarray:
 
 def nearest_table(pairs: list[Pair], count: int = 5) -> list[list[int]]:
     """For each pair, the indices of the `count` other pairs with the closest descriptors."""
+    count = min(count, len(pairs) - 1)
     d = np.stack([descriptor(p.visible) for p in pairs])
     distances = ((d[:, None] - d[None]) ** 2).sum(-1)
     np.fill_diagonal(distances, np.inf)
