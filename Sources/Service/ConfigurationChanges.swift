@@ -5,7 +5,7 @@ import Pipeline
 /// What a reload changed, split into what applies at once and what waits
 /// for a restart.
 public struct ConfigurationChanges: Sendable, Equatable {
-    /// Keys that apply to the running session (palette, gain control, prompt, log level).
+    /// Keys that apply to the running session (palette, gain control, prompt, reference, log level).
     public var live: [String]
     /// Keys that need `systemctl restart` (input, outputs, model…), in file order.
     public var needRestart: [String]
@@ -13,7 +13,8 @@ public struct ConfigurationChanges: Sendable, Equatable {
     /// Keys that a running session takes without a restart.
     public static let liveKeys: Set<String> = [
         "processing.palette", "processing.agc", "processing.tail_rejection", "processing.plateau_limit",
-        "processing.smoothing", "processing.stretch_8bit", "processing.prompt", "service.log_level", "service.health_timeout",
+        "processing.smoothing", "processing.stretch_8bit", "processing.prompt", "processing.reference", "service.log_level",
+        "service.health_timeout",
     ]
 
     public init(from old: ServiceConfiguration, to new: ServiceConfiguration) {
@@ -55,6 +56,7 @@ extension ServiceConfiguration {
         add("processing.model", processing.model)
         add("processing.prompt", processing.prompt)
         add("processing.clip", processing.clip)
+        add("processing.reference", processing.reference.map { "\($0) (\(processing.referenceStamp ?? ""))" })
         add("processing.batch", processing.batch)
         add("processing.device", processing.device)
         for (index, output) in outputs.enumerated() {

@@ -63,6 +63,13 @@ public struct ProcessingConfiguration: Sendable, Equatable {
     public var prompt: String?
     /// A CLIP text-encoder bundle for prompts the model bundle has no baked embedding for.
     public var clip: String?
+    /// A colour picture of the scene: the reference of a `reference-colorizer`
+    /// model, or, without a model, of the classic Lab colour transfer. A new
+    /// path or a new picture at the same path applies live on SIGHUP.
+    public var reference: String?
+    /// The reference file's size and modification time when it was read, so a
+    /// picture replaced in place counts as a change.
+    public var referenceStamp: String?
     /// Frames per inference call.
     public var batch: Int
     /// OpenVINO device: `CPU`, `GPU`, `GPU.1`, `NPU`, `AUTO`…

@@ -22,11 +22,23 @@ public protocol ServiceSession: AnyObject, Sendable {
     func updateClassic(_ settings: ClassicSettings) throws
     /// A new prompt for a prompt-steered model, from the next batch on.
     func applyPrompt(_ prompt: String) throws
+    /// A new colour reference picture, from the next batch on.
+    func applyReference(_ path: String) throws
+}
+
+extension ServiceSession {
+    public func applyReference(_ path: String) throws {
+        throw PipelineError("this session takes no colour reference")
+    }
 }
 
 extension LiveSession: ServiceSession {
     public func applyPrompt(_ prompt: String) throws {
         try updatePrompt(prompt)
+    }
+
+    public func applyReference(_ path: String) throws {
+        try updateReference(try ImageFile.readRGB(path))
     }
 }
 
@@ -68,6 +80,7 @@ public final class CameraServiceSession: ServiceSession, @unchecked Sendable {
 
     public func updateClassic(_ settings: ClassicSettings) throws { try session.updateClassic(settings) }
     public func applyPrompt(_ prompt: String) throws { try session.updatePrompt(prompt) }
+    public func applyReference(_ path: String) throws { try session.applyReference(path) }
 }
 
 /// What the runner hands a session factory: where to report input events,

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Logging
+import MediaIO
+import Pipeline
 import Service
 
 /// sysexits' EX_CONFIG: the unit's RestartPreventExitStatus= keeps systemd
@@ -62,15 +65,21 @@ func runService(configurationPath: String) throws {
 }
 
 /// The service's session: a neural stage when the configuration names a
-/// model (built as `--model` would build it), the classic colouriser otherwise.
+/// model (built as `--model` would build it), the classic Lab colour
+/// transfer when it names only a reference picture, the classic colouriser otherwise.
 @Sendable
 func makeServiceSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
     let processing = configuration.processing
-    guard let model = processing.model else { return try ServiceOutputs.liveSession(configuration, context: context) }
+    let reference = try processing.reference.map { try ImageFile.readRGB($0) }
+    guard let model = processing.model else {
+        // A reference picture without a model: the classic Lab colour transfer.
+        let transfer = try reference.map { try ReferenceStage(gain: try ClassicColorizer(settings: processing.classic), reference: $0) }
+        return try ServiceOutputs.liveSession(configuration, context: context, colorizer: transfer)
+    }
     var arguments = ["--model", model, "--batch", String(processing.batch), "--device", processing.device]
     if let prompt = processing.prompt { arguments += ["--prompt", prompt] }
     if let clip = processing.clip { arguments += ["--clip", clip] }
     let neural = try NeuralOptions.parse(arguments)
     return try ServiceOutputs.liveSession(configuration, context: context,
-                                          colorizer: try neural.stage(classic: processing.classic))
+                                          colorizer: try neural.stage(classic: processing.classic, reference: reference))
 }
