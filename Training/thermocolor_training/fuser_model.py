@@ -88,7 +88,7 @@ class Up(nn.Module):
 
 
 class TextFuser(nn.Module):
-    def __init__(self, size: tuple[int, int] = (320, 256), text_dim: int = 384, width: int = 12, heads: int = 4):
+    def __init__(self, size: tuple[int, int] = (256, 192), text_dim: int = 384, width: int = 12, heads: int = 4):
         super().__init__()
         self.size = tuple(size)
         w, h = self.size

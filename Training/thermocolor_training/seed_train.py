@@ -104,7 +104,7 @@ class ReferencePicker:
 
 
 class Schedule:
-    def __init__(self, lr: float, minutes: float | None, steps: int | None, warmup: int = 100):
+    def __init__(self, lr: float, minutes: float | None, steps: int | None, warmup: int = 40):
         if (minutes is None) == (steps is None):
             raise ValueError("give exactly one of minutes or steps")
         self.lr, self.minutes, self.steps, self.warmup = lr, minutes, steps, warmup
@@ -241,7 +241,7 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
 
 
 def train_fuser(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: int | None = None,
-                size=(320, 256), crop=(384, 288), batch: int = 6, lr: float = 2e-3, weights: dict | None = None,
+                size=(256, 192), crop=(320, 240), batch: int = 6, lr: float = 2e-3, weights: dict | None = None,
                 encode=None, model_kwargs: dict | None = None, seed: int = 0, threads: int | None = None,
                 device: str | None = None, log_every: int = 20, checkpoint_minutes: float = 5, log=print) -> dict:
     """Trains a TextFuser with the unsupervised fusion losses; writes out/model.pt, config.json."""

@@ -155,11 +155,34 @@ def cmd_make_fuser(args):
                                                      _parity_cases(val_pairs, Path(tmp), "fuser", 1), thermocolor,
                                                      prompts["thermal"])
         print(f"parity: max {result['parity']['max']}/255, mean {result['parity']['mean']:.3f}/255", flush=True)
+    if thermocolor:
+        result["speed"] = pipeline_speed(thermocolor, bundle)
+        print(f"pipeline at 640x512: {result['speed']}", flush=True)
     fixtures = write_engine_fixtures(model, "fuser")
     if thermocolor:
         result["parity_fixture"] = parity(model, "fuser", bundle, [(fixtures / "thermal.png", fixtures / "visible.png")],
                                           thermocolor, fusion_prompts.HELD_OUT_THERMAL)
     _write_results(args, bundle, result, out / "contact-sheet.png")
+
+
+def pipeline_speed(thermocolor: str, bundle: Path, frames: int = 120) -> dict:
+    """Frames per second of the whole pipeline at 640x512 (16-bit FFV1 thermal and an
+    FFV1 visible clip in, H.264 out), the fuser beside the classic pyramid, same run."""
+    import re
+    import subprocess
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        subprocess.run([thermocolor, "synth", str(tmp / "ir.mkv"), "--frames", str(frames), "--size", "640x512"],
+                       check=True, capture_output=True)
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x512:rate=30",
+                        "-frames:v", str(frames), "-c:v", "ffv1", str(tmp / "vi.mkv")], check=True)
+        rates = {}
+        for name, extra in (("text-fuser", ["--model", str(bundle)]), ("classic pyramid", ["--fuse", "pyramid"])):
+            done = subprocess.run([thermocolor, "convert", str(tmp / "ir.mkv"), str(tmp / "out.mp4"), "--visible",
+                                   str(tmp / "vi.mkv")] + extra, capture_output=True, text=True, check=True)
+            found = re.search(r"\(([0-9.]+) fps\)", done.stdout)
+            rates[name] = float(found.group(1)) if found else None
+    return {"fps": rates, "frames": frames, "size": "640x512"}
 
 
 def _fusion_sheet(thermocolor, ir: Path, vi: Path, out: Path) -> None:
@@ -331,6 +354,18 @@ def _parity_lines(result: dict) -> str:
     return "\n".join(lines) or "- not run (no engine binary)"
 
 
+def _speed_line(result: dict) -> str:
+    speed = result.get("speed")
+    if not speed:
+        return "Not measured (no engine binary)."
+    fps = speed["fps"]
+    return (f"The whole pipeline (`thermocolor convert`, 16-bit FFV1 thermal + FFV1 visible in, H.264 out, "
+            f"{speed['size']}, {speed['frames']} frames, default CPU settings) on the machine that made this "
+            f"bundle, in the same run: text-fuser {fps.get('text-fuser')} fps, classic pyramid "
+            f"{fps.get('classic pyramid')} fps. That machine's 2 cores were shared with other work, so "
+            f"treat the ratio, not the rates, as the finding.")
+
+
 def reference_card(result: dict, command: str) -> str:
     from .seed_evaluate import reference_table
     s = result["summary"]
@@ -498,7 +533,7 @@ engine's MiniLM encoder where it has one (docs/MODELS.md).
 
 `kind: fuser`, inputs `thermal` f32[N,1,H,W], `visible` f32[N,3,H,W] (video
 size, `"size": "dynamic"`) and `text` f32[1,384], output `rgb`. Inside
-(Training/thermocolor_training/fuser_model.py): both images at 320×256; an
+(Training/thermocolor_training/fuser_model.py): both images at 256×192; an
 infrared and a visible encoder (strides 2, 4, 8); cross-domain attention at 1/8
 (each camera's tokens attend to the other's); FiLM modulation of the fusion
 features by the prompt at every decoder level and a direct prompt shift of the
@@ -526,7 +561,7 @@ Trains, exports, measures the prompt effect, fuses the validation split and
 VIFB through the engine and scores them with `thermocolor eval`, checks parity,
 and rewrites this card, `metrics.json`, `contact-sheet.png` and the Swift test's
 inputs and expected pictures. Training time: {_minutes(result.get('training_seconds'))}
-({result.get('steps')} steps of 6 crops of 384×288, CPU, on 2 cores shared with other work).
+({result.get('steps')} steps of 6 crops of 320×240, CPU, on 2 cores shared with other work).
 
 ## Validation (`thermocolor eval`, VIFB's conventions; higher is better for all six)
 
@@ -540,6 +575,10 @@ table; their split is not ours). The pyramid is `thermocolor convert IR OUT
 {chr(10).join('- ' + v for v in verdicts)}
 
 ![VIFB contact sheet: thermal, visible, classic pyramid, text-fuser](contact-sheet.png)
+
+## Speed
+
+{_speed_line(result)}
 
 ## Parity (PyTorch vs `thermocolor convert --precision f32`, final RGB)
 
