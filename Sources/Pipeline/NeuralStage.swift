@@ -17,6 +17,11 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     private let visible: VisibleFeed?
     private let homography: Homography?
     private let reference: Mutex<RGBImage?>
+    private let onVisibleChange: @Sendable (Bool) -> Void
+    /// Processing thread only: whether the last frame found its visible partner.
+    private var visibleAvailable = true
+    /// Frames a fuser got without a visible partner (the thermal frame stood in for it).
+    public private(set) var unpairedFrames = 0
     private let text: Mutex<[Float]?>
     private let promptResolver: (@Sendable (String) throws -> [Float])?
     /// Batches submitted but not yet handed on. The network frees a request
@@ -32,11 +37,16 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
     ///   - homography: registers visible frames onto the thermal grid, as the
     ///     classic fusion does; without it the network gets them as they come.
     ///   - reference: a colour reference image, for reference colourisers.
+    ///   - onVisibleChange: told when a fuser's visible frames stop pairing
+    ///     (the grey thermal frame stands in for them, so a live run goes on)
+    ///     and when they pair again, as the classic fusion stage does.
     ///   - promptResolver: turns a new prompt into its embedding (a bundle's baked
     ///     embeddings, or CLIP through the cache) for `setPrompt`.
     public init(network: NeuralColorizer, gain: ClassicColorizer, text: [Float]? = nil,
                 visible: VisibleFeed? = nil, homography: Homography? = nil, reference: RGBImage? = nil,
-                promptResolver: (@Sendable (String) throws -> [Float])? = nil) {
+                promptResolver: (@Sendable (String) throws -> [Float])? = nil,
+                onVisibleChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
+        self.onVisibleChange = onVisibleChange
         self.network = network
         self.promptResolver = promptResolver
         outstanding = DispatchSemaphore(value: network.inflightRequests + 1)
@@ -99,6 +109,17 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
 
     public func waitUntilIdle() { network.waitUntilIdle() }
 
+    /// The thermal frame as a grey RGB picture: a fuser's stand-in for a missing visible frame.
+    private static func grey(_ thermal: Gray8Image) -> RGBImage {
+        var samples = [UInt8](repeating: 0, count: thermal.samples.count * 3)
+        for (index, value) in thermal.samples.enumerated() {
+            samples[3 * index] = value
+            samples[3 * index + 1] = value
+            samples[3 * index + 2] = value
+        }
+        return RGBImage(width: thermal.width, height: thermal.height, channels: 3, samples: samples)
+    }
+
     private func inputs(for frames: [ThermalFrame]) throws -> [NeuralInput] {
         let reference = reference.withLock { $0 }
         return try frames.map { frame in
@@ -106,6 +127,16 @@ public final class NeuralStage: PipelinedColorizer, @unchecked Sendable {
             var picture = try visible?.frame(at: frame.seconds)
             if let homography, let unregistered = picture {
                 picture = homography.warp(unregistered, toWidth: thermal.width, height: thermal.height)
+            }
+            if visible != nil, network.bundle.tensors.visible != nil {
+                if picture == nil {
+                    if visibleAvailable { visibleAvailable = false; onVisibleChange(false) }
+                    unpairedFrames += 1
+                    picture = Self.grey(thermal)
+                } else if !visibleAvailable {
+                    visibleAvailable = true
+                    onVisibleChange(true)
+                }
             }
             return NeuralInput(thermal: thermal, visible: picture, reference: reference)
         }

@@ -166,7 +166,7 @@ struct NeuralOptions: ParsableArguments {
 
     /// The stage, or nil for the classic colouriser.
     func stage(classic: ClassicSettings, visible: VisibleFeed? = nil, homography: Homography? = nil,
-               reference: RGBImage? = nil) throws -> NeuralStage? {
+               reference: RGBImage? = nil, onVisibleChange: @escaping @Sendable (Bool) -> Void = { _ in }) throws -> NeuralStage? {
         guard let model else { return nil }
         let bundle = try ModelBundle(folder: URL(fileURLWithPath: model))
         let cache = try clip.map { try makeEmbeddingCache(clip: $0, merges: nil, cacheFolder: nil, noCache: false, device: "CPU") }
@@ -184,7 +184,8 @@ struct NeuralOptions: ParsableArguments {
         let network = try NeuralColorizer(bundle: bundle, device: device, precision: precision,
                                           maxBatch: framesPerInference, inflightRequests: requests)
         return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
-                           visible: visible, homography: homography, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve)
+                           visible: visible, homography: homography, reference: reference,
+                           promptResolver: bundle.textDimension == nil ? nil : resolve, onVisibleChange: onVisibleChange)
     }
 }
 
@@ -244,7 +245,7 @@ extension FusionOptions {
                    onVisibleChange: @escaping @Sendable (Bool) -> Void) throws -> FrameColorizer? {
         let reference = try loadReference()
         if let stage = try neural.stage(classic: classic, visible: visibleFeed, homography: try loadHomography(),
-                                        reference: reference) {
+                                        reference: reference, onVisibleChange: onVisibleChange) {
             return stage
         }
         if let visibleFeed {
