@@ -43,6 +43,7 @@ def cmd_train(args):
     weights = json.loads(args.weights) if args.weights else None
     train(pairs, args.out, minutes=args.minutes, steps=args.steps, size=args.size, crop=args.crop,
           batch=args.batch, lr=args.lr, weights=weights, threads=args.threads, seed=args.seed,
+          init=args.init, stop_after=args.stop_after, adversarial_from=args.adversarial_from,
           log=lambda line: print(line, flush=True))
 
 
@@ -85,6 +86,9 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weights", help='loss weights as JSON, e.g. \'{"perceptual": 0}\' for an ablation')
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--init", type=Path, help="start from this checkpoint (a second phase)")
+    p.add_argument("--stop-after", type=float, help="stop after this many minutes, the schedule planned over --minutes")
+    p.add_argument("--adversarial-from", type=float, default=0.2, help="fraction of the run before the PatchGAN term starts")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_train)
 

@@ -35,10 +35,14 @@ def export_onnx(model, path: Path, example_size=(320, 256)) -> None:
     thermal = torch.rand(2, 1, h, w)
     text = torch.randn(1, TEXT_DIMENSION)
     text = text / text.norm()
+    wrapper = _Exportable(model).eval()
     torch.onnx.export(
-        _Exportable(model), (thermal, text), str(path), input_names=["thermal", "text"], output_names=["rgb"],
+        wrapper, (thermal, text), str(path), input_names=["thermal", "text"], output_names=["rgb"],
         dynamic_axes={"thermal": {0: "N", 2: "H", 3: "W"}, "rgb": {0: "N", 2: "H", 3: "W"}},
         opset_version=17, dynamo=False, do_constant_folding=True)
+    # The exporter puts modules back into the mode it found them in; the
+    # wrapper is in eval mode, but make sure the caller's model is too.
+    model.eval()
 
 
 def bundle_json(prompts: list[str], vectors: np.ndarray, default_prompt: str, extra: dict | None = None) -> dict:

@@ -107,7 +107,16 @@ DEFAULT_WEIGHTS = {
     "perceptual": 0.05,
     "adversarial": 0.05,
     "chroma": 2.0,        # per-pixel chroma deficit: |ab| below the target's
+    "gradient": 0.0,      # per-pixel lightness-gradient deficit (used in the second phase)
+    "smooth": 0.0,        # total variation of the local colour models: edges must come from the thermal frame
 }
+
+
+def gradient_magnitude(lightness: torch.Tensor) -> torch.Tensor:
+    """Central-difference gradient magnitude of [N,1,H,W] -> [N,1,H-2,W-2]."""
+    gx = (lightness[..., 1:-1, 2:] - lightness[..., 1:-1, :-2]) / 2
+    gy = (lightness[..., 2:, 1:-1] - lightness[..., :-2, 1:-1]) / 2
+    return torch.sqrt(gx * gx + gy * gy + 1e-6)
 
 
 class CompositeLoss(nn.Module):
@@ -116,7 +125,8 @@ class CompositeLoss(nn.Module):
         self.weights = dict(DEFAULT_WEIGHTS, **(weights or {}))
         self.perceptual = Perceptual() if self.weights["perceptual"] > 0 else None
 
-    def forward(self, lab_out, rgb_out, lab_target, rgb_target, fake_logits=None) -> tuple[torch.Tensor, dict]:
+    def forward(self, lab_out, rgb_out, lab_target, rgb_target, fake_logits=None,
+                coefficients=None) -> tuple[torch.Tensor, dict]:
         w = self.weights
         scale = torch.tensor([100.0, 110, 110], device=lab_out.device).view(1, 3, 1, 1)
         # SSIM and the perceptual term at half resolution: they judge
@@ -138,6 +148,16 @@ class CompositeLoss(nn.Module):
             # way: a saturated stripe on the border of a beige picture).
             chroma = lambda lab: torch.sqrt(lab[:, 1] ** 2 + lab[:, 2] ** 2 + 1e-6)
             terms["chroma"] = F.relu(chroma(lab_target) - chroma(lab_out)).mean() / 110
+        if w["gradient"] > 0:
+            # Edges as strong as the visible image's where it has them: the
+            # flat, low-contrast picture is what an L1 average drifts to.
+            deficit = gradient_magnitude(lab_target[:, :1]) - gradient_magnitude(lab_out[:, :1])
+            terms["gradient"] = F.relu(deficit).mean() / 10
+        if coefficients is not None and w["smooth"] > 0:
+            # Without this the gradient term is bought with texture painted
+            # into the coefficient maps (a checkerboard) instead of thermal edges.
+            c = coefficients / 100
+            terms["smooth"] = (c[..., 1:, :] - c[..., :-1, :]).abs().mean() + (c[..., 1:] - c[..., :-1]).abs().mean()
         if fake_logits is not None and w["adversarial"] > 0:
             terms["adversarial"] = -fake_logits.mean()   # hinge generator loss
         total = sum(w[k] * v for k, v in terms.items())

@@ -16,7 +16,9 @@ thermal [N,1,H,W] (any size, 0-1 after the engine's AGC) and a text vector
   The coefficients are resized to the input's resolution and applied to the
   full-resolution thermal frame, so edges come from the frame itself, and
   the network can still choose the lightness (the visible image's sky is
-  bright where the thermal one is dark).
+  bright where the thermal one is dark). The local models are corrections
+  to a global one fitted before training (a polynomial grey -> Lab, the
+  lookup-table baseline smoothed), so training starts at the baseline.
 - Lab -> sRGB (the engine's own constants) happens inside the network, so
   the bundle's output is the final picture (`"output": "rgb"`).
 """
@@ -27,6 +29,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .color import lab_to_rgb_torch
+
+PRIOR_DEGREE = 5
 
 
 def conv_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -103,9 +107,22 @@ class Colorizer(nn.Module):
         self.head = nn.Conv2d(2 * c, 6, 3, 1, 1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        # A per-channel polynomial in the thermal value, fitted to the training
+        # pairs before training (the grey->Lab lookup-table baseline, smoothed):
+        # the network starts from the baseline and learns what it misses.
+        self.register_buffer("prior", torch.zeros(3, PRIOR_DEGREE + 1))
+        self.prior[0, 1] = 100.0  # until fitted: lightness = thermal, no colour
+
+    def set_prior(self, coefficients) -> None:
+        """[3, PRIOR_DEGREE + 1] polynomial coefficients, lowest power first, for L*, a*, b*."""
+        self.prior.copy_(torch.as_tensor(coefficients, dtype=self.prior.dtype))
+
+    def prior_lab(self, thermal: torch.Tensor) -> torch.Tensor:
+        powers = torch.cat([thermal ** k for k in range(self.prior.shape[1])], 1)   # [N,K+1,H,W]
+        return torch.einsum("ck,nkhw->nchw", self.prior, powers)
 
     def coefficients(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-        """[N,6,h/2,w/2] at half the working size: gain and offset for L*, a*, b* (in Lab units)."""
+        """[N,6,h/2,w/2] at half the working size: gain and offset corrections for L*, a*, b* (Lab units)."""
         w, h = self.size
         n = thermal.shape[0]
         text = text.expand(n, -1) if text.shape[0] == 1 else text
@@ -124,17 +141,17 @@ class Colorizer(nn.Module):
         x = self.up3(x, s3, text)
         x = self.up2(x, s2, text)
         raw = self.head(x)
-        # Start from "lightness = thermal, no colour": gain 100 for L*, 0 elsewhere.
-        base = torch.tensor([100.0, 0, 0, 0, 0, 0], dtype=raw.dtype, device=raw.device).view(1, 6, 1, 1)
+        # Corrections to the prior: zero at the start.
         scale = torch.tensor([100.0, 50, 60, 60, 60, 60], dtype=raw.dtype, device=raw.device).view(1, 6, 1, 1)
-        return base + scale * raw
+        return scale * raw
 
     def lab(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         """[N,3,H,W] Lab at the input's resolution."""
         coefficients = self.coefficients(thermal, text)
+        self.last_coefficients = coefficients  # for the smoothness term while training
         coefficients = F.interpolate(coefficients, size=thermal.shape[-2:], mode="bilinear", align_corners=False)
         gain, offset = coefficients[:, 0::2], coefficients[:, 1::2]
-        lab = gain * thermal + offset
+        lab = self.prior_lab(thermal) + gain * thermal + offset
         return torch.cat([lab[:, :1].clamp(0, 100), lab[:, 1:]], 1)
 
     def forward(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:

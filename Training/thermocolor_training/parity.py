@@ -76,7 +76,36 @@ def cmd_parity(args):
         raise SystemExit(1)
 
 
+def cmd_reference(args):
+    """Reference pixels for the engine's Swift test: the sample clip's first
+    frame after the Python AGC (identical to the engine's), and PyTorch's
+    colour picture of it with the bundle's default prompt."""
+    from .agc import AutomaticGainControl
+    from .train import load_model
+    model, _ = load_model(args.checkpoint)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = Path(tmp) / "frame.png"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(args.video), "-frames:v", "1", "-pix_fmt", "gray16be",
+                        str(frame)], check=True)
+        counts = np.asarray(Image.open(frame)).astype(np.uint16)
+    thermal = AutomaticGainControl("linear")(counts)
+    Image.fromarray(thermal).save(out / "input.png")
+    config = json.loads((Path(args.bundle) / "model.json").read_text())
+    embedding = np.asarray(config["embeddings"][config["defaultPrompt"]], dtype=np.float32)
+    Image.fromarray(TorchColorizer(model)(thermal, embedding)).save(out / "output.png")
+    print(f"wrote {out / 'input.png'} and {out / 'output.png'} ({thermal.shape[1]}x{thermal.shape[0]})")
+
+
 def register(sub):
+    p = sub.add_parser("reference", help="write reference pixels (input.png, output.png) for the Swift test")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--bundle", type=Path, required=True)
+    p.add_argument("--video", type=Path, default=Path(__file__).resolve().parents[2] / "Samples" / "thermal-sample.mkv")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(run=cmd_reference)
+
     p = sub.add_parser("parity", help="compare the checkpoint with `thermocolor convert --model` at f32")
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--bundle", type=Path, required=True)

@@ -32,12 +32,34 @@ def caption_table(pairs: list[Pair], per_image: int, encode) -> tuple[dict[str, 
     return texts, table, vectors[captioning.EMPTY_PROMPT]
 
 
+def fit_prior(pairs, degree: int) -> np.ndarray:
+    """[3, degree+1] least-squares polynomial grey level -> (L*, a*, b*) over the training pixels."""
+    from .color import rgb_to_lab
+    sums, counts = np.zeros((256, 3)), np.zeros(256)
+    for p in pairs:
+        lab = rgb_to_lab(p.visible.astype(np.float64) / 255).reshape(-1, 3)
+        grey = p.thermal.ravel()
+        counts += np.bincount(grey, minlength=256)
+        for c in range(3):
+            sums[:, c] += np.bincount(grey, weights=lab[:, c], minlength=256)
+    used = counts > 0
+    levels = np.arange(256)[used] / 255
+    means = sums[used] / counts[used, None]
+    weights = np.sqrt(counts[used])
+    return np.stack([np.polynomial.polynomial.polyfit(levels, means[:, c], degree, w=weights) for c in range(3)])
+
+
 def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: int | None = None,
           size=(256, 192), crop=(320, 240), batch: int = 8, lr: float = 2e-3, weights: dict | None = None,
           caption_dropout: float = 0.15, captions_per_image: int = 8, encode=None, model_kwargs: dict | None = None,
           seed: int = 0, log_every: int = 20, threads: int | None = None, device: str | None = None,
-          checkpoint_minutes: float = 10, log=print) -> dict:
-    """Trains a Colorizer on `pairs`; writes out/model.pt and out/config.json. Returns the history."""
+          checkpoint_minutes: float = 10, init: Path | None = None, stop_after: float | None = None,
+          adversarial_from: float = 0.2, log=print) -> dict:
+    """Trains a Colorizer on `pairs`; writes out/model.pt and out/config.json. Returns the history.
+
+    init: a checkpoint to start from (a second phase with other loss weights).
+    stop_after: stop after this many minutes although the schedule is planned over `minutes`.
+    """
     if (minutes is None) == (steps is None):
         raise ValueError("give exactly one of minutes or steps")
     if encode is None:
@@ -53,7 +75,13 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     texts, table, empty = caption_table(pairs, captions_per_image, encode)
     (out / "captions.json").write_text(json.dumps(texts, indent=1))
     model_kwargs = dict(model_kwargs or {})
-    model = Colorizer(size=size, **model_kwargs).to(device).to(memory_format=torch.channels_last)
+    model = Colorizer(size=size, **model_kwargs)
+    from .model import PRIOR_DEGREE
+    model.set_prior(fit_prior(pairs, PRIOR_DEGREE))
+    if init is not None:
+        saved = torch.load(init, map_location="cpu", weights_only=False)
+        model.load_state_dict(saved["state"])
+    model = model.to(device).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model).eval()
     loss_fn = CompositeLoss(weights).to(device)
     disc = PatchDiscriminator().to(device) if loss_fn.weights["adversarial"] > 0 else None
@@ -63,7 +91,8 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     rng = random.Random(seed + 1)
     config = {"size": list(size), "crop": list(crop), "batch": batch, "lr": lr, "weights": loss_fn.weights,
               "caption_dropout": caption_dropout, "model": model_kwargs, "seed": seed,
-              "minutes": minutes, "steps": steps, "pairs": [p.name for p in pairs]}
+              "minutes": minutes, "steps": steps, "stop_after": stop_after,
+              "init": str(init) if init else None, "pairs": [p.name for p in pairs]}
 
     start = time.monotonic()
     last_checkpoint = start
@@ -78,7 +107,12 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
         torch.save({"state": ema.state_dict(), "config": config, "step": step,
                     "seconds": time.monotonic() - start}, out / tag)
 
-    while progress() < 1:
+    def stopping() -> bool:
+        if progress() >= 1:
+            return True
+        return stop_after is not None and time.monotonic() - start >= 60 * stop_after
+
+    while not stopping():
         p = progress()
         warm = min(1.0, (step + 1) / 100)
         for group in opt.param_groups:
@@ -99,12 +133,12 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
         model.train()
         lab = model.lab(thermal, text)
         rgb = lab_to_rgb_torch(lab[:, :1], lab[:, 1:])
-        adversarial = disc is not None and p > 0.2
+        adversarial = disc is not None and p >= adversarial_from
         # The discriminator judges half-resolution pairs: colour, not the
         # thermal detail that the output carries by construction.
         half = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
         fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
-        loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits)
+        loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits, model.last_coefficients)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -125,7 +159,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
                 e.copy_(m)
         step += 1
         seen += batch
-        terms["total"] = float(loss)
+        terms["total"] = float(loss.detach())
         history.append(terms)
         if step % log_every == 0 or step == 1:
             elapsed = time.monotonic() - start
