@@ -370,8 +370,14 @@ def reference_card(result: dict, command: str) -> str:
     from .seed_evaluate import reference_table
     s = result["summary"]
     model, lab = s["model"], s.get("lab_transfer")
-    verdict = (f"PSNR {model['psnr']:.2f} dB (target ≥ 15), ΔE {model['delta_e']:.2f} (target ≤ 18), "
-               f"colourfulness {model['colourfulness_ratio']:.2f}× the visible image's (target ≥ 0.6)")
+    mark = lambda ok: "met" if ok else "missed"
+    verdict = (f"PSNR {model['psnr']:.2f} dB (target ≥ 15: {mark(model['psnr'] >= 15)}), "
+               f"ΔE {model['delta_e']:.2f} (target ≤ 18: {mark(model['delta_e'] <= 18)}), "
+               f"colourfulness {model['colourfulness_ratio']:.2f}× the visible image's "
+               f"(target ≥ 0.6: {mark(round(model['colourfulness_ratio'], 2) >= 0.6)})")
+    if lab:
+        verdict += (f"; against the classic Lab transfer with the same references: "
+                    f"{model['psnr'] - lab['psnr']:+.2f} dB PSNR, {model['delta_e'] - lab['delta_e']:+.2f} ΔE")
     return f"""# reference-colorizer
 
 Colours a thermal frame with the colours of a daylight picture of a similar
@@ -480,6 +486,10 @@ def fuser_card(result: dict, command: str) -> str:
         beaten = wins(fusion["roadscene"], "text-fuser", "CDDFuse (published, RoadScene)", list(CDDFUSE_ROADSCENE))
         verdicts.append(f"validation split: above CDDFuse's published RoadScene figures on {len(beaten)} of 5 "
                         f"({', '.join(beaten) or 'none'}; target 4)")
+        beaten = wins(fusion["roadscene"], "text-fuser, thermal prompt", "CDDFuse (published, RoadScene)",
+                      list(CDDFUSE_ROADSCENE))
+        verdicts.append(f"validation split, thermal-emphasis prompt: above CDDFuse's figures on {len(beaten)} of 5 "
+                        f"({', '.join(beaten) or 'none'})")
         beaten = wins(fusion["roadscene"], "text-fuser", "classic pyramid", metrics)
         verdicts.append(f"validation split: above the classic pyramid on {len(beaten)} of 6 ({', '.join(beaten) or 'none'})")
     if "vifb" in fusion:
