@@ -458,6 +458,11 @@ Result: {verdict}.
 
 ## Limits
 
+- The pictures are soft (see the contact sheet): the network learnt the visible
+  image's low-frequency lightness and damps the thermal frame's fine detail
+  (gradient {s['model']['gradient_ratio']:.2f}× the visible image's, the Lab transfer's
+  {s.get('lab_transfer', {}).get('gradient_ratio', float('nan')):.2f}×); night scenes come out a dark olive. More training time
+  and a gradient term (as the colouriser's second phase has) are the next steps.
 - Trained for minutes on 137 road scenes: the colours it knows are RoadScene's
   (roads, sky, trees, cars); a reference of another kind of place transfers its
   overall palette more than its objects' colours.
@@ -596,6 +601,9 @@ table; their split is not ours). The pyramid is `thermocolor convert IR OUT
 
 ## Limits
 
+- Where the thermal weight changes sharply (a warm person in front of a bright
+  wall), its map, predicted at 128×96 and upsampled, leaves soft blotches and
+  halos (VIFB rows 3 and 4 of the contact sheet); the classic pyramid has none.
 - Trained for minutes on 137 RoadScene pairs; the balance a prompt sets is
   global (one shift for the whole frame) more than object by object.
 - Needs registered pairs: without `--homography` the visible frame is only
