@@ -445,6 +445,8 @@ scene's** visible picture as the reference (pair i takes pair i + 17's; the list
 is in metrics.json), the classic Lab transfer (`thermocolor convert IR OUT
 --reference REF`) gets the same references. Scored on 8-bit RGB against the
 pair's own visible image on the thermal grid (Training/thermocolor_training/metrics.py).
+No validation image was trained on; one pilot run scored on this split set the
+chroma weight of the loss (fusion_losses.py says so), nothing else was chosen on it.
 
 {reference_table(s)}
 
@@ -579,6 +581,9 @@ inputs and expected pictures. Training time: {_minutes(result.get('training_seco
 ({result.get('steps')} steps of 6 crops of 320×240, CPU, on 2 cores shared with other work).
 
 ## Validation (`thermocolor eval`, VIFB's conventions; higher is better for all six)
+
+No validation or VIFB pair was trained on; one pilot run scored on the
+validation split set the gradient weight of the loss (fusion_losses.py says so).
 
 {tables}
 
