@@ -78,16 +78,25 @@ private struct ScalingSizes: Equatable {
 package final class ReferenceStage: FrameColorizer, @unchecked Sendable {
     package let maxBatchSize = 1
     private let gain: ClassicColorizer
-    private let transfer: ReferenceColorTransfer
+    private let regions: Int
+    private let transfer: Mutex<ReferenceColorTransfer>
     private var output = RGBImage(width: 0, height: 0, channels: 3, repeating: 0)
 
     package init(gain: ClassicColorizer, reference: RGBImage, regions: Int = 3) throws {
         self.gain = gain
-        transfer = try ReferenceColorTransfer(reference: reference, regions: regions)
+        self.regions = regions
+        transfer = Mutex(try ReferenceColorTransfer(reference: reference, regions: regions))
+    }
+
+    /// Borrows the colours of `reference` from the next batch on; callable from any thread.
+    package func setReference(_ reference: RGBImage) throws {
+        let replacement = try ReferenceColorTransfer(reference: reference, regions: regions)
+        transfer.withLock { $0 = replacement }
     }
 
     package func colorize(_ frames: [ThermalFrame]) throws -> [EncoderPicture] {
-        try frames.map { frame in
+        let transfer = self.transfer.withLock { $0 }
+        return try frames.map { frame in
             let thermal = try gain.grayLevels(of: frame)
             if output.width != thermal.width || output.height != thermal.height {
                 output = RGBImage(width: thermal.width, height: thermal.height, channels: 3, repeating: 0)

@@ -127,6 +127,18 @@ package final class LiveSession: @unchecked Sendable {
         try neural.setPrompt(prompt)
     }
 
+    /// Changes the colour reference of a reference-colouring stage (neural or
+    /// the classic Lab transfer) from the next batch on.
+    package func updateReference(_ reference: RGBImage) throws {
+        if let neural = colorizer as? NeuralStage {
+            neural.setReference(reference)
+        } else if let transfer = colorizer as? ReferenceStage {
+            try transfer.setReference(reference)
+        } else {
+            throw PipelineError("this session colours with no reference picture")
+        }
+    }
+
     package var classicSettings: ClassicSettings? { classicColorizer?.currentSettings }
 
     /// Ends the run from any thread; outputs are finished properly.

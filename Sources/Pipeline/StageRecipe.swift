@@ -222,7 +222,7 @@ extension StageRecipe {
     /// Builds the stage; nil means the classic palette alone (the caller's default).
     /// - Parameters:
     ///   - reading: how a visible input is opened.
-    ///   - onVisibleChange: told when visible frames stop or start pairing again (classic fusion).
+    ///   - onVisibleChange: told when visible frames stop or start pairing again.
     package func makeStage(reading: VisibleReading,
                           onVisibleChange: @escaping @Sendable (Bool) -> Void = { _ in }) throws -> FrameColorizer? {
         if let problem = problems().first { throw PipelineError(problem.commandLineDescription) }
@@ -234,7 +234,8 @@ extension StageRecipe {
         }
         let referenceImage = try reference.map { try ImageFile.readRGB($0.image) }
         if let model = neural.model {
-            return try makeNeuralStage(model: model, visible: visibleFeed, reference: referenceImage)
+            return try makeNeuralStage(model: model, visible: visibleFeed, homography: try loadHomography(visible?.homography),
+                                       reference: referenceImage, onVisibleChange: onVisibleChange)
         }
         if let visibleFeed, let visible {
             return FusionStage(gain: try ClassicColorizer(settings: classic), visible: visibleFeed, method: visible.method,
@@ -256,7 +257,8 @@ extension StageRecipe {
         }
     }
 
-    private func makeNeuralStage(model: String, visible: VisibleFeed?, reference: RGBImage?) throws -> NeuralStage {
+    private func makeNeuralStage(model: String, visible: VisibleFeed?, homography: Homography?, reference: RGBImage?,
+                                 onVisibleChange: @escaping @Sendable (Bool) -> Void) throws -> NeuralStage {
         let bundle = try ModelBundle(folder: try ModelSearchPath.standard().resolve(model, what: "model bundle"))
         let embedder = PromptEmbedder(model: bundle, encoder: neural.textEncoder, clip: neural.clip)
         try embedder.checkEncoder()
@@ -266,7 +268,9 @@ extension StageRecipe {
         let network = try NeuralColorizer(bundle: bundle, device: neural.device, precision: neural.precision,
                                           maxBatch: neural.framesPerInference, inflightRequests: neural.requests)
         return NeuralStage(network: network, gain: try ClassicColorizer(settings: classic), text: text,
-                           visible: visible, reference: reference, promptResolver: bundle.textDimension == nil ? nil : resolve,
-                           temporalSmoothing: neural.temporalSmoothing ?? bundle.temporalSmoothing ?? 0)
+                           visible: visible, homography: homography, reference: reference,
+                           promptResolver: bundle.textDimension == nil ? nil : resolve,
+                           temporalSmoothing: neural.temporalSmoothing ?? bundle.temporalSmoothing ?? 0,
+                           onVisibleChange: onVisibleChange)
     }
 }

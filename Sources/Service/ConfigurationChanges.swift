@@ -5,7 +5,7 @@ import Pipeline
 /// What a reload changed, split into what applies at once and what waits
 /// for a restart.
 package struct ConfigurationChanges: Sendable, Equatable {
-    /// Keys that apply to the running session (palette, gain control, prompt, log level).
+    /// Keys that apply to the running session (palette, gain control, prompt, reference, log level).
     package var live: [String]
     /// Keys that need `systemctl restart` (input, outputs, model…), in file order.
     package var needRestart: [String]
@@ -13,7 +13,8 @@ package struct ConfigurationChanges: Sendable, Equatable {
     /// Keys that a running session takes without a restart.
     package static let liveKeys: Set<String> = [
         "processing.palette", "processing.agc", "processing.tail_rejection", "processing.plateau_limit",
-        "processing.smoothing", "processing.stretch_8bit", "processing.prompt", "service.log_level", "service.health_timeout",
+        "processing.smoothing", "processing.stretch_8bit", "processing.prompt", "processing.reference", "service.log_level",
+        "service.health_timeout",
     ]
 
     package init(from old: ServiceConfiguration, to new: ServiceConfiguration) {
@@ -58,6 +59,7 @@ extension ServiceConfiguration {
         add("processing.prompt", processing.prompt)
         add("processing.clip", processing.clip)
         add("processing.text_encoder", processing.textEncoder)
+        add("processing.reference", processing.reference.map { "\($0) (\(processing.referenceStamp ?? ""))" })
         add("processing.batch", processing.batch)
         add("processing.device", processing.device)
         for (index, output) in outputs.enumerated() {

@@ -204,6 +204,19 @@ private struct ConfigurationBuilder {
             }
             processing.clip = folder
         }
+        if let reference = table.string("reference") {
+            let path = resolvePath(reference)
+            var isFolder: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) || isFolder.boolValue {
+                problems.add(table.key("reference"), "no reference picture at '\(path)'")
+            } else {
+                let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+                let size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+                let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                processing.referenceStamp = "\(size) bytes, modified \(modified)"
+            }
+            processing.reference = path
+        }
         if let encoder = table.string("text_encoder") {
             var folder = resolvePath(encoder)
             var isFolder: ObjCBool = false

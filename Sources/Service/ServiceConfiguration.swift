@@ -75,6 +75,13 @@ package struct ProcessingConfiguration: Sendable, Equatable {
     /// A text-encoder bundle (folder, or a name on the model search path)
     /// for such prompts; nil picks one of the model's text space.
     package var textEncoder: String?
+    /// A colour picture of the scene: the reference of a `reference-colorizer`
+    /// model, or, without a model, of the classic Lab colour transfer. A new
+    /// path or a new picture at the same path applies live on SIGHUP.
+    package var reference: String?
+    /// The reference file's size and modification time when it was read, so a
+    /// picture replaced in place counts as a change.
+    package var referenceStamp: String?
     /// Frames per inference call.
     package var batch: Int
     /// OpenVINO device: `CPU`, `GPU`, `GPU.1`, `NPU`, `AUTO`…
@@ -94,7 +101,8 @@ extension ProcessingConfiguration {
     /// The table as the stage recipe the command line's flags also map onto.
     package var recipe: StageRecipe {
         StageRecipe(classic: classic, neural: NeuralRecipe(model: model, prompt: prompt, textEncoder: textEncoder, clip: clip,
-                                                           batch: batch, device: device))
+                                                           batch: batch, device: device),
+                    reference: reference.map { ReferenceRecipe(image: $0) })
     }
 }
 

@@ -206,7 +206,9 @@ package final class ServiceRunner: @unchecked Sendable {
         var applied = running
         var problems: [String] = []
         let session = state.withLock { $0.session }
-        let classicKeys = changes.live.filter { $0.hasPrefix("processing.") && $0 != "processing.prompt" }
+        let classicKeys = changes.live.filter {
+            $0.hasPrefix("processing.") && $0 != "processing.prompt" && $0 != "processing.reference"
+        }
         if !classicKeys.isEmpty {
             do {
                 try session?.updateClassic(loaded.processing.classic)
@@ -221,6 +223,15 @@ package final class ServiceRunner: @unchecked Sendable {
                 applied.processing.prompt = loaded.processing.prompt
             } catch {
                 problems.append("processing.prompt: \(error)")
+            }
+        }
+        if changes.live.contains("processing.reference") {
+            do {
+                if let reference = loaded.processing.reference { try session?.applyReference(reference) }
+                applied.processing.reference = loaded.processing.reference
+                applied.processing.referenceStamp = loaded.processing.referenceStamp
+            } catch {
+                problems.append("processing.reference: \(error)")
             }
         }
         if changes.live.contains("service.log_level") {

@@ -23,11 +23,23 @@ package protocol ServiceSession: AnyObject, Sendable {
     func updateClassic(_ settings: ClassicSettings) throws
     /// A new prompt for a prompt-steered model, from the next batch on.
     func applyPrompt(_ prompt: String) throws
+    /// A new colour reference picture, from the next batch on.
+    func applyReference(_ path: String) throws
+}
+
+extension ServiceSession {
+    package func applyReference(_ path: String) throws {
+        throw PipelineError("this session takes no colour reference")
+    }
 }
 
 extension LiveSession: ServiceSession {
     package func applyPrompt(_ prompt: String) throws {
         try updatePrompt(prompt)
+    }
+
+    package func applyReference(_ path: String) throws {
+        try updateReference(try ImageFile.readRGB(path))
     }
 }
 
@@ -69,6 +81,7 @@ package final class CameraServiceSession: ServiceSession, @unchecked Sendable {
 
     package func updateClassic(_ settings: ClassicSettings) throws { try session.updateClassic(settings) }
     package func applyPrompt(_ prompt: String) throws { try session.updatePrompt(prompt) }
+    package func applyReference(_ path: String) throws { try session.applyReference(path) }
 }
 
 /// What the runner hands a session factory: where to report input events,

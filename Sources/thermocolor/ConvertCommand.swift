@@ -167,8 +167,15 @@ extension ConvertCommand {
             } else {
                 aligned = visible
             }
-            var fuser = ImageFuser(method: fusion.fuse)
-            picture = try fuser.fuse(thermal: thermal, visible: aligned)
+            // The pair is at hand: the network is built without a visible feed and given the picture.
+            var recipe = try stageRecipe(color: color, neural: neural, fusion: fusion)
+            recipe.visible = nil
+            if recipe.neural.model != nil, let network = try recipe.makeStage(reading: .offline) as? NeuralStage {
+                picture = try network.colorize(frame, visible: aligned)
+            } else {
+                var fuser = ImageFuser(method: fusion.fuse)
+                picture = try fuser.fuse(thermal: thermal, visible: aligned)
+            }
         } else {
             let stage: FrameColorizer = try self.stage(classic: classic) ?? gain
             guard let first = try stage.colorize([frame]).first else { throw PipelineError("no picture came out") }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Logging
+import MediaIO
+import Pipeline
 import Service
 
 /// sysexits' EX_CONFIG: the unit's RestartPreventExitStatus= keeps systemd

@@ -69,6 +69,47 @@ struct FusionCommandTests {
         #expect(frames[25] != frames[2])
     }
 
+    /// The test fixture fuser (a few nodes, Scripts/make-test-models.py) and an embedding file for its 4-value text input.
+    func fixtureFuser(in folder: TemporaryFolder) throws -> [String] {
+        let embedding = folder.file("embedding.json")
+        try "[0.5, -0.25, 0.125, 1.0]".write(toFile: embedding, atomically: true, encoding: .utf8)
+        return ["--model", packageRoot + "/Tests/InferenceTests/Fixtures/fuser", "--embedding", embedding]
+    }
+
+    @Test("A neural fuser pairs by time too; when the visible clip ends, the run goes on with the thermal frame and says so")
+    func neuralFuserStall() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let thermal = folder.file("thermal.mkv")
+        #expect(try runProcess(thermocolorBinary, ["synth", thermal, "--frames", "30", "--size", "96x64", "--fps", "30"]).status == 0)
+        let visible = folder.file("visible.mkv")
+        #expect(try runProcess("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=15", "-t", "0.5",
+                                          "-c:v", "ffv1", visible]).status == 0)
+        let output = folder.file("fused.mkv")
+        let result = try runProcess(thermocolorBinary, ["convert", thermal, output, "--visible", visible, "--codec", "ffv1",
+                                                        "--pair-tolerance", "0.04", "--precision", "f32"] + (try fixtureFuser(in: folder)))
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.error.contains("colouring thermal only"))
+        let frames = try #require(try ffmpegDecodeRGB(output, width: 96, height: 64))
+        #expect(frames.count == 30)
+        #expect(frames[25] != frames[2])
+    }
+
+    @Test("A still pair goes through a neural fuser when --model names one")
+    func neuralStillPair() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let (thermal, visible) = try writePair(in: folder)
+        let classic = folder.file("classic.png"), neural = folder.file("neural.png")
+        #expect(try runProcess(thermocolorBinary, ["convert", thermal, classic, "--visible", visible]).status == 0)
+        let result = try runProcess(thermocolorBinary, ["convert", thermal, neural, "--visible", visible, "--precision", "f32"]
+                                    + (try fixtureFuser(in: folder)))
+        #expect(result.status == 0, "\(result.error)")
+        let picture = try ImageFile.readRGB(neural)
+        #expect(picture.width == 96 && picture.height == 64)
+        #expect(picture.samples != (try ImageFile.readRGB(classic)).samples)
+    }
+
     @Test("A registration file is applied to the visible picture")
     func homographyFile() throws {
         let folder = try TemporaryFolder()

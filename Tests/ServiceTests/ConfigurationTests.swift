@@ -75,6 +75,7 @@ struct ConfigurationTests {
         ("[processing]\ntext_encoder = \"/nonexistent/encoder\"", "processing.text_encoder: no text encoder folder at '/nonexistent/encoder'"),
         ("[processing]\nmodel = \"no-such-model\"", "processing.model: no model bundle named 'no-such-model'"),
         ("[processing]\nmodel = \"/nonexistent/bundle\"", "processing.model: no model bundle folder at '/nonexistent/bundle'"),
+        ("[processing]\nreference = \"/nonexistent/day.png\"", "processing.reference: no reference picture at '/nonexistent/day.png'"),
         ("[[outputs]]\ntype = \"stream\"\nurl = \"http://example.invalid/x\"", "outputs[1].url: 'http://example.invalid/x' is not a stream URL"),
         ("[[outputs]]\ntype = \"stream\"\nurl = \"udp://127.0.0.1\"", "outputs[1].url: 'udp://127.0.0.1' needs a port"),
         ("[[outputs]]\ntype = \"stream\"", "outputs[1].url: missing"),
@@ -197,5 +198,24 @@ struct ConfigurationTests {
         #expect(changes.live == ["processing.palette", "processing.agc", "service.log_level"])
         #expect(changes.needRestart == ["source.input"])
         #expect(ConfigurationChanges(from: old, to: old).isEmpty)
+    }
+
+    @Test("A reference picture is a live key: a new path, or a new picture at the same path, is a change")
+    func referenceChanges() throws {
+        let folder = try TemporaryFolder("config")
+        defer { folder.cleanup() }
+        let picture = folder.file("day.png")
+        try ImageFile.writePNG(RGBImage(width: 4, height: 4, channels: 3, repeating: 90), to: picture)
+        let text = Self.minimal + "\n[processing]\nreference = \"\(picture)\""
+        let old = try ConfigurationLoader.parse(text)
+        #expect(old.processing.reference == picture)
+        #expect(ConfigurationChanges(from: old, to: try ConfigurationLoader.parse(text)).isEmpty)
+        // The same path, another (larger) picture.
+        try ImageFile.writePNG(RGBImage(width: 16, height: 16, channels: 3, repeating: 200), to: picture)
+        let replaced = ConfigurationChanges(from: old, to: try ConfigurationLoader.parse(text))
+        #expect(replaced.live == ["processing.reference"])
+        #expect(replaced.needRestart.isEmpty)
+        let dropped = ConfigurationChanges(from: old, to: try ConfigurationLoader.parse(Self.minimal))
+        #expect(dropped.live == ["processing.reference"])
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import MediaIO
 @testable import Service
 import TestSupport
 import Testing
@@ -125,6 +127,68 @@ struct ServiceProcessTests {
         guard let first = frames.first, let last = frames.last else { return }
         #expect(Self.colourfulness(first) < 3, "white-hot frames are grey")
         #expect(Self.colourfulness(last) > 20, "ironbow frames are coloured")
+    }
+
+    @Test("A reference picture colours the camera; a new picture on SIGHUP applies live",
+          arguments: [nil, packageRoot + "/Tests/InferenceTests/Fixtures/reference-colorizer"] as [String?])
+    func referenceReload(model: String?) throws {
+        let folder = try TemporaryFolder("service")
+        defer { folder.cleanup() }
+        let port = freePort()
+        let file = folder.file("cam0.toml")
+        let picture = folder.file("day.png")
+        func reference(red: UInt8, blue: UInt8) throws {
+            // A daylight picture: a smooth lightness ramp in one hue.
+            var samples: [UInt8] = []
+            for y in 0..<32 {
+                for _ in 0..<32 {
+                    let light = Double(40 + 5 * y) / 200
+                    let pixel: [UInt8] = [UInt8(Double(red) * light), UInt8(80 * light), UInt8(Double(blue) * light)]
+                    samples += pixel
+                }
+            }
+            try ImageFile.writePNG(RGBImage(width: 32, height: 32, channels: 3, samples: samples), to: picture)
+        }
+        try reference(red: 230, blue: 30)
+        try Self.configuration(outputs: Self.recording(folder.file("recordings")), port: port)
+            .replacingOccurrences(of: "[processing]", with: "[processing]\nreference = \"\(picture)\""
+                                      + (model.map { "\nmodel = \"\($0)\"" } ?? ""))
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let service = try BackgroundProcess(thermocolorBinary, ["run", "--config", file])
+        defer { service.stop(signal: SIGKILL) }
+        #expect(service.waitForLog("ready", timeout: 60), "\(service.log)")
+        usleep(500_000)
+        // Another picture at the same path, with a later modification time.
+        sleep(1)
+        try reference(red: 30, blue: 230)
+        kill(service.processIdentifier, SIGHUP)
+        #expect(service.waitForLog("reloaded: applied processing.reference"), "\(service.log)")
+        let writtenAtReload = try Self.metrics(port: port)["thermocolor_frames_written_total"] ?? 0
+        let deadline = Date(timeIntervalSinceNow: 30)
+        while Date() < deadline, (try Self.metrics(port: port)["thermocolor_frames_written_total"] ?? 0) < writtenAtReload + 20 {
+            usleep(100_000)
+        }
+        kill(service.processIdentifier, SIGTERM)
+        #expect(service.waitForExit(timeout: 30))
+        #expect(service.exitStatus == 0, "\(service.log)")
+        let frames = try ffmpegDecodeRGB(try Self.onlyFile(in: folder.file("recordings")), width: 320, height: 256) ?? []
+        guard let first = frames.first, let last = frames.last else {
+            Issue.record("no frames recorded")
+            return
+        }
+        // Red minus blue, over the frame: the first picture's colours, then the second's.
+        func warmth(_ rgb: [UInt8]) -> Double {
+            var total = 0.0
+            for pixel in stride(from: 0, to: rgb.count, by: 3) {
+                total += Double(rgb[pixel]) - Double(rgb[pixel + 2])
+            }
+            return total / Double(rgb.count / 3)
+        }
+        #expect(warmth(first) - warmth(last) > 20, "red reference first, then blue")
+        if model == nil {
+            #expect(warmth(first) > 20, "the first reference is red")
+            #expect(warmth(last) < -20, "the new reference is blue")
+        }
     }
 
     @Test("A neural model runs as the service's colouriser; SIGHUP changes its prompt live")

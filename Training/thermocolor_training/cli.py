@@ -97,10 +97,11 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=4)
     p.set_defaults(run=cmd_caption)
 
-    from . import evaluate, export, parity
+    from . import evaluate, export, parity, seeds
     evaluate.register(sub)
     export.register(sub)
     parity.register(sub)
+    seeds.register(sub)
 
     args = parser.parse_args(argv)
     try:
