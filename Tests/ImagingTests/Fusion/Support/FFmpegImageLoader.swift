@@ -93,9 +93,10 @@ enum DevelopmentData {
     /// `../shared/data` beside the package (also after resolving links, for
     /// worktrees), or `shared/data` inside it.
     static let root: URL? = {
+        // This file is Tests/ImagingTests/Fusion/Support/FFmpegImageLoader.swift.
         let package = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let candidates = [
             package.appendingPathComponent("../shared/data").standardizedFileURL,
             package.resolvingSymlinksInPath().appendingPathComponent("../shared/data").standardizedFileURL,
