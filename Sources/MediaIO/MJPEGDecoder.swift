@@ -69,7 +69,7 @@ package final class MJPEGDecoder {
              AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUVJ411P:
             return bytePlane(plane, stride: stride, width: width, height: height)
         case AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUV440P, AV_PIX_FMT_YUV411P:
-            let table = decoded.pointee.color_range == AVCOL_RANGE_MPEG ? limitedToFullRangeByteTable : nil
+            let table = decoded.pointee.color_range == AVCOL_RANGE_MPEG ? limitedToFullRangeTable : nil
             return bytePlane(plane, stride: stride, width: width, height: height, table: table)
         default:
             let gray = try grayConverter.convert(decoded, location: source)

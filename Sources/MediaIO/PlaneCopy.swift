@@ -6,10 +6,10 @@ import Imaging
 // and the images of `Imaging`, whose rows are not. Shared by every reader and
 // decoder so each conversion exists once.
 
-/// 8-bit limited-range luma (16–235) opened up to 0–255, widened to 16 bits:
-/// 8-bit grey then means the same whatever carried it.
-let limitedToFullRangeTable: [UInt16] = (0..<256).map {
-    UInt16(max(0, min(255, ((Double($0) - 16) * 255 / 219).rounded())))
+/// 8-bit limited-range luma (16–235) opened up to 0–255: 8-bit grey then
+/// means the same whatever carried it.
+let limitedToFullRangeTable: [UInt8] = (0..<256).map {
+    UInt8(max(0, min(255, ((Double($0) - 16) * 255 / 219).rounded())))
 }
 
 /// The `rows` rows of one plane, `rowBytes` bytes each, without the padding.
@@ -30,25 +30,6 @@ func rgbImage(ofPacked frame: UnsafeMutablePointer<AVFrame>) -> RGBImage {
     return RGBImage(width: width, height: height, channels: 3, samples: samples)
 }
 
-/// An 8-bit plane as 16-bit samples, through `table` when given.
-func widenedPlane(_ plane: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, table: [UInt16]? = nil) -> Gray16Image {
-    let samples = [UInt16](unsafeUninitializedCapacity: width * height) { target, count in
-        for row in 0..<height {
-            let source = plane + row * stride
-            let destination = target.baseAddress! + row * width
-            if let table {
-                table.withUnsafeBufferPointer { lookup in
-                    for x in 0..<width { destination[x] = lookup[Int(source[x])] }
-                }
-            } else {
-                for x in 0..<width { destination[x] = UInt16(source[x]) }
-            }
-        }
-        count = width * height
-    }
-    return Gray16Image(width: width, height: height, samples: samples)
-}
-
 /// An 8-bit plane as samples, rows packed, through `table` when given (limited to full range).
 func bytePlane(_ plane: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, table: [UInt8]? = nil) -> Gray8Image {
     let samples = [UInt8](unsafeUninitializedCapacity: width * height) { target, count in
@@ -67,9 +48,6 @@ func bytePlane(_ plane: UnsafePointer<UInt8>, stride: Int, width: Int, height: I
     }
     return Gray8Image(width: width, height: height, samples: samples)
 }
-
-/// `limitedToFullRangeTable` as bytes.
-let limitedToFullRangeByteTable: [UInt8] = limitedToFullRangeTable.map { UInt8(clamping: $0) }
 
 /// A 16-bit plane as samples, byte-swapped when it is big-endian.
 func sixteenBitPlane(_ plane: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, bigEndian: Bool) -> Gray16Image {

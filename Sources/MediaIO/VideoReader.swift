@@ -320,7 +320,7 @@ package final class VideoReader {
             return (.eightBit(bytePlane(plane, stride: stride, width: width, height: height)), 8)
         case AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12, AV_PIX_FMT_NV21, AV_PIX_FMT_YUV410P, AV_PIX_FMT_YUV411P:
             // Grey carried in YUV: luma is the picture, limited range opened up to full.
-            let table = decoded.pointee.color_range == AVCOL_RANGE_JPEG ? nil : limitedToFullRangeByteTable
+            let table = decoded.pointee.color_range == AVCOL_RANGE_JPEG ? nil : limitedToFullRangeTable
             return (.eightBit(bytePlane(plane, stride: stride, width: width, height: height, table: table)), 8)
         default:
             // Any other format (RGB, palette, packed YUV) goes through libswscale to grey.
