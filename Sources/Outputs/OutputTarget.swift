@@ -48,15 +48,15 @@ package struct OutputTarget: Sendable, Equatable, CustomStringConvertible {
 
     /// Equal when written the same way; a segment policy's free-space probe (a closure) is not compared.
     package static func == (left: OutputTarget, right: OutputTarget) -> Bool {
-        func limits(_ policy: SegmentPolicy?) -> [String] {
-            guard let policy else { return [] }
-            return ["\(policy.duration)", "\(policy.maxTotalBytes as Any)", "\(policy.maxSegments as Any)", "\(policy.maxAge as Any)",
-                    "\(policy.minFreeBytes as Any)", "\(policy.onFull)"]
+        let samePolicy = switch (left.segmentPolicy, right.segmentPolicy) {
+        case (nil, nil): true
+        case let (l?, r?): l.hasSameLimits(as: r)
+        default: false
         }
         return left.kind == right.kind && left.location == right.location && left.output == right.output
             && left.encoderOverrides == right.encoderOverrides && left.encoder == right.encoder
             && left.segmentPrefix == right.segmentPrefix && left.segmentExtension == right.segmentExtension
-            && left.text == right.text && limits(left.segmentPolicy) == limits(right.segmentPolicy)
+            && left.text == right.text && samePolicy
     }
 
     /// A target built in code (a service's configuration, say) rather than parsed.

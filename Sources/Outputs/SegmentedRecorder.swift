@@ -39,6 +39,12 @@ package struct SegmentPolicy: Sendable {
         self.availableBytes = availableBytes
     }
 
+    /// Same length and limits; the free-space probe, a closure, cannot be compared.
+    package func hasSameLimits(as other: SegmentPolicy) -> Bool {
+        duration == other.duration && maxTotalBytes == other.maxTotalBytes && maxSegments == other.maxSegments
+            && maxAge == other.maxAge && minFreeBytes == other.minFreeBytes && onFull == other.onFull
+    }
+
     /// Bytes an unprivileged writer may still use on the filesystem holding `path`.
     package static func filesystemAvailableBytes(_ path: String) -> Int64? {
         var info = statvfs()
