@@ -48,12 +48,7 @@ struct FusionCommandTests {
     func videoPairingAndStall() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let thermal = folder.file("thermal.mkv")
-        #expect(try runProcess(thermocolorBinary, ["synth", thermal, "--frames", "30", "--size", "96x64", "--fps", "30"]).status == 0)
-        // Visible: 15 fps, only half a second long, then it stops.
-        let visible = folder.file("visible.mkv")
-        #expect(try runProcess("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=15", "-t", "0.5",
-                                          "-c:v", "ffv1", visible]).status == 0)
+        let (thermal, visible) = try stallingPair(in: folder)
         let output = folder.file("fused.mkv")
         let result = try runProcess(thermocolorBinary, ["convert", thermal, output, "--visible", visible, "--codec", "ffv1",
                                                         "--pair-tolerance", "0.04"])
@@ -69,6 +64,17 @@ struct FusionCommandTests {
         #expect(frames[25] != frames[2])
     }
 
+    /// A 30 fps thermal clip of one second, and a 15 fps visible clip that stops after half a second.
+    func stallingPair(in folder: TemporaryFolder) throws -> (thermal: String, visible: String) {
+        let thermal = folder.file("thermal.mkv")
+        #expect(try runProcess(thermocolorBinary, ["synth", thermal, "--frames", "30", "--size", "96x64", "--fps", "30"]).status == 0)
+        // Visible: 15 fps, only half a second long, then it stops.
+        let visible = folder.file("visible.mkv")
+        #expect(try runProcess("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=15", "-t", "0.5",
+                                          "-c:v", "ffv1", visible]).status == 0)
+        return (thermal, visible)
+    }
+
     /// The test fixture fuser (a few nodes, Scripts/make-test-models.py) and an embedding file for its 4-value text input.
     func fixtureFuser(in folder: TemporaryFolder) throws -> [String] {
         let embedding = folder.file("embedding.json")
@@ -80,11 +86,7 @@ struct FusionCommandTests {
     func neuralFuserStall() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let thermal = folder.file("thermal.mkv")
-        #expect(try runProcess(thermocolorBinary, ["synth", thermal, "--frames", "30", "--size", "96x64", "--fps", "30"]).status == 0)
-        let visible = folder.file("visible.mkv")
-        #expect(try runProcess("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=15", "-t", "0.5",
-                                          "-c:v", "ffv1", visible]).status == 0)
+        let (thermal, visible) = try stallingPair(in: folder)
         let output = folder.file("fused.mkv")
         let result = try runProcess(thermocolorBinary, ["convert", thermal, output, "--visible", visible, "--codec", "ffv1",
                                                         "--pair-tolerance", "0.04", "--precision", "f32"] + (try fixtureFuser(in: folder)))
