@@ -112,6 +112,16 @@ DEFAULT_WEIGHTS = {
 }
 
 
+def discriminator_step(disc: nn.Module, optimiser: torch.optim.Optimizer, thermal: torch.Tensor,
+                       real: torch.Tensor, fake: torch.Tensor) -> float:
+    """One hinge-loss update of a conditional PatchGAN discriminator; its loss."""
+    loss = F.relu(1 - disc(thermal, real)).mean() + F.relu(1 + disc(thermal, fake)).mean()
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return float(loss)
+
+
 def gradient_magnitude(lightness: torch.Tensor) -> torch.Tensor:
     """Central-difference gradient magnitude of [N,1,H,W] -> [N,1,H-2,W-2]."""
     gx = (lightness[..., 1:-1, 2:] - lightness[..., 1:-1, :-2]) / 2

@@ -157,7 +157,7 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
                     device: str | None = None, log_every: int = 20, checkpoint_minutes: float = 5, log=print) -> dict:
     """Trains a ReferenceColorizer; writes out/model.pt, config.json, history.json."""
     from .fusion_losses import ReferenceLoss
-    from .losses import PatchDiscriminator
+    from .losses import PatchDiscriminator, discriminator_step
     from .reference_model import ReferenceColorizer
     device = _setup(threads, seed, device)
     out = Path(out)
@@ -211,13 +211,7 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if adversarial:
-            d_real = disc(half(thermal), half(visible))
-            d_fake = disc(half(thermal), half(rgb.detach()))
-            loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            terms["discriminator"] = float(loss_d)
+            terms["discriminator"] = discriminator_step(disc, opt_d, half(thermal), half(visible), half(rgb.detach()))
         update_ema(ema, model, schedule.step)
         schedule.step += 1
         seen += batch

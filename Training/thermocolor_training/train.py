@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from . import captions as captioning
 from .color import rgb_to_lab_torch, lab_to_rgb_torch
 from .data import Augmenter, Pair, load_pair, split_names, stable_seed
-from .losses import CompositeLoss, PatchDiscriminator
+from .losses import CompositeLoss, PatchDiscriminator, discriminator_step
 from .model import Colorizer
 
 
@@ -144,13 +144,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if adversarial:
-            d_real = disc(half(thermal), half(visible))
-            d_fake = disc(half(thermal), half(rgb.detach()))
-            loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            terms["discriminator"] = float(loss_d)
+            terms["discriminator"] = discriminator_step(disc, opt_d, half(thermal), half(visible), half(rgb.detach()))
         with torch.no_grad():
             decay = min(0.998, (1 + step) / (10 + step))
             for e, m in zip(ema.parameters(), model.parameters()):
