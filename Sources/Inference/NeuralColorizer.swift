@@ -24,7 +24,11 @@ package struct NeuralInput: Sendable {
 /// bundle, through OpenVINO.
 ///
 /// A batch is cut into inferences of up to `maxBatch` frames (exactly the
-/// network's batch when it is fixed; the last one is padded). Several
+/// network's batch when it is fixed; the last one is padded). The network
+/// is compiled for fully static input shapes, one compilation per shape in
+/// use (video size and frames per inference), made when that shape first
+/// comes: OpenVINO's CPU plugin runs a dynamic-shape network at about half
+/// the speed of the same network with its shapes fixed. Several
 /// infer requests are in flight at once: while OpenVINO runs one, the
 /// submitting thread resizes and packs the next and a collector queue
 /// unpacks the previous, so preprocessing, inference and postprocessing
@@ -42,11 +46,12 @@ package final class NeuralColorizer: @unchecked Sendable {
     package let inflightRequests: Int
 
     private let binding: ModelBinding
-    private let compiled: CompiledModel
-    private let slots: [RequestSlot]
-    private var freeSlots: [RequestSlot]
-    private let slotLock = NSLock()
-    private let slotsAvailable: DispatchSemaphore
+    private let core: Core
+    /// Reshaped and compiled once per input shape; only under `submitLock`.
+    private let model: Model
+    private let hints: CompileHints
+    /// The compilations so far, by input shape; only under `submitLock`.
+    private var networks: [InputShape: CompiledNetwork] = [:]
     /// Keeps one batch's inferences together and in order.
     private let submitLock = NSLock()
     /// Waits for inferences and unpacks them, in submission order.
@@ -80,6 +85,7 @@ package final class NeuralColorizer: @unchecked Sendable {
         self.inflightRequests = inflightRequests
 
         let core = try Core()
+        self.core = core
         let model: Model
         do {
             model = try core.readModel(at: bundle.modelFile.path, weights: bundle.weightsFile?.path)
@@ -97,14 +103,17 @@ package final class NeuralColorizer: @unchecked Sendable {
                                        problem: "the network cannot take its inputs at the working size: \(error.message)")
             }
         }
+        self.model = model
         framesPerInference = binding.fixedBatch ?? maxBatch
-        let hints = CompileHints(performanceMode: performanceMode ?? (inflightRequests > 1 ? .throughput : .latency),
-                                 numberOfRequests: inflightRequests, inferencePrecision: precision)
-        let compiled = try core.compile(model, device: device, hints: hints)
-        self.compiled = compiled
-        slots = try (0..<inflightRequests).map { _ in RequestSlot(request: try compiled.makeRequest()) }
-        freeSlots = slots
-        slotsAvailable = DispatchSemaphore(value: inflightRequests)
+        hints = CompileHints(performanceMode: performanceMode ?? (inflightRequests > 1 ? .throughput : .latency),
+                             numberOfRequests: inflightRequests, inferencePrecision: precision)
+        // A fixed working size gives the usual shape now, so a network the
+        // device cannot compile fails here, before any video is opened; a
+        // dynamic one waits for its first frame to know its size.
+        if case .fixed(let width, let height) = bundle.workingSize {
+            let shape = InputShape(width: width, height: height, rows: framesPerInference)
+            networks[shape] = try compileNetwork(for: shape)
+        }
     }
 
     /// Loads the bundle in `folder`; see `init(bundle:…)`.
@@ -167,10 +176,19 @@ package final class NeuralColorizer: @unchecked Sendable {
         submitLock.lock()
         defer { submitLock.unlock() }
         for chunk in plan.chunks {
-            let slot = acquireSlot()
+            let rows = binding.fixedBatch ?? chunk.count
+            let network: CompiledNetwork
+            do {
+                network = try self.network(for: InputShape(width: plan.workingWidth, height: plan.workingHeight, rows: rows))
+            } catch {
+                collector.async { job.fail(error) }
+                collector.async { if job.chunkDone() { deliver(job.result) } }
+                continue
+            }
+            let slot = network.acquireSlot()
             let started: Bool
             do {
-                try prepare(slot, frames: frames[chunk], plan: plan)
+                try prepare(slot, frames: frames[chunk], rows: rows, plan: plan)
                 try slot.request.startAsync()
                 started = true
             } catch {
@@ -186,7 +204,7 @@ package final class NeuralColorizer: @unchecked Sendable {
                         job.fail(error)
                     }
                 }
-                releaseSlot(slot)
+                network.releaseSlot(slot)
                 if job.chunkDone() { deliver(job.result) }
             }
         }
@@ -244,25 +262,38 @@ package final class NeuralColorizer: @unchecked Sendable {
                          text: embedding, framesPerInference: step)
     }
 
-    private func acquireSlot() -> RequestSlot {
-        slotsAvailable.wait()
-        slotLock.lock()
-        defer { slotLock.unlock() }
-        return freeSlots.removeFirst()
+    /// The network compiled for `shape`, compiled now if it is new. Under `submitLock`.
+    private func network(for shape: InputShape) throws -> CompiledNetwork {
+        if let network = networks[shape] { return network }
+        let network = try compileNetwork(for: shape)
+        networks[shape] = network
+        return network
     }
 
-    private func releaseSlot(_ slot: RequestSlot) {
-        slotLock.lock()
-        freeSlots.append(slot)
-        slotLock.unlock()
-        slotsAvailable.signal()
+    /// Fixes every input's shape to `shape` and compiles. At init or under `submitLock`.
+    private func compileNetwork(for shape: InputShape) throws -> CompiledNetwork {
+        var shapes: [String: [Int?]] = [bundle.tensors.thermal: [shape.rows, 1, shape.height, shape.width]]
+        for name in [bundle.tensors.visible, bundle.tensors.reference].compactMap({ $0 }) {
+            shapes[name] = [shape.rows, 3, shape.height, shape.width]
+        }
+        if let name = bundle.tensors.text, let dimension = bundle.textDimension {
+            shapes[name] = [binding.textIsBroadcast ? 1 : shape.rows, dimension]
+        }
+        do {
+            try model.reshape(shapes)
+        } catch {
+            throw ModelBundleError(bundle: bundle.folder.path,
+                                   problem: "the network cannot take \(shape.rows) frame\(shape.rows == 1 ? "" : "s") of "
+                                       + "\(shape.width)×\(shape.height): \(error.message)")
+        }
+        let compiled = try core.compile(model, device: device, hints: hints)
+        return try CompiledNetwork(compiled: compiled, requests: inflightRequests)
     }
 
     // MARK: - Pre- and postprocessing
 
     /// Resizes and packs one inference's frames into the slot's tensors.
-    private func prepare(_ slot: RequestSlot, frames: ArraySlice<NeuralInput>, plan: BatchPlan) throws {
-        let rows = binding.fixedBatch ?? frames.count
+    private func prepare(_ slot: RequestSlot, frames: ArraySlice<NeuralInput>, rows: Int, plan: BatchPlan) throws {
         let width = plan.workingWidth, height = plan.workingHeight
         let plane = width * height
         let thermal = try slot.tensor(bundle.tensors.thermal, shape: [rows, 1, height, width])
@@ -324,6 +355,43 @@ package final class NeuralColorizer: @unchecked Sendable {
             }
             job.images[index] = RGBImage(width: thermal.width, height: thermal.height, channels: 3, samples: samples)
         }
+    }
+}
+
+/// The input shape a network is compiled for: the working size and the
+/// frames in one inference.
+private struct InputShape: Hashable {
+    var width: Int
+    var height: Int
+    var rows: Int
+}
+
+/// The network compiled for one input shape, with its infer requests.
+private final class CompiledNetwork: @unchecked Sendable {
+    let compiled: CompiledModel
+    private var freeSlots: [RequestSlot]
+    private let slotLock = NSLock()
+    private let slotsAvailable: DispatchSemaphore
+
+    init(compiled: CompiledModel, requests: Int) throws {
+        self.compiled = compiled
+        freeSlots = try (0..<requests).map { _ in RequestSlot(request: try compiled.makeRequest()) }
+        slotsAvailable = DispatchSemaphore(value: requests)
+    }
+
+    /// A free request; blocks while all are busy (back-pressure).
+    func acquireSlot() -> RequestSlot {
+        slotsAvailable.wait()
+        slotLock.lock()
+        defer { slotLock.unlock() }
+        return freeSlots.removeFirst()
+    }
+
+    func releaseSlot(_ slot: RequestSlot) {
+        slotLock.lock()
+        freeSlots.append(slot)
+        slotLock.unlock()
+        slotsAvailable.signal()
     }
 }
 

@@ -214,17 +214,30 @@ package final class Model: @unchecked Sendable {
     }
 
     /// Gives inputs new shapes (nil for a dynamic dimension), e.g. to fix
-    /// a dynamic height and width so the device can plan for them.
+    /// a dynamic height and width so the device can plan for them. All in
+    /// one call: the graph is checked once, with every input at its new
+    /// shape (one at a time, a static batch of one input would clash with
+    /// another's old one).
     package func reshape(_ shapes: [String: [Int?]]) throws(InferenceError) {
-        for (name, dimensions) in shapes.sorted(by: { $0.key < $1.key }) {
+        let entries = shapes.sorted(by: { $0.key < $1.key })
+        guard !entries.isEmpty else { return }
+        let operation = "reshape inputs \(entries.map(\.key).joined(separator: ", "))"
+        var partials: [ov_partial_shape_t] = []
+        defer {
+            for index in partials.indices { ov_partial_shape_free(&partials[index]) }
+        }
+        for (name, dimensions) in entries {
             var dims = dimensions.map { size in
                 size.map { ov_dimension_t(min: Int64($0), max: Int64($0)) } ?? ov_dimension_t(min: -1, max: -1)
             }
             var partial = ov_partial_shape_t()
             try check(ov_partial_shape_create(Int64(dims.count), &dims, &partial), "make shape for \(name)")
-            defer { ov_partial_shape_free(&partial) }
-            try check(ov_model_reshape_input_by_name(handle, name, partial), "reshape input \(name)")
+            partials.append(partial)
         }
+        let names = entries.map { strdup($0.key)! }
+        defer { names.forEach { free($0) } }
+        var pointers = names.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
+        try check(ov_model_reshape(handle, &pointers, partials, partials.count), operation)
     }
 }
 

@@ -79,6 +79,30 @@ private func colorizer(_ name: String, maxBatch: Int = 8, inflight: Int = 2) thr
         }
     }
 
+    /// The network is compiled per input shape, as shapes come: a stream
+    /// whose size changes, and back, and a batch whose last inference has
+    /// fewer frames, each get their own compilation and the right pixels.
+    @Test func dynamicSizeNetworkFollowsVideoSizeChanges() throws {
+        let engine = try colorizer("reference-colorizer", maxBatch: 2)
+        for (width, height, count) in [(44, 30, 3), (64, 48, 2), (44, 30, 1)] {
+            let frames = (0..<count).map {
+                NeuralInput(thermal: testThermal(width: width, height: height, seed: $0 + width),
+                            reference: testColour(width: 20, height: 15, seed: $0))
+            }
+            let images = try engine.colorize(frames)
+            let working = (width: width / 8 * 8, height: height / 8 * 8)
+            for (frame, image) in zip(frames, images) {
+                let thermal = Planes(frame.thermal).resized(width: working.width, height: working.height)
+                let reference = Planes(frame.reference!.raster).resized(width: working.width, height: working.height)
+                let expected = thermal.stacked(with: reference)
+                    .pointwise(Fixtures.refConvW, bias: Fixtures.refConvB, sigmoid)
+                    .resized(width: width, height: height).rgbImage()
+                #expect(image.width == width && image.height == height)
+                #expect(maxDifference(image, expected) <= 1)
+            }
+        }
+    }
+
     @Test func fuserMatchesTheReference() throws {
         let engine = try colorizer("fuser")
         let frames = (0..<3).map {
