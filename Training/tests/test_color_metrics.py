@@ -33,3 +33,19 @@ def test_metrics_agree_with_the_loss_and_with_definitions():
     assert colourfulness(grey) == 0
     assert abs(float(colourfulness_torch(as_tensor(b))[0]) - colourfulness(b)) < 1e-3 * colourfulness(b) + 1e-6
     assert gradient(np.zeros((10, 10, 3), np.uint8)) == 0
+
+
+def test_ceilings_rank_oracles_by_what_they_know():
+    from test_training import generated_pairs
+    from thermocolor_training.ceilings import ceilings
+    from thermocolor_training.evaluate import evaluate, fit_constant
+    pairs = generated_pairs(count=6, seed=3)
+    summary = ceilings(pairs[:4], pairs[4:], sigmas=(1.0, 4.0))
+    # Less blur keeps more of the answer.
+    assert summary["visible_blurred_1px"]["psnr"] > summary["visible_blurred_4px"]["psnr"]
+    assert summary["visible_blurred_1px"]["ssim"] > summary["visible_blurred_4px"]["ssim"]
+    # Each image's own mean colour is the best constant picture: no worse than the training mean.
+    constant = evaluate(lambda thermal, embedding: np.broadcast_to(
+        np.clip(np.floor(fit_constant(pairs[:4]) + 0.5), 0, 255).astype(np.uint8), thermal.shape + (3,)),
+        pairs[:4], pairs[4:], np.zeros(4))["summary"]["constant"]
+    assert summary["true_mean_colour"]["psnr"] >= constant["psnr"] - 1e-9

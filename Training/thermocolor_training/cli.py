@@ -1,4 +1,4 @@
-"""thermocolor-train: train, evaluate, export, caption, parity."""
+"""thermocolor-train: train, evaluate, ceilings, export, caption, parity."""
 from __future__ import annotations
 
 import argparse
@@ -97,7 +97,8 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=4)
     p.set_defaults(run=cmd_caption)
 
-    from . import evaluate, export, parity, seeds
+    from . import ceilings, evaluate, export, parity, seeds
+    ceilings.register(sub)
     evaluate.register(sub)
     export.register(sub)
     parity.register(sub)
