@@ -203,10 +203,11 @@ package enum ServiceOutputs {
     }
 
     /// The production session: a V4L2 camera (waited for when it is not
-    /// plugged in yet and `source.wait_for_device` says so) or a file or
-    /// stream through `LiveSession`, coloured by the stage the configuration's
-    /// recipe describes (the classic palette when it names none), outputs from
-    /// `sinkFactory`. A visible input's events go to `context` too.
+    /// plugged in yet, as a service always does and `run` with
+    /// `--wait-for-device`) or a file or stream through `LiveSession`,
+    /// coloured by the stage the configuration's recipe describes (the classic
+    /// palette when it names none), outputs from `sinkFactory`. A visible
+    /// input's events go to `context` too.
     package static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
         let onInputEvent = context.onInputEvent
         let colorizer = try configuration.processing.recipe.makeStage(
