@@ -22,6 +22,11 @@ package final class CaptureNarrator: @unchecked Sendable {
         package var level: Level
         package var text: String
         package var description: String { text }
+
+        package init(level: Level, text: String) {
+            self.level = level
+            self.text = text
+        }
     }
 
     /// The device as the user named it.

@@ -201,29 +201,38 @@ final class NetworkOutput: PacketOutput, @unchecked Sendable {
     }
 }
 
-/// The queue between an encoder and a network output.
+/// The queue between an encoder and a network output: a `BoundedQueue` of
+/// packets (the FIFO, its clock and the consumer's wait) with a gate in front.
 ///
-/// Live, it only takes packets while the output is connected, and a stream is
-/// never left with a hole in it: when the oldest packet has waited longer than
-/// `maxWait` (or the queue is full) it empties and waits for the next
-/// keyframe, which it asks the encoder for. Blocking (offline), `push` waits
-/// for a connection and for room instead, until `giveUp` or `stopBlocking`.
+/// Live, the gate only lets packets in while the output is connected, and a
+/// stream is never left with a hole in it: when the oldest packet has waited
+/// longer than `maxWait` (or the queue is full) the queue is emptied and the
+/// gate waits for the next keyframe, which it asks the encoder for. Dropping
+/// single late packets, as `BoundedQueue`'s own `dropLate` does for frames,
+/// would break every picture that refers to them. Blocking (offline), `push`
+/// waits for a connection and for room instead, until `giveUp` or
+/// `stopBlocking`.
+///
+/// There is one producer (the encoder's thread) and one consumer (the
+/// output's thread). The gate's state has a lock of its own, taken before the
+/// queue's whenever both are held, so a packet is checked and queued in one
+/// step that a lost connection cannot come between.
 final class PacketQueue: @unchecked Sendable {
-    private let capacity: Int
+    private let packets: BoundedQueue<EncodedPacket>
     private let blocking: Bool
     private let maxWaitNanoseconds: UInt64
-    private let condition = NSCondition()
-    private var packets: [(packet: EncodedPacket, queuedAt: UInt64)] = []
+    /// Guards the gate below; a blocked producer waits on it.
+    private let gate = NSCondition()
     private var accepting = false
     private var awaitingKeyframe = true
     private var keyframeAsked = false
     private var closed = false
-    private var abandoned = false
     /// No connection is coming (offline give-up) or nobody may wait any more (a stop).
     private var noWaiting = false
 
     init(capacity: Int, blocking: Bool, maxWait: Double) {
-        self.capacity = capacity
+        // The gate makes room before each push, so the queue itself never has to.
+        packets = BoundedQueue(capacity: capacity, policy: .block)
         self.blocking = blocking
         maxWaitNanoseconds = UInt64(max(0, maxWait) * 1e9)
     }
@@ -232,17 +241,24 @@ final class PacketQueue: @unchecked Sendable {
     /// and dropped until a keyframe after each (re)connection.
     /// - Returns: how many packets were dropped.
     func push(_ packet: EncodedPacket, keyframes: KeyframeTrigger) -> Int {
-        condition.lock()
-        defer { condition.unlock() }
+        gate.lock()
+        defer { gate.unlock() }
         if blocking {
-            while !closed, !noWaiting, !accepting || packets.count >= capacity { condition.wait() }
+            while !closed, !noWaiting, !accepting || packets.depth >= packets.capacity { gate.wait() }
         }
         guard accepting, !closed else { return 1 }
         var dropped = 0
-        let now = MonotonicClock.nanoseconds()
-        if !blocking, packets.count >= capacity || packets.first.map({ now &- $0.queuedAt > maxWaitNanoseconds }) == true {
-            dropped = packets.count
-            packets.removeAll(keepingCapacity: true)
+        let full = packets.depth >= packets.capacity
+        if blocking, full {
+            // Waiting has stopped and the peer is behind: this packet cannot be
+            // queued, and what follows it waits for a keyframe, so the peer
+            // still gets whole pictures.
+            awaitingKeyframe = true
+            keyframeAsked = false
+            return 1
+        }
+        if !blocking, full || packets.oldestWaitNanoseconds.map({ $0 > maxWaitNanoseconds }) == true {
+            dropped = packets.removeAll()
             awaitingKeyframe = true
             keyframeAsked = false
         }
@@ -256,42 +272,40 @@ final class PacketQueue: @unchecked Sendable {
             }
             awaitingKeyframe = false
         }
-        packets.append((packet, now))
-        condition.broadcast()
+        packets.push(packet)
         return dropped
     }
 
     /// The next packet; nil once closed and drained (or abandoned).
     func pop() -> EncodedPacket? {
-        condition.lock()
-        defer { condition.unlock() }
-        while packets.isEmpty, !closed { condition.wait() }
-        guard !abandoned, !packets.isEmpty else { return nil }
-        let packet = packets.removeFirst().packet
-        condition.broadcast()
+        let packet = packets.pop()
+        if blocking, packet != nil {
+            // Room for a producer waiting at the gate.
+            gate.lock()
+            gate.broadcast()
+            gate.unlock()
+        }
         return packet
     }
 
     /// A connection is up: take packets from the next keyframe on.
     func startAccepting() {
-        condition.lock()
+        gate.lock()
         accepting = true
         awaitingKeyframe = true
         keyframeAsked = false
-        condition.broadcast()
-        condition.unlock()
+        gate.broadcast()
+        gate.unlock()
     }
 
     /// The connection is gone: drop what waits and take nothing until the next one.
     /// - Returns: how many packets were dropped.
     func stopAccepting() -> Int {
-        condition.lock()
-        defer { condition.unlock() }
+        gate.lock()
+        defer { gate.unlock() }
         accepting = false
-        let dropped = packets.count
-        packets.removeAll()
-        condition.broadcast()
-        return dropped
+        gate.broadcast()
+        return packets.removeAll()
     }
 
     /// No connection will come: from now on packets are dropped, never waited for.
@@ -301,44 +315,46 @@ final class PacketQueue: @unchecked Sendable {
 
     /// Stops making the encoder wait (an interrupted run): packets that cannot be sent now are dropped.
     func stopBlocking() {
-        condition.lock()
+        gate.lock()
         noWaiting = true
-        condition.broadcast()
-        condition.unlock()
+        gate.broadcast()
+        gate.unlock()
     }
 
+    /// Ends the stream: the consumer drains what is queued, then gets nil.
     func close() {
-        condition.lock()
+        gate.lock()
         closed = true
-        condition.broadcast()
-        condition.unlock()
+        packets.close()
+        gate.broadcast()
+        gate.unlock()
     }
 
     /// Closes and forgets what is queued: shutting down without waiting on a slow peer.
     /// - Returns: how many packets were forgotten.
     func abandon() -> Int {
-        condition.lock()
-        defer { condition.unlock() }
+        gate.lock()
+        defer { gate.unlock() }
         closed = true
-        abandoned = true
-        let dropped = packets.count
-        packets.removeAll()
-        condition.broadcast()
-        return dropped
+        // Forgotten before the close, so the consumer cannot take one more.
+        let forgotten = packets.removeAll()
+        packets.close()
+        gate.broadcast()
+        return forgotten
     }
 
     var isClosed: Bool {
-        condition.lock()
-        defer { condition.unlock() }
+        gate.lock()
+        defer { gate.unlock() }
         return closed
     }
 
     /// Waits `seconds`, or less if the queue is closed meanwhile. - Returns: true when closed.
     func waitForClose(seconds: Double) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
+        gate.lock()
+        defer { gate.unlock() }
         let deadline = Date(timeIntervalSinceNow: seconds)
-        while !closed, condition.wait(until: deadline) {}
+        while !closed, gate.wait(until: deadline) {}
         return closed
     }
 }

@@ -69,7 +69,7 @@ package struct NeuralRecipe: Sendable, Equatable {
 }
 
 /// A visible camera or video aligned with the thermal one.
-package struct VisibleRecipe: Sendable {
+package struct VisibleRecipe: Sendable, Equatable {
     /// A file, image or stream URL.
     package var source: String
     package var method: FusionMethod

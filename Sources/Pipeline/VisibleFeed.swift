@@ -5,7 +5,7 @@ import Synchronization
 import Threading
 
 /// How thermal frames find their visible partner.
-package struct PairingOptions: Sendable {
+package struct PairingOptions: Sendable, Equatable {
     /// Seconds added to the visible stream's timestamps before pairing
     /// (positive when the visible camera's clock runs behind).
     package var offset: Double

@@ -75,6 +75,8 @@ extension ServiceConfiguration {
             case .stream(let stream):
                 add("\(prefix).url", stream.url)
                 add("\(prefix).format", stream.format)
+            case .target(let target):
+                add("\(prefix).target", target.target.text)
             }
             let encoder = output.encoder
             add("\(prefix).codec", encoder.codec.rawValue)

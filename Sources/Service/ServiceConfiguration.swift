@@ -2,13 +2,15 @@ import Capture
 import Imaging
 import Logging
 import MediaIO
+import Outputs
 import Pipeline
 
-/// Everything `thermocolor run --config FILE` needs: one source, how to
-/// colourise it, where the result goes, and how the service reports itself.
+/// Everything a live run needs: one source, how to colourise it, where the
+/// result goes, and how the service reports itself.
 ///
-/// Built by `ConfigurationLoader` from a TOML file (see docs/SERVICE.md for
-/// every key); values here are already validated.
+/// `thermocolor run --config FILE` gets it from `ConfigurationLoader` (see
+/// docs/SERVICE.md for every key); `run --input …` builds it from its flags.
+/// Values here are already validated.
 package struct ServiceConfiguration: Sendable {
     package var source: SourceConfiguration
     package var processing: ProcessingConfiguration
@@ -45,10 +47,18 @@ package struct SourceConfiguration: Sendable {
     package var loop: Bool
     /// Seconds to wait before opening the source again after it fails; doubles on each failure up to 8 s.
     package var reconnectDelay: Double
+    /// Seconds without data before a network input is reopened; nil: `io_timeout`, else 5.
+    /// The file has no key of its own for it (`run --read-timeout` sets it).
+    package var readTimeout: Double?
+    /// Waits for a V4L2 camera that is not plugged in yet instead of failing. A
+    /// service always waits (failing would only restart it in a loop); `run`
+    /// waits with `--wait-for-device`.
+    package var waitForDevice: Bool
 
     package init(input: String, inputOptions: InputOptions = InputOptions(ioTimeout: 5), cameraProfile: String? = nil,
                 cameraSize: FrameSize? = nil, cameraFormat: PixelFormat? = nil,
-                framesPerSecond: Double? = nil, realtime: Bool = false, loop: Bool = false, reconnectDelay: Double = 0.5) {
+                framesPerSecond: Double? = nil, realtime: Bool = false, loop: Bool = false, reconnectDelay: Double = 0.5,
+                readTimeout: Double? = nil, waitForDevice: Bool = true) {
         self.input = input
         self.inputOptions = inputOptions
         self.cameraProfile = cameraProfile
@@ -58,6 +68,8 @@ package struct SourceConfiguration: Sendable {
         self.realtime = realtime
         self.loop = loop
         self.reconnectDelay = reconnectDelay
+        self.readTimeout = readTimeout
+        self.waitForDevice = waitForDevice
     }
 }
 
@@ -87,6 +99,29 @@ package struct ProcessingConfiguration: Sendable, Equatable {
     /// OpenVINO device: `CPU`, `GPU`, `GPU.1`, `NPU`, `AUTO`…
     package var device: String
 
+    // Settings of the stage recipe and the pipeline that only the command
+    // line sets (`run --input …`); the file has no keys for them, so a
+    // service runs with these defaults.
+
+    /// A file holding the prompt's embedding, instead of `prompt` (`--embedding`).
+    package var embeddingFile: String?
+    /// OpenVINO's inference precision hint (`--precision`).
+    package var precision: String?
+    /// Infer requests in flight (`--requests`).
+    package var requests = 2
+    /// Chroma kept from the previous frame where the picture is still; nil: the bundle's (`--temporal-smoothing`).
+    package var temporalSmoothing: Double?
+    /// Luminance regions of the classic reference transfer (`--reference-regions`).
+    package var referenceRegions = 3
+    /// A visible camera or video to fuse with (`--visible` and its options).
+    package var visible: VisibleRecipe?
+    /// Most frames waiting between capture and processing (`--queue`); at least `batch` are kept.
+    package var queue = PipelineOptions.live.queueCapacity
+    /// Seconds a frame may wait for processing before it is dropped for a newer one (`--latency-budget`).
+    package var latencyBudget = PipelineOptions.defaultLatencyBudget
+    /// The longest a batch waits to fill up, in seconds (`--batch-wait`).
+    package var batchWait = 0.01
+
     package init(classic: ClassicSettings = ClassicSettings(), model: String? = nil, prompt: String? = nil,
                 batch: Int = 1, device: String = "CPU") {
         self.classic = classic
@@ -98,11 +133,31 @@ package struct ProcessingConfiguration: Sendable, Equatable {
 }
 
 extension ProcessingConfiguration {
+    /// The stage the command line's flags describe, as the table would hold it.
+    package init(recipe: StageRecipe) {
+        let neural = recipe.neural
+        // Without a model nothing is batched.
+        self.init(classic: recipe.classic, model: neural.model, prompt: neural.prompt,
+                  batch: neural.model == nil ? 1 : neural.framesPerInference, device: neural.device)
+        clip = neural.clip
+        textEncoder = neural.textEncoder
+        embeddingFile = neural.embeddingFile
+        precision = neural.precision
+        requests = neural.requests
+        temporalSmoothing = neural.temporalSmoothing
+        visible = recipe.visible
+        reference = recipe.reference?.image
+        referenceRegions = recipe.reference?.regions ?? referenceRegions
+    }
+
     /// The table as the stage recipe the command line's flags also map onto.
     package var recipe: StageRecipe {
-        StageRecipe(classic: classic, neural: NeuralRecipe(model: model, prompt: prompt, textEncoder: textEncoder, clip: clip,
-                                                           batch: batch, device: device),
-                    reference: reference.map { ReferenceRecipe(image: $0) })
+        StageRecipe(classic: classic,
+                    neural: NeuralRecipe(model: model, prompt: prompt, embeddingFile: embeddingFile, textEncoder: textEncoder,
+                                         clip: clip, batch: batch, device: device, precision: precision, requests: requests,
+                                         temporalSmoothing: temporalSmoothing),
+                    visible: visible,
+                    reference: reference.map { ReferenceRecipe(image: $0, regions: referenceRegions) })
     }
 }
 
@@ -110,12 +165,30 @@ extension ProcessingConfiguration {
 package enum OutputConfiguration: Sendable, Equatable {
     case recording(RecordingOutput)
     case stream(StreamOutput)
+    /// An output as the command line names it (`run --output`); not from a file.
+    case target(TargetOutput)
 
     package var encoder: EncoderSettings {
         switch self {
         case .recording(let recording): recording.encoder
         case .stream(let stream): stream.encoder
+        case .target(let target): target.encoder
         }
+    }
+}
+
+/// An output of `run --input … --output TEXT`: a file, a `folder/` of segments,
+/// a stream URL or `hls:FOLDER`, parsed as `OutputTarget` (with its segment
+/// policy, and any `?bitrate=`/`?crf=`/`?preset=` of its own).
+package struct TargetOutput: Sendable, Equatable {
+    package var target: OutputTarget
+    /// The run's encoder settings, before the target's own overrides; a nil
+    /// `keyframeInterval` means one keyframe a second at the source's rate.
+    package var encoder: EncoderSettings
+
+    package init(target: OutputTarget, encoder: EncoderSettings) {
+        self.target = target
+        self.encoder = encoder
     }
 }
 

@@ -11,10 +11,13 @@ import Pipeline
 import Synchronization
 import Threading
 
-/// Runs one configured session as a systemd service: readiness once the
-/// first frame is out, a watchdog fed only while frames flow, status lines,
-/// `/metrics` and `/healthz`, a clean stop on SIGTERM/SIGINT and a live
-/// reload on SIGHUP.
+/// Runs one configured live session: `run --config FILE` as a systemd
+/// service (readiness once the first frame is out, a watchdog fed only while
+/// frames flow, status lines, `/metrics` and `/healthz`, a live reload on
+/// SIGHUP), and `run --input …` from a configuration built of its flags
+/// (metrics off, no file to reload, the notifier inert without
+/// `NOTIFY_SOCKET`, inputs and outputs told on the terminal). Both stop
+/// cleanly on SIGTERM/SIGINT.
 ///
 /// Control work (signals, reloads, the stop deadline) runs on one serial
 /// dispatch queue; the session blocks the calling thread in `run()`.
@@ -29,9 +32,11 @@ package final class ServiceRunner: @unchecked Sendable {
     private let control = DispatchQueue(label: "thermocolor.service.control")
     private let state: Mutex<State>
     private let meters = Mutex<[OutputMeter]>([])
+    private let outputs = Mutex<OutputSet?>(nil)
     private let counters = Mutex(Counters())
-    /// Camera events as journal sentences.
-    private let cameraNarrator: CaptureNarrator
+    /// Input events as sentences.
+    private let inputNarrator: InputNarrator
+    private let narration: Narration
     private let finished = Atomic<Bool>(false)
     private var signals: ServiceSignals?
     private var endpoint: HTTPEndpoint?
@@ -56,19 +61,51 @@ package final class ServiceRunner: @unchecked Sendable {
         var statusTime = MonotonicClock.nanoseconds()
     }
 
+    /// Where the account of inputs and outputs goes: `journal` logs it with
+    /// the runner's own lines; a terminal run prints its lines its own way.
+    package struct Narration: Sendable {
+        package var style: InputNarrator.Style
+        package var input: @Sendable (InputNarrator.Line) -> Void
+        package var output: @Sendable (OutputEvent) -> Void
+
+        package init(style: InputNarrator.Style, input: @escaping @Sendable (InputNarrator.Line) -> Void,
+                    output: @escaping @Sendable (OutputEvent) -> Void) {
+            self.style = style
+            self.input = input
+            self.output = output
+        }
+
+        /// Each line at its own level, output events as notices.
+        package static func journal(_ logger: Logger) -> Narration {
+            Narration(style: .journal, input: { line in
+                switch line.level {
+                case .debug: logger.debug("\(line.text)")
+                case .info: logger.info("\(line.text)")
+                case .notice: logger.notice("\(line.text)")
+                case .warning: logger.warning("\(line.text)")
+                }
+            }, output: { event in logger.notice("\(event.description)") })
+        }
+    }
+
     /// - Parameters:
-    ///   - configurationPath: the file SIGHUP reads again; nil disables reloading.
+    ///   - configurationPath: the file SIGHUP reads again; nil disables reloading (and SIGHUP keeps its default action).
+    ///   - logger: the runner's own lines (starting, ready, stopping, failures).
     ///   - logLevel: the shared level the service's log handlers read; a reload changes it.
+    ///   - narration: where input and output events are told; nil: through `logger`.
     ///   - makeSession: builds the session (a test passes a stand-in).
     package init(configuration: ServiceConfiguration, configurationPath: String?, logger: Logger,
-                logLevel: LogLevelControl, notifier: SystemdNotifier = SystemdNotifier(),
+                logLevel: LogLevelControl, notifier: SystemdNotifier = SystemdNotifier(), narration: Narration? = nil,
                 makeSession: @escaping SessionFactory = ServiceOutputs.liveSession) {
         self.configurationPath = configurationPath
         self.logger = logger
         self.logLevel = logLevel
         self.notifier = notifier
         self.makeSession = makeSession
-        cameraNarrator = CaptureNarrator(devicePath: configuration.source.input)
+        let narration = narration ?? .journal(logger)
+        self.narration = narration
+        inputNarrator = InputNarrator(input: configuration.source.input, visible: configuration.processing.visible?.source,
+                                      style: narration.style)
         state = Mutex(State(configuration: configuration))
         control.setSpecific(key: Self.onControlQueue, value: true)
     }
@@ -78,6 +115,16 @@ package final class ServiceRunner: @unchecked Sendable {
 
     /// Where `/metrics` listens (with the real port when 0 was asked for); nil when off or not started.
     package var metricsAddress: SocketAddressText? { control.sync { endpoint?.address } }
+
+    /// The session's counters; nil before the input is open.
+    package var statistics: PipelineStatistics? { state.withLock { $0.session }?.statistics }
+
+    /// Times the input was reopened after a loss.
+    package var reconnectCount: Int { state.withLock { $0.session }?.reconnectCount ?? 0 }
+
+    /// What each output delivered and dropped, in the configuration's order;
+    /// empty when the input never opened, so no output was built.
+    package var outputStatuses: [OutputStatus] { outputs.withLock { $0 }?.statuses ?? [] }
 
     /// Runs until the source ends or a stop is requested; throws when the
     /// session fails (systemd's `Restart=on-failure` then starts it again).
@@ -103,22 +150,25 @@ package final class ServiceRunner: @unchecked Sendable {
             logger.info("metrics on http://\(endpoint.address)/metrics and /healthz")
         }
         if handlingSignals {
+            var reload: (@Sendable () -> Void)? = nil
+            if configurationPath != nil { reload = { [weak self] in self?.reloadOnControlQueue() } }
             let signals = ServiceSignals(queue: control,
                                          stop: { [weak self] name in self?.requestStop(reason: name) },
-                                         reload: { [weak self] in self?.reloadOnControlQueue() })
+                                         reload: reload)
             control.sync { self.signals = signals }
         }
         notifier.status("starting: opening \(configuration.source.input)")
 
+        let output = narration.output
         let context = ServiceContext(
-            onSourceEvent: { [weak self] event in self?.note(event) },
-            onCameraEvent: { [weak self] event in self?.note(event) },
-            onOutputEvent: { [weak self] event in self?.logger.notice("\(event.description)") },
+            onInputEvent: { [weak self] event in self?.note(event) },
+            onOutputEvent: output,
             meter: { [weak self] kind, name in
                 let meter = OutputMeter(kind: kind, name: name)
                 self?.meters.withLock { $0.append(meter) }
                 return meter
-            })
+            },
+            onOutputsOpened: { [weak self] set in self?.outputs.withLock { $0 = set } })
         let session: ServiceSession
         do {
             session = try makeSession(configuration, context)
@@ -170,6 +220,8 @@ package final class ServiceRunner: @unchecked Sendable {
         heartbeatSnapshot()?.stop()
         notifier.stopping()
         session?.stop()
+        // An infinite timeout (a run on a terminal) waits for the outputs however long they take.
+        guard timeout.isFinite else { return }
         control.asyncAfter(deadline: .now() + timeout) { [weak self] in
             guard let self, !finished.load(ordering: .relaxed) else { return }
             logger.critical("the outputs did not finish within \(Self.seconds(timeout)); exiting without them")
@@ -323,41 +375,26 @@ package final class ServiceRunner: @unchecked Sendable {
             + "\(reconnects) reconnect\(reconnects == 1 ? "" : "s")"
     }
 
-    private func note(_ event: LiveSourceEvent) {
+    /// Counts losses and failed reopens, tells systemd, and narrates the event.
+    private func note(_ event: InputEvent) {
         switch event {
-        case .connected(let info):
-            logger.info("input connected: \(info.width)×\(info.height) \(info.codec) \(info.pixelFormat)")
-        case .disconnected(let reason):
+        case .stream(.disconnected(let reason)):
             counters.withLock { $0.inputLosses += 1 }
-            logger.warning("input lost: \(reason)")
             notifier.status("input lost, reconnecting: \(reason)")
-        case .retrying(let attempt, let delay, let reason):
+        case .stream(.retrying):
             counters.withLock { $0.reconnectFailures += 1 }
-            logger.notice("reconnecting in \(Self.seconds(delay)) (attempt \(attempt)): \(reason)")
-        }
-    }
-
-    private func note(_ event: CaptureEvent) {
-        switch event {
-        case .disconnected(let reason):
+        case .camera(.disconnected(let reason)):
             counters.withLock { $0.inputLosses += 1 }
             notifier.status("camera lost, reconnecting: \(reason)")
-        case .reconnecting:
+        case .camera(.reconnecting):
             // Each retry follows an attempt that failed.
             counters.withLock { $0.reconnectFailures += 1 }
-        case .reconnected(let stream):
+        case .camera(.reconnected(let stream)):
             notifier.status("camera back: \(stream.mode)")
-        default:
+        case .stream, .camera, .visible, .visiblePairing:
             break
         }
-        for line in cameraNarrator.lines(for: event) {
-            switch line.level {
-            case .debug: logger.debug("\(line.text)")
-            case .info: logger.info("\(line.text)")
-            case .notice: logger.notice("\(line.text)")
-            case .warning: logger.warning("\(line.text)")
-            }
-        }
+        for line in inputNarrator.lines(for: event) { narration.input(line) }
     }
 
     // MARK: /metrics and /healthz
@@ -412,7 +449,5 @@ package final class ServiceRunner: @unchecked Sendable {
         return page.text
     }
 
-    static func seconds(_ value: Double) -> String {
-        value < 10 ? String(format: "%.1f s", value) : String(format: "%.0f s", value)
-    }
+    static func seconds(_ value: Double) -> String { InputNarrator.seconds(value) }
 }

@@ -84,26 +84,27 @@ package final class CameraServiceSession: ServiceSession, @unchecked Sendable {
     package func applyReference(_ path: String) throws { try session.applyReference(path) }
 }
 
-/// What the runner hands a session factory: where to report input events,
-/// and the meters its outputs should feed.
+/// What the runner hands a session factory: where to report input and
+/// output events, the meters its outputs should feed, and who wants the
+/// outputs once they are open.
 package struct ServiceContext: Sendable {
-    /// Connects, losses and retries of a file or stream input, for the log and the counters.
-    package var onSourceEvent: @Sendable (LiveSourceEvent) -> Void
-    /// The same for a V4L2 camera.
-    package var onCameraEvent: @Sendable (CaptureEvent) -> Void
+    /// Connects, losses and retries of the input (file, stream or camera) and of a visible input.
+    package var onInputEvent: @Sendable (InputEvent) -> Void
     /// Creates the meter for one output; the runner exposes them on /metrics.
     package var meter: @Sendable (_ kind: String, _ name: String) -> OutputMeter
     /// Connections, segments and disk events of the outputs, for the log.
     package var onOutputEvent: @Sendable (OutputEvent) -> Void
+    /// Receives the outputs once the input's format is known and they are open (their `statuses`).
+    package var onOutputsOpened: @Sendable (OutputSet) -> Void
 
-    package init(onSourceEvent: @escaping @Sendable (LiveSourceEvent) -> Void,
-                onCameraEvent: @escaping @Sendable (CaptureEvent) -> Void = { _ in },
+    package init(onInputEvent: @escaping @Sendable (InputEvent) -> Void,
                 onOutputEvent: @escaping @Sendable (OutputEvent) -> Void = { _ in },
-                meter: @escaping @Sendable (String, String) -> OutputMeter) {
-        self.onSourceEvent = onSourceEvent
-        self.onCameraEvent = onCameraEvent
+                meter: @escaping @Sendable (String, String) -> OutputMeter,
+                onOutputsOpened: @escaping @Sendable (OutputSet) -> Void = { _ in }) {
+        self.onInputEvent = onInputEvent
         self.onOutputEvent = onOutputEvent
         self.meter = meter
+        self.onOutputsOpened = onOutputsOpened
     }
 }
 
@@ -112,16 +113,18 @@ extension LiveConfiguration {
     /// `ServiceOutputs.sinkFactory`, which needs the configuration too.
     package init(_ configuration: ServiceConfiguration) {
         let source = configuration.source
+        let processing = configuration.processing
         self.init(input: source.input,
                   outputs: configuration.outputs.map(\.location),
                   inputOptions: source.inputOptions,
-                  source: LiveSourceOptions(readTimeout: source.inputOptions.ioTimeout ?? 5,
+                  source: LiveSourceOptions(readTimeout: source.readTimeout ?? source.inputOptions.ioTimeout ?? 5,
                                             initialBackoff: source.reconnectDelay,
                                             maximumBackoff: max(8, source.reconnectDelay), realtime: source.realtime,
                                             loop: source.loop),
-                  classic: configuration.processing.classic,
-                  pipeline: PipelineOptions(queueCapacity: max(PipelineOptions.live.queueCapacity, configuration.processing.batch),
-                                            capturePolicy: PipelineOptions.live.capturePolicy, batchWait: 0.01))
+                  classic: processing.classic,
+                  pipeline: PipelineOptions(queueCapacity: max(processing.queue, processing.batch),
+                                            capturePolicy: .dropLate(after: processing.latencyBudget),
+                                            batchWait: processing.batchWait))
     }
 }
 
@@ -131,6 +134,7 @@ extension OutputConfiguration {
         switch self {
         case .recording(let recording): recording.directory
         case .stream(let stream): stream.url
+        case .target(let target): target.target.text
         }
     }
 
@@ -138,6 +142,7 @@ extension OutputConfiguration {
         switch self {
         case .recording: "recording"
         case .stream: "stream"
+        case .target(let target): target.target.kind.isNetwork ? "stream" : "recording"
         }
     }
 }
@@ -149,10 +154,13 @@ package enum ServiceOutputs {
     /// self-contained segments of `segment_seconds`, named by their UTC start
     /// time, with the oldest deleted past `max_segments` or `max_size`; a stream
     /// queues, reconnects with backoff and resumes on a keyframe without holding
-    /// up the recording. Each output's metrics come from the set's own counters.
+    /// up the recording. A command-line target is written as it names itself,
+    /// with its own encoder overrides applied. Each output's metrics come from
+    /// the set's own counters.
     package static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
         let outputs = configuration.outputs
         let onEvent = context.onOutputEvent
+        let opened = context.onOutputsOpened
         return { format, live in
             let frameRate = format.frameRate?.doubleValue ?? 30
             let targets = try outputs.map { output -> OutputTarget in
@@ -161,6 +169,10 @@ package enum ServiceOutputs {
                 let target: OutputTarget
                 var policy: SegmentPolicy? = nil
                 switch output {
+                case .target(let named):
+                    var configured = named.target
+                    configured.encoder = configured.encoder ?? configured.encoderOverrides.applied(to: encoder)
+                    return configured
                 case .recording(let recording):
                     try FileManager.default.createDirectory(atPath: recording.directory, withIntermediateDirectories: true)
                     var segments = OutputTarget(kind: .segments, location: recording.directory,
@@ -180,40 +192,44 @@ package enum ServiceOutputs {
                 return configured
             }
             guard let shared = targets.first?.encoder else { throw PipelineError("the configuration names no output") }
+            // A recording played as a camera must not be recorded over.
+            try InputOverwriteGuard.check(inputs: [live.input], outputs: InputOverwriteGuard.filePaths(of: targets))
             let set = try OutputSet(targets: targets, width: format.width, height: format.height, timeBase: format.timeBase,
                                     frameRate: format.frameRate, encoder: shared,
                                     network: live.readsUnpacedFile ? .offline : .live, onEvent: onEvent)
+            opened(set)
             return [MeteredOutputs(set, meters: outputs.map { context.meter($0.kind, $0.location) })]
         }
     }
 
-    /// The production session with the classic colouriser.
+    /// The production session: a V4L2 camera (waited for when it is not
+    /// plugged in yet, as a service always does and `run` with
+    /// `--wait-for-device`) or a file or stream through `LiveSession`,
+    /// coloured by the stage the configuration's recipe describes (the classic
+    /// palette when it names none), outputs from `sinkFactory`. A visible
+    /// input's events go to `context` too.
     package static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
-        try liveSession(configuration, context: context, colorizer: nil)
-    }
-
-    /// The production session: a V4L2 camera (waiting for it to be plugged
-    /// in) or a file or stream through `LiveSession`, `colorizer` (nil: the
-    /// classic one), outputs from `sinkFactory`.
-    package static func liveSession(_ configuration: ServiceConfiguration, context: ServiceContext,
-                                   colorizer: FrameColorizer?) throws -> ServiceSession {
+        let onInputEvent = context.onInputEvent
+        let colorizer = try configuration.processing.recipe.makeStage(
+            reading: .live(onEvent: { onInputEvent(.visible($0)) }),
+            onVisibleChange: { onInputEvent(.visiblePairing($0)) })
         let live = LiveConfiguration(configuration)
         let sinks = sinkFactory(configuration, context: context)
         guard V4L2Capture.isDevicePath(configuration.source.input) else {
-            return try LiveSession(live, colorizer: colorizer, sinkFactory: sinks, onEvent: context.onSourceEvent)
+            return try LiveSession(live, colorizer: colorizer, sinkFactory: sinks, onEvent: { onInputEvent(.stream($0)) })
         }
         var profile: CameraProfile?
         if let name = configuration.source.cameraProfile {
             guard let named = CameraProfile.named(name) else { throw PipelineError("unknown camera profile '\(name)'") }
             profile = named
         }
-        // A service waits for its camera: failing would only restart it in a loop.
         let source = configuration.source
         let settings = CaptureSettings(devicePath: source.input, profile: profile, pixelFormat: source.cameraFormat,
                                        frameSize: source.cameraSize, framesPerSecond: source.framesPerSecond,
-                                       waitForDevice: true)
-        let camera = CameraSource(settings: settings, onEvent: context.onCameraEvent)
-        let session = try LiveSession(live, source: camera, colorizer: colorizer, sinkFactory: sinks, onEvent: context.onSourceEvent)
+                                       waitForDevice: source.waitForDevice)
+        let camera = CameraSource(settings: settings, onEvent: { onInputEvent(.camera($0)) })
+        let session = try LiveSession(live, source: camera, colorizer: colorizer, sinkFactory: sinks,
+                                      onEvent: { onInputEvent(.stream($0)) })
         return CameraServiceSession(session: session, camera: camera)
     }
 }

@@ -110,6 +110,31 @@ package final class BoundedQueue<Element>: @unchecked Sendable {
         return droppedCount
     }
 
+    /// Nanoseconds the oldest waiting element has waited; nil when none waits.
+    /// For a layer above with its own idea of too late (a network output
+    /// that drops whole groups of pictures, not single ones).
+    package var oldestWaitNanoseconds: UInt64? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard count > 0 else { return nil }
+        return MonotonicClock.nanoseconds() &- elements[head].queuedAt
+    }
+
+    /// Forgets every waiting element for the owner (a connection that is gone)
+    /// and wakes producers waiting for room. Not counted in `dropped`: the
+    /// owner counts what it discards.
+    /// - Returns: how many elements were forgotten.
+    @discardableResult
+    package func removeAll() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        let removed = count
+        elements.removeAll(keepingCapacity: true)
+        head = 0
+        condition.broadcast()
+        return removed
+    }
+
     private var count: Int { elements.count - head }
 
     private func takeFirst() -> Element? {

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Capture
 import Foundation
+import Logging
 import MediaIO
 import Outputs
 import Pipeline
-import Synchronization
+import Service
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -125,95 +126,64 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         if let config { return try runService(configurationPath: config) }
         guard let input else { return }
-        let bitsPerSecond = try bitrate.map(parseBitrate)
-        let policy = try recording.policy()
-        do {
-            _ = try recording.apply(to: output.map { try OutputTarget(parsing: $0) })
-        } catch let error as OutputTargetError {
-            throw ValidationError(error.description)
-        }
-        let configuration = LiveConfiguration(
-            input: input, outputs: output, inputOptions: try inputFormat.options(),
-            source: LiveSourceOptions(readTimeout: readTimeout, realtime: realtime, loop: loop),
-            classic: try color.settings(),
-            pipeline: PipelineOptions(queueCapacity: max(queue, neural.model == nil ? 1 : neural.framesPerInference),
-                                      capturePolicy: .dropLate(after: latencyBudget), batchWait: neural.batchWait / 1000))
-        let camera = try cameraSource(input: input)
-        let colorizer = try liveStage(classic: configuration.classic)
-        let openedOutputs = Mutex<OutputSet?>(nil)
-        let shared = LiveSession.sharedOutputs(recording: policy, segmentFiles: recording.segment != nil, onEvent: reportOutputEvent,
-                                               opened: { set in openedOutputs.withLock { $0 = set } })
-        // The low-latency profile with a keyframe every second at the rate the
-        // source turned out to have (not an assumed 30 fps: a Lepton runs at 9).
-        let (codec, encoder) = (codec, encoder)
-        let outputs: LiveSession.SinkFactory = { format, configuration in
-            var settings = EncoderSettings.lowLatency(frameRate: format.frameRate?.doubleValue ?? 30)
-            settings.codec = codec
-            settings.bitrate = bitsPerSecond
-            settings.acceleration = codec == .h264 ? encoder : .software
-            var configuration = configuration
-            configuration.encoder = settings
-            return try shared(format, configuration)
-        }
-        let session = try LiveSession(configuration, source: camera, colorizer: colorizer, sinkFactory: outputs, onEvent: { event in
-            switch event {
-            case .connected(let info):
-                printError("input \(input): \(info.width)×\(info.height) \(info.codec) \(info.pixelFormat)")
-            case .disconnected(let reason):
-                printError("input lost: \(reason)")
-            case .retrying(let attempt, let delay, let reason):
-                printError("reconnecting in \(String(format: "%.1f", delay)) s (attempt \(attempt)): \(reason)")
-            }
-        })
-        let signals = StopSignals { _ in session.stop() }
-        defer { withExtendedLifetime(signals) {} }
-        do {
-            try camera?.start()
-        } catch where signals.wasReceived {
-            return  // Ctrl-C while waiting for the camera's first frame
-        }
-        try session.run()
+        let configuration = try serviceConfiguration(input: input)
+        // The runner's own lines (starting, ready, stopping) are the journal's;
+        // on a terminal `run` tells its inputs and outputs, and the summary below.
+        let logLevel = LogLevelControl(.critical)
+        let logger = Logger(label: "thermocolor") { label in JournalLogHandler(label: label, style: .plain, level: logLevel) }
+        let narration = ServiceRunner.Narration(style: .terminal, input: { line in
+            if line.level != .debug { printError(line.text) }
+        }, output: reportOutputEvent)
+        let runner = ServiceRunner(configuration: configuration, configurationPath: nil, logger: logger, logLevel: logLevel,
+                                   narration: narration)
+        try runner.run()
         // Live outputs may drop; each says what it got.
-        for status in openedOutputs.withLock({ $0 })?.statuses ?? [] { print("wrote " + describe(status)) }
-        guard let statistics = session.statistics else { return }
+        for status in runner.outputStatuses { print("wrote " + describe(status)) }
+        guard let statistics = runner.statistics else { return }
         // Frames processing could not keep up with are dropped before any output: say how many.
         print("frames: captured \(statistics.framesCaptured) · written \(statistics.framesWritten) · "
-            + "dropped \(statistics.framesDropped) · reconnects \(session.reconnectCount)")
+            + "dropped \(statistics.framesDropped) · reconnects \(runner.reconnectCount)")
         guard stats else { return }
         print("stages: \(statistics.stageSummary)")
         print("latency (capture → encoded): \(statistics.latency.summary)")
     }
 
-    /// The colouring stage for a live run: neural, fusion with a live visible
-    /// camera, reference colour, or nil for the palette.
-    private func liveStage(classic: ClassicSettings) throws -> FrameColorizer? {
-        var recipe = try stageRecipe(color: color, neural: neural, fusion: fusion)
-        recipe.classic = classic
-        let visible = fusion.visible ?? ""
-        let reading = StageRecipe.VisibleReading.live { event in
-            if case .disconnected(let reason) = event { printError("visible input lost: \(reason)") }
+    /// The flags as the configuration a service's file would give, so that
+    /// `run --input` and `run --config` go through one runner: metrics off,
+    /// nothing to reload, and a stop that waits for the outputs however long
+    /// they take.
+    func serviceConfiguration(input: String) throws -> ServiceConfiguration {
+        // The low-latency profile with a keyframe every second at the rate the
+        // source turns out to have (not an assumed 30 fps: a Lepton runs at 9).
+        var settings = EncoderSettings.lowLatency(frameRate: 30)
+        settings.keyframeInterval = nil
+        settings.codec = codec
+        settings.bitrate = try bitrate.map(parseBitrate)
+        settings.acceleration = codec == .h264 ? encoder : .software
+        let policy = try recording.policy()
+        var targets: [OutputTarget]
+        do {
+            targets = try recording.apply(to: output.map { try OutputTarget(parsing: $0) })
+        } catch let error as OutputTargetError {
+            throw ValidationError(error.description)
         }
-        return try recipe.makeStage(reading: reading) { available in
-            printError(available ? "visible input \(visible) is back; fusing" : "visible input \(visible) stalled; colouring thermal only")
-        }
-    }
-
-    /// A V4L2 camera when `--input` names one, else nil (FFmpeg opens the input).
-    private func cameraSource(input: String) throws -> CameraSource? {
-        guard V4L2Capture.isDevicePath(input) else { return nil }
-        var profile: CameraProfile? = nil
-        if let cameraProfile {
-            guard let named = CameraProfile.named(cameraProfile) else {
-                throw ValidationError("--camera-profile must be one of \(CameraProfile.names.joined(separator: ", "))")
-            }
-            profile = named
+        if let policy {
+            for index in targets.indices where targets[index].kind == .segments { targets[index].segmentPolicy = policy }
         }
         let mode = try cameraMode()
-        let settings = CaptureSettings(devicePath: input, profile: profile, pixelFormat: mode.format, frameSize: mode.size,
-                                       framesPerSecond: mode.fps, waitForDevice: waitForDevice)
-        let narrator = CaptureNarrator(devicePath: input)
-        return CameraSource(settings: settings, onEvent: { event in
-            for line in narrator.lines(for: event) where line.level != .debug { printError(line.text) }
-        })
+        if let cameraProfile, CameraProfile.named(cameraProfile) == nil {
+            throw ValidationError("--camera-profile must be one of \(CameraProfile.names.joined(separator: ", "))")
+        }
+        let source = SourceConfiguration(
+            input: input, inputOptions: try inputFormat.options(), cameraProfile: cameraProfile,
+            cameraSize: mode.size, cameraFormat: mode.format, framesPerSecond: mode.fps, realtime: realtime, loop: loop,
+            reconnectDelay: LiveSourceOptions().initialBackoff, readTimeout: readTimeout, waitForDevice: waitForDevice)
+        var processing = ProcessingConfiguration(recipe: try stageRecipe(color: color, neural: neural, fusion: fusion))
+        processing.queue = queue
+        processing.latencyBudget = latencyBudget
+        processing.batchWait = neural.batchWait / 1000
+        return ServiceConfiguration(source: source, processing: processing,
+                                    outputs: targets.map { .target(TargetOutput(target: $0, encoder: settings)) },
+                                    service: ServiceSettings(metricsAddress: nil, stopTimeout: .infinity))
     }
 }

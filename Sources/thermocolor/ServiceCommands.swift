@@ -51,8 +51,10 @@ func runService(configurationPath: String) throws {
     let style = JournalLogHandler.detectStyle()
     LoggingSystem.bootstrap { label in JournalLogHandler(label: label, style: style, level: level) }
     let logger = Logger(label: "thermocolor")
+    // The session colours with the stage its `[processing]` table describes,
+    // built by the same recipe as `run`'s and `convert`'s flags.
     let runner = ServiceRunner(configuration: configuration, configurationPath: configurationPath, logger: logger,
-                               logLevel: level, makeSession: makeServiceSession)
+                               logLevel: level)
     do {
         try runner.run()
     } catch let error as SocketError {
@@ -62,12 +64,4 @@ func runService(configurationPath: String) throws {
     } catch {
         throw ExitCode.failure
     }
-}
-
-/// The service's session: the stage its `[processing]` table describes,
-/// built by the same recipe as `run`'s and `convert`'s flags.
-@Sendable
-func makeServiceSession(_ configuration: ServiceConfiguration, context: ServiceContext) throws -> ServiceSession {
-    let colorizer = try configuration.processing.recipe.makeStage(reading: .live(onEvent: context.onSourceEvent))
-    return try ServiceOutputs.liveSession(configuration, context: context, colorizer: colorizer)
 }

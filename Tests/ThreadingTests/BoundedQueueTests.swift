@@ -29,6 +29,22 @@ struct BoundedQueueTests {
         #expect(queue.dropped == 8)
     }
 
+    @Test("An owner can see how long the oldest has waited and forget everything waiting, which is not counted as dropped")
+    func ownerForgetsWaiting() {
+        let queue = BoundedQueue<Int>(capacity: 4)
+        #expect(queue.oldestWaitNanoseconds == nil)
+        for value in 0..<3 { queue.push(value) }
+        #expect(queue.oldestWaitNanoseconds != nil)
+        #expect(queue.removeAll() == 3)
+        #expect(queue.depth == 0)
+        #expect(queue.oldestWaitNanoseconds == nil)
+        #expect(queue.dropped == 0)
+        queue.push(7)
+        queue.close()
+        #expect(queue.pop() == 7)
+        #expect(queue.pop() == nil)
+    }
+
     @Test("Closing wakes a waiting consumer and refuses producers")
     func closeWakesConsumers() {
         let queue = BoundedQueue<Int>(capacity: 1)
