@@ -47,14 +47,26 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
 
 def lab_to_rgb_torch(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
     """L [N,1,H,W] (0-100) and ab [N,2,H,W] (Lab units) -> sRGB [N,3,H,W] 0-1, differentiable."""
-    fy = (lightness + 16) / 116
-    fx = fy + ab[:, 0:1] / 500
-    fz = fy - ab[:, 1:2] / 200
-    f = torch.cat([fx, fy, fz], dim=1)
+    return lab_to_rgb_packed(torch.cat([lightness, ab], dim=1))
+
+
+# Lab -> (fx, fy, fz) is linear: one 3x3 matrix and an offset.
+_LAB_TO_F = np.array([[1 / 116, 1 / 500, 0], [1 / 116, 0, 0], [1 / 116, 0, -1 / 200]])
+
+
+def lab_to_rgb_packed(lab: torch.Tensor) -> torch.Tensor:
+    """Lab [N,3,H,W] -> sRGB [N,3,H,W] 0-1, differentiable.
+
+    Written as two 3x3 channel mixes around elementwise curves, with no
+    per-channel slicing or concatenation: in an exported network this runs
+    at full video resolution, where every extra pass over the frame counts.
+    """
+    to_f = torch.tensor(_LAB_TO_F, dtype=lab.dtype, device=lab.device)
+    f = torch.einsum("ij,njhw->nihw", to_f, lab) + 16 / 116
     cube = torch.where(f > 0.2068966, f.clamp(min=0) ** 3, (f - 16 / 116) / KAPPA)
-    white = torch.tensor(WHITE, dtype=f.dtype, device=f.device).view(1, 3, 1, 1)
-    matrix = torch.tensor(XYZ_TO_RGB, dtype=f.dtype, device=f.device)
-    linear = torch.einsum("ij,njhw->nihw", matrix, cube * white).clamp(0, 1)
+    # The D65 white scales XYZ's channels: fold it into the matrix's columns.
+    matrix = torch.tensor(XYZ_TO_RGB * np.array(WHITE)[None, :], dtype=lab.dtype, device=lab.device)
+    linear = torch.einsum("ij,njhw->nihw", matrix, cube).clamp(0, 1)
     # The sRGB curve's power has an infinite slope at 0: keep the gradient finite.
     encoded = torch.where(linear <= 0.0031308, 12.92 * linear,
                           1.055 * linear.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)

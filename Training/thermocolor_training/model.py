@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .color import lab_to_rgb_torch
+from .color import lab_to_rgb_packed
 
 PRIOR_DEGREE = 5
 
@@ -149,11 +149,24 @@ class Colorizer(nn.Module):
         """[N,3,H,W] Lab at the input's resolution."""
         coefficients = self.coefficients(thermal, text)
         self.last_coefficients = coefficients  # for the smoothness term while training
-        coefficients = F.interpolate(coefficients, size=thermal.shape[-2:], mode="bilinear", align_corners=False)
-        gain, offset = coefficients[:, 0::2], coefficients[:, 1::2]
-        lab = self.prior_lab(thermal) + gain * thermal + offset
-        return torch.cat([lab[:, :1].clamp(0, 100), lab[:, 1:]], 1)
+        # Everything that can happen at half the working size does: the
+        # prior's constant and linear terms join the local offset and gain
+        # there (bilinear resizing keeps a constant).
+        # At video size only Horner's rule for the prior's higher powers and
+        # one multiply-add remain; this is most of the network's cost there.
+        prior = self.prior
+        gain = coefficients[:, 0::2] + prior[:, 1].view(1, 3, 1, 1)
+        offset = coefficients[:, 1::2] + prior[:, 0].view(1, 3, 1, 1)
+        size = thermal.shape[-2:]
+        gain = F.interpolate(gain, size=size, mode="bilinear", align_corners=False)
+        offset = F.interpolate(offset, size=size, mode="bilinear", align_corners=False)
+        higher = prior[:, -1].view(1, 3, 1, 1) * thermal
+        for power in range(prior.shape[1] - 2, 1, -1):
+            higher = (higher + prior[:, power].view(1, 3, 1, 1)) * thermal
+        lab = (higher + gain) * thermal + offset
+        low = torch.tensor([0.0, -1e4, -1e4], dtype=lab.dtype, device=lab.device).view(1, 3, 1, 1)
+        high = torch.tensor([100.0, 1e4, 1e4], dtype=lab.dtype, device=lab.device).view(1, 3, 1, 1)
+        return torch.minimum(torch.maximum(lab, low), high)
 
     def forward(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-        lab = self.lab(thermal, text)
-        return lab_to_rgb_torch(lab[:, :1], lab[:, 1:])
+        return lab_to_rgb_packed(self.lab(thermal, text))

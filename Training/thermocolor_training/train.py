@@ -25,11 +25,13 @@ from .model import Colorizer
 
 
 def caption_table(pairs: list[Pair], per_image: int, encode) -> tuple[dict[str, list[str]], dict[str, torch.Tensor], torch.Tensor]:
+    """Captions per pair, their embeddings, and the embeddings a dropped caption becomes."""
     texts = {p.name: captioning.captions_for(p.visible, per_image, seed=stable_seed(p.name)) for p in pairs}
-    flat = sorted({t for v in texts.values() for t in v} | {captioning.EMPTY_PROMPT})
+    uninformative = [captioning.EMPTY_PROMPT, captioning.DEFAULT_PROMPT]
+    flat = sorted({t for v in texts.values() for t in v} | set(uninformative))
     vectors = dict(zip(flat, torch.from_numpy(encode(flat))))
     table = {name: torch.stack([vectors[t] for t in texts[name]]) for name in texts}
-    return texts, table, vectors[captioning.EMPTY_PROMPT]
+    return texts, table, torch.stack([vectors[t] for t in uninformative])
 
 
 def fit_prior(pairs, degree: int) -> np.ndarray:
@@ -124,7 +126,11 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
             thermal.append(torch.from_numpy(t))
             visible.append(torch.from_numpy(v))
             options = table[pair.name]
-            text.append(empty if rng.random() < caption_dropout else options[rng.randrange(len(options))])
+            # Dropped captions become the empty prompt or the bundle's default
+            # one, which therefore says nothing about the scene: with either,
+            # the network gives its best guess for any road scene.
+            dropped = empty[rng.randrange(len(empty))]
+            text.append(dropped if rng.random() < caption_dropout else options[rng.randrange(len(options))])
         thermal = torch.stack(thermal).to(device).contiguous(memory_format=torch.channels_last)
         visible = torch.stack(visible).to(device)
         text = torch.stack(text).to(device)
