@@ -11,27 +11,22 @@ package struct StreamFormat: Sendable {
     package var frameRate: Rational?
 }
 
-/// Everything a live run needs: one input, processing, outputs.
+/// Everything a live run needs but its outputs: one input and processing. The
+/// outputs come from the session's sink factory (the Outputs module's
+/// `LiveSession.outputs`), built once the stream's format is known.
 package struct LiveConfiguration: Sendable {
     /// A URL (rtsp://, http://, udp://, srt://), a file, or a V4L2 device.
     package var input: String
     package var inputOptions: InputOptions
     package var source: LiveSourceOptions
-    /// Files or stream URLs to write.
-    package var outputs: [String]
-    /// nil picks the low-latency profile for the input's frame rate.
-    package var encoder: EncoderSettings?
     package var classic: ClassicSettings
     package var pipeline: PipelineOptions
 
-    package init(input: String, outputs: [String], inputOptions: InputOptions = InputOptions(),
-                source: LiveSourceOptions = LiveSourceOptions(), encoder: EncoderSettings? = nil,
+    package init(input: String, inputOptions: InputOptions = InputOptions(), source: LiveSourceOptions = LiveSourceOptions(),
                 classic: ClassicSettings = ClassicSettings(), pipeline: PipelineOptions = .live) {
         self.input = input
-        self.outputs = outputs
         self.inputOptions = inputOptions
         self.source = source
-        self.encoder = encoder
         self.classic = classic
         self.pipeline = pipeline
     }
@@ -79,8 +74,8 @@ package final class LiveSession: @unchecked Sendable {
     ///   - source: a custom source (a camera); nil opens `configuration.input` through FFmpeg.
     ///   - colorizer: a custom stage (neural, fusion); nil uses the classic colouriser.
     ///   - sinkFactory: builds the sinks once the source's format is known; the Outputs
-    ///     module's `LiveSession.sharedOutputs()` writes `configuration.outputs` through
-    ///     one `OutputSet` (files, segments, streams; one shared encoder where settings agree).
+    ///     module's `LiveSession.outputs(_:)` writes its targets through one `OutputSet`
+    ///     (files, segments, streams; one shared encoder where settings agree).
     ///   - onEvent: connects, losses and retries of the input.
     package init(_ configuration: LiveConfiguration, source: ThermalFrameSource? = nil, colorizer: FrameColorizer? = nil,
                 sinkFactory: @escaping SinkFactory, onEvent: @escaping @Sendable (LiveSourceEvent) -> Void = { _ in }) throws {

@@ -109,13 +109,12 @@ package struct ServiceContext: Sendable {
 }
 
 extension LiveConfiguration {
-    /// The live run a service configuration describes. Outputs are built by
-    /// `ServiceOutputs.sinkFactory`, which needs the configuration too.
+    /// The live run a service configuration describes, but for its outputs:
+    /// `ServiceOutputs.sinkFactory` builds those from the configuration.
     package init(_ configuration: ServiceConfiguration) {
         let source = configuration.source
         let processing = configuration.processing
         self.init(input: source.input,
-                  outputs: configuration.outputs.map(\.location),
                   inputOptions: source.inputOptions,
                   source: LiveSourceOptions(readTimeout: source.readTimeout ?? source.inputOptions.ioTimeout ?? 5,
                                             initialBackoff: source.reconnectDelay,
@@ -149,7 +148,8 @@ extension OutputConfiguration {
 
 /// Builds the configured outputs once the stream's size is known.
 package enum ServiceOutputs {
-    /// Every configured output in one `OutputSet`, so outputs whose encoder
+    /// Every configured output through the live outputs factory
+    /// (`LiveSession.outputs`), in one `OutputSet`, so outputs whose encoder
     /// settings agree share one encode: a recording is a folder of
     /// self-contained segments of `segment_seconds`, named by their UTC start
     /// time, with the oldest deleted past `max_segments` or `max_size`; a stream
@@ -159,46 +159,41 @@ package enum ServiceOutputs {
     /// the set's own counters.
     package static func sinkFactory(_ configuration: ServiceConfiguration, context: ServiceContext) -> LiveSession.SinkFactory {
         let outputs = configuration.outputs
-        let onEvent = context.onOutputEvent
-        let opened = context.onOutputsOpened
-        return { format, live in
-            let frameRate = format.frameRate?.doubleValue ?? 30
-            let targets = try outputs.map { output -> OutputTarget in
-                var encoder = output.encoder
-                encoder.keyframeInterval = encoder.keyframeInterval ?? max(1, Int(frameRate.rounded()))
-                let target: OutputTarget
-                var policy: SegmentPolicy? = nil
-                switch output {
-                case .target(let named):
-                    var configured = named.target
-                    configured.encoder = configured.encoder ?? configured.encoderOverrides.applied(to: encoder)
-                    return configured
-                case .recording(let recording):
-                    try FileManager.default.createDirectory(atPath: recording.directory, withIntermediateDirectories: true)
-                    var segments = OutputTarget(kind: .segments, location: recording.directory,
-                                                output: OutputOptions(format: recording.container, fragmented: true))
-                    segments.segmentExtension = ["matroska": "mkv", "mpegts": "ts"][recording.container] ?? recording.container
-                    target = segments
-                    policy = SegmentPolicy(duration: recording.segmentSeconds, maxTotalBytes: recording.maxBytes,
-                                           maxSegments: recording.maxSegments)
-                case .stream(let stream):
-                    do { target = try OutputTarget(parsing: stream.url, format: stream.format) } catch let error as OutputTargetError {
-                        throw PipelineError(error.description)
-                    }
-                }
-                var configured = target
-                configured.encoder = encoder
-                configured.segmentPolicy = policy
-                return configured
+        let meter = context.meter
+        return LiveSession.outputs({ format in try targets(outputs, format: format) },
+                                   onEvent: context.onOutputEvent, opened: context.onOutputsOpened,
+                                   sink: { set in MeteredOutputs(set, meters: outputs.map { meter($0.kind, $0.location) }) })
+    }
+
+    /// The configured outputs as targets for a stream of `format`: each with its
+    /// own encoder settings (a keyframe a second at the stream's rate unless the
+    /// configuration names an interval), a recording as a folder of segments
+    /// (created if need be) with its limits.
+    private static func targets(_ outputs: [OutputConfiguration], format: StreamFormat) throws -> [OutputTarget] {
+        guard !outputs.isEmpty else { throw PipelineError("the configuration names no output") }
+        let frameRate = format.frameRate?.doubleValue ?? 30
+        return try outputs.map { output -> OutputTarget in
+            var encoder = output.encoder
+            encoder.keyframeInterval = encoder.keyframeInterval ?? max(1, Int(frameRate.rounded()))
+            switch output {
+            case .target(let named):
+                var target = named.target
+                target.encoder = target.encoder ?? target.encoderOverrides.applied(to: encoder)
+                return target
+            case .recording(let recording):
+                try FileManager.default.createDirectory(atPath: recording.directory, withIntermediateDirectories: true)
+                var target = OutputTarget(kind: .segments, location: recording.directory,
+                                          output: OutputOptions(format: recording.container, fragmented: true))
+                target.segmentExtension = ["matroska": "mkv", "mpegts": "ts"][recording.container] ?? recording.container
+                target.encoder = encoder
+                target.segmentPolicy = SegmentPolicy(duration: recording.segmentSeconds, maxTotalBytes: recording.maxBytes,
+                                                     maxSegments: recording.maxSegments)
+                return target
+            case .stream(let stream):
+                var target = try OutputTarget(parsing: stream.url, format: stream.format)
+                target.encoder = encoder
+                return target
             }
-            guard let shared = targets.first?.encoder else { throw PipelineError("the configuration names no output") }
-            // A recording played as a camera must not be recorded over.
-            try InputOverwriteGuard.check(inputs: [live.input], outputs: InputOverwriteGuard.filePaths(of: targets))
-            let set = try OutputSet(targets: targets, width: format.width, height: format.height, timeBase: format.timeBase,
-                                    frameRate: format.frameRate, encoder: shared,
-                                    network: live.readsUnpacedFile ? .offline : .live, onEvent: onEvent)
-            opened(set)
-            return [MeteredOutputs(set, meters: outputs.map { context.meter($0.kind, $0.location) })]
         }
     }
 

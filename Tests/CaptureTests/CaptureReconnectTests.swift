@@ -5,7 +5,17 @@ import Testing
 
 /// Unplug and return: the capture must report, release, reopen and carry on
 /// without a restart, and stop() must always end it.
-@Suite(.timeLimit(.minutes(1))) struct CaptureReconnectTests {
+///
+/// Each test blocks a Swift concurrency thread while it waits for frames and
+/// events, and a whole test run shares one such thread per core. A time limit
+/// is a timer task started beside the test's body, not a measure of the body's
+/// own running time: whatever the body then waits for a thread, behind other
+/// suites' synchronous tests on two loaded cores, counts against it. One test
+/// at a time keeps this suite from holding every thread itself and lets only
+/// one of its limits run at once (the nine take about a second together); the
+/// limit is there to catch a capture that never stops, which five minutes
+/// still does.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct CaptureReconnectTests {
     func settings(_ path: String = "/dev/video0", timeout: Duration = .seconds(2),
                   reconnect: ReconnectPolicy = quickReconnect, waitForDevice: Bool = false) -> CaptureSettings {
         CaptureSettings(devicePath: path, frameTimeout: timeout, reconnect: reconnect, waitForDevice: waitForDevice)

@@ -32,11 +32,16 @@ struct LiveOutputsTests {
         defer { listener.kill(signal: SIGKILL) }
 
         let recordings = folder.file("recordings")
-        let configuration = LiveConfiguration(input: clip, outputs: ["rtsp://127.0.0.1:\(port)/live", recordings + "/"],
-                                              source: LiveSourceOptions(realtime: true))
+        let configuration = LiveConfiguration(input: clip, source: LiveSourceOptions(realtime: true))
         let opened = Mutex<OutputSet?>(nil)
-        let factory = LiveSession.sharedOutputs(recording: SegmentPolicy(duration: 1), network: NetworkOutputTests.network,
-                                                opened: { set in opened.withLock { $0 = set } })
+        let targets = { @Sendable (_: StreamFormat) throws -> [OutputTarget] in
+            let stream = try OutputTarget(parsing: "rtsp://127.0.0.1:\(port)/live")
+            var recording = try OutputTarget(parsing: recordings + "/")
+            recording.segmentPolicy = SegmentPolicy(duration: 1)
+            return [stream, recording]
+        }
+        let factory = LiveSession.outputs(targets, network: NetworkOutputTests.network,
+                                          opened: { set in opened.withLock { $0 = set } })
         let session = try LiveSession(configuration, sinkFactory: factory)
         session.onFrameWritten = { statistics in
             if statistics.framesWritten >= 100 { session.stop() }

@@ -28,9 +28,8 @@ struct CameraSourceTests {
         let source = CameraSource(settings: CaptureSettings(devicePath: "/dev/video0"), opener: SimulatedDeviceOpener(camera))
         try source.start()
         #expect(source.streamFormat.width == 320 && source.streamFormat.height == 256)
-        let session = try LiveSession(LiveConfiguration(input: "/dev/video0", outputs: [output],
-                                                        encoder: EncoderSettings(codec: .ffv1)),
-                                      source: source, sinkFactory: LiveSession.sharedOutputs())
+        let session = try LiveSession(LiveConfiguration(input: "/dev/video0"), source: source,
+                                      sinkFactory: LiveSession.writing([output], encoder: EncoderSettings(codec: .ffv1)))
         session.onFrameWritten = { statistics in
             switch statistics.framesWritten {
             case 10: camera.unplug()

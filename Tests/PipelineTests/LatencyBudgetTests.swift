@@ -54,9 +54,8 @@ struct LatencyBudgetTests {
 
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let session = try LiveSession(LiveConfiguration(input: "/dev/video0", outputs: [folder.file("camera.mkv")],
-                                                        encoder: EncoderSettings(codec: .ffv1)),
-                                      source: source, sinkFactory: LiveSession.sharedOutputs())
+        let session = try LiveSession(LiveConfiguration(input: "/dev/video0"), source: source,
+                                      sinkFactory: LiveSession.writing([folder.file("camera.mkv")], encoder: EncoderSettings(codec: .ffv1)))
         session.onFrameWritten = { statistics in
             if statistics.framesWritten == 20 { session.stop() }
         }

@@ -137,10 +137,9 @@ struct LiveSourceTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let configuration = LiveConfiguration(
-            input: "rtsp://127.0.0.1:\(port)/live", outputs: [folder.file("live.mkv")],
-            inputOptions: InputOptions(options: ["rtsp_transport": "tcp"]),
-            encoder: EncoderSettings(codec: .ffv1))
-        let session = try LiveSession(configuration, colorizer: LevelColorizer(delay: 120_000), sinkFactory: LiveSession.sharedOutputs())
+            input: "rtsp://127.0.0.1:\(port)/live", inputOptions: InputOptions(options: ["rtsp_transport": "tcp"]))
+        let session = try LiveSession(configuration, colorizer: LevelColorizer(delay: 120_000),
+                                      sinkFactory: LiveSession.writing([folder.file("live.mkv")], encoder: EncoderSettings(codec: .ffv1)))
         session.onFrameWritten = { statistics in
             if statistics.framesWritten >= 12 { session.stop() }
         }
