@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """The baseline for Benchmarks/neural.sh: the same bundle and the same work
 per frame as NeuralColorizer (bilinear resize to the working size, infer,
-upsample the Lab chroma, join it with the thermal lightness, Lab -> 8-bit
-sRGB), written as a plain Python loop over OpenVINO's Python API and numpy.
+then for `ab` networks upsample the Lab chroma, join it with the thermal
+lightness and convert Lab -> 8-bit sRGB, for `rgb` networks resize the
+picture and round it), written as a plain Python loop over OpenVINO's
+Python API and numpy. Like the engine, it compiles the network with its
+input shapes fixed, once per batch size.
 
     neural_baseline.py BUNDLE [--batches 1,8] [--frames 64] [--size 640x512] [--precision f32]
                        [--compare RGB]   (check against neural-bench --dump; use f32 for both)
@@ -72,24 +75,40 @@ def main():
 
     with open(os.path.join(args.bundle, "model.json")) as manifest:
         bundle = json.load(manifest)
-    work_w, work_h = bundle["size"]
+    if bundle["size"] == "dynamic":
+        multiple = bundle.get("sizeMultiple", 1)
+        work_w, work_h = max(multiple, width // multiple * multiple), max(multiple, height // multiple * multiple)
+    else:
+        work_w, work_h = bundle["size"]
     names = bundle["tensors"]
     scale = bundle.get("abScale", 1.0)
     text = np.asarray(bundle["embeddings"][bundle["defaultPrompt"]], dtype=np.float32)[None, :]
 
     core = ov.Core()
     config = {"INFERENCE_PRECISION_HINT": args.precision} if args.precision else {}
-    compiled = core.compile_model(os.path.join(args.bundle, "model.onnx"), "CPU", config)
-    output = compiled.output(names["output"])
+    networks = {}
+
+    def network(rows):
+        if rows not in networks:
+            model = core.read_model(os.path.join(args.bundle, "model.onnx"))
+            model.reshape({names["thermal"]: [rows, 1, work_h, work_w], names["text"]: list(text.shape)})
+            compiled = core.compile_model(model, "CPU", config)
+            networks[rows] = (compiled, compiled.output(names["output"]))
+        return networks[rows]
 
     pool = synthetic_frames(16, width, height)
     frames = [pool[i % len(pool)] for i in range(args.frames)]
 
     def colorize(batch):
         thermal = np.stack(batch).astype(np.float32)[:, None] / 255
-        inputs = {names["thermal"]: resize(thermal, work_w, work_h), names["text"]: text}
-        ab = compiled(inputs)[output] * scale
-        ab = resize(ab, width, height)
+        compiled, output = network(len(batch))
+        small = thermal if (work_w, work_h) == (width, height) else resize(thermal, work_w, work_h)
+        result = compiled({names["thermal"]: small, names["text"]: text})[output]
+        if bundle.get("output", "ab") == "rgb":
+            if result.shape[-2:] != (height, width):
+                result = resize(result, width, height)
+            return [(np.clip(image, 0, 1).transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8) for image in result]
+        ab = resize(result * scale, width, height)
         return [lab_to_rgb8(frame.astype(np.float32) * (100 / 255), ab[i, 0], ab[i, 1])
                 for i, frame in enumerate(batch)]
 
