@@ -67,9 +67,12 @@ def lab_to_rgb_packed(lab: torch.Tensor) -> torch.Tensor:
     # The D65 white scales XYZ's channels: fold it into the matrix's columns.
     matrix = torch.tensor(XYZ_TO_RGB * np.array(WHITE)[None, :], dtype=lab.dtype, device=lab.device)
     linear = torch.einsum("ij,njhw->nihw", matrix, cube).clamp(0, 1)
-    # The sRGB curve's power has an infinite slope at 0: keep the gradient finite.
+    # The sRGB curve's power has an infinite slope at 0: keep the gradient
+    # finite. x ** (1/2.4) is written exp(log(x) / 2.4): OpenVINO's CPU plugin
+    # runs a fractional Power through scalar powf, at more than twice the cost
+    # of its vectorised Exp and Log (6.3 against 2.8 ms per 640x512 frame).
     encoded = torch.where(linear <= 0.0031308, 12.92 * linear,
-                          1.055 * linear.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)
+                          1.055 * torch.exp(torch.log(linear.clamp(min=0.0031308)) * (1 / 2.4)) - 0.055)
     return encoded.clamp(0, 1)
 
 
