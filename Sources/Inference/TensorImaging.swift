@@ -92,6 +92,16 @@ private func resizePlanes(_ planes: UnsafePointer<Float>, channels: Int, planeWi
     let bands = rowBands(height)
     let sendablePlanes = UncheckedPointer(UnsafeMutablePointer(mutating: planes))
     let emitter = UncheckedBox(emit)
+    if planeWidth == width, planeHeight == height {
+        // A network that answers at the video size (a guided-upsampling
+        // head): the rows are the planes' own, nothing to blend.
+        DispatchQueue.concurrentPerform(iterations: bands.count) { bandIndex in
+            for y in bands[bandIndex] {
+                emitter.value(y, (0..<channels).map { sendablePlanes.pointer + $0 * planeStride + y * width })
+            }
+        }
+        return
+    }
     DispatchQueue.concurrentPerform(iterations: bands.count) { bandIndex in
         let planes = UnsafePointer(sendablePlanes.pointer)
         // Per band: one vertically blended source row and one output row per channel.
