@@ -141,11 +141,64 @@ def _setup(threads, seed, device):
     return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
-def _log_line(schedule, seen, history, terms, every, lr) -> str:
-    recent = {k: np.mean([h.get(k, np.nan) for h in history[-every:]]) for k in terms}
-    elapsed = schedule.elapsed()
-    return (f"step {schedule.step} {elapsed / 60:.1f} min {seen / max(elapsed, 1e-6):.1f} img/s lr {lr:.2e} "
-            + " ".join(f"{k} {v:.4f}" for k, v in recent.items()))
+class TrainingRun:
+    """What both loops do around their own batch and loss: the learning-rate
+    schedule, the optimiser step, the EMA copy that is saved, the log line
+    every `log_every` steps, a checkpoint every `checkpoint_minutes`, and the
+    run folder's files at the end."""
+
+    def __init__(self, model, opt, schedule: Schedule, config: dict, out: Path, *, log_every: int,
+                 checkpoint_minutes: float, log):
+        self.model, self.opt, self.schedule, self.config, self.out = model, opt, schedule, config, out
+        self.ema = copy.deepcopy(model).eval()
+        self.log_every, self.checkpoint_seconds, self.log = log_every, 60 * checkpoint_minutes, log
+        self.history: list[dict] = []
+        self.seen = 0
+        self.last_save = time.monotonic()
+
+    def running(self) -> bool:
+        """True while the budget lasts; sets this step's learning rate."""
+        if self.schedule.progress() >= 1:
+            return False
+        for group in self.opt.param_groups:
+            group["lr"] = self.schedule.rate()
+        return True
+
+    def optimise(self, loss: torch.Tensor) -> None:
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+
+    def record(self, loss: torch.Tensor, terms: dict, batch: int) -> None:
+        """After the step: EMA, counters, the log line and the periodic checkpoint."""
+        schedule = self.schedule
+        update_ema(self.ema, self.model, schedule.step)
+        schedule.step += 1
+        self.seen += batch
+        terms["total"] = float(loss.detach())
+        self.history.append(terms)
+        if schedule.step % self.log_every == 0 or schedule.step == 1:
+            recent = {k: np.mean([h.get(k, np.nan) for h in self.history[-self.log_every:]]) for k in terms}
+            elapsed = schedule.elapsed()
+            self.log(f"step {schedule.step} {elapsed / 60:.1f} min {self.seen / max(elapsed, 1e-6):.1f} img/s "
+                     f"lr {self.opt.param_groups[0]['lr']:.2e} " + " ".join(f"{k} {v:.4f}" for k, v in recent.items()))
+        if time.monotonic() - self.last_save > self.checkpoint_seconds:
+            self.save()
+            self.last_save = time.monotonic()
+
+    def save(self) -> None:
+        torch.save({"state": self.ema.state_dict(), "config": self.config, "step": self.schedule.step,
+                    "seconds": self.schedule.elapsed()}, self.out / "model.pt")
+
+    def finish(self, note: str = "", **config) -> dict:
+        self.config.update(seconds=self.schedule.elapsed(), steps_done=self.schedule.step, **config)
+        self.save()
+        (self.out / "config.json").write_text(json.dumps(self.config, indent=1))
+        (self.out / "history.json").write_text(json.dumps(self.history))
+        self.log(f"trained {self.schedule.step} steps, {self.seen} crops, in {self.config['seconds'] / 60:.1f} min "
+                 f"-> {self.out / 'model.pt'}{note}")
+        return {"history": self.history, "model": self.ema, "config": self.config}
 
 
 # --- the reference colouriser -------------------------------------------------
@@ -164,7 +217,6 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
     out.mkdir(parents=True, exist_ok=True)
     model_kwargs = dict(model_kwargs or {})
     model = ReferenceColorizer(size=size, **model_kwargs).to(device)
-    ema = copy.deepcopy(model).eval()
     loss_fn = ReferenceLoss(weights).to(device)
     disc = PatchDiscriminator().to(device) if loss_fn.weights["adversarial"] > 0 else None
     params = list(model.parameters()) + (list(loss_fn.nce.parameters()) if loss_fn.nce is not None else [])
@@ -176,19 +228,13 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
     config = {"kind": "reference-colorizer", "size": list(size), "crop": list(crop), "batch": batch, "lr": lr,
               "weights": loss_fn.weights, "model": model_kwargs, "seed": seed, "minutes": minutes, "steps": steps,
               "pairs": [p.name for p in pairs]}
-    schedule = Schedule(lr, minutes, steps)
-    history, seen, last_save = [], 0, time.monotonic()
+    run = TrainingRun(model, opt, Schedule(lr, minutes, steps), config, out, log_every=log_every,
+                      checkpoint_minutes=checkpoint_minutes, log=log)
     kinds = {"nearest": 0, "random": 0, "self": 0}
 
-    def save():
-        torch.save({"state": ema.state_dict(), "config": config, "step": schedule.step,
-                    "seconds": schedule.elapsed()}, out / "model.pt")
-
     half = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
-    while schedule.progress() < 1:
-        p = schedule.progress()
-        for group in opt.param_groups:
-            group["lr"] = schedule.rate()
+    while run.running():
+        p = run.schedule.progress()
         thermal, visible, reference = [], [], []
         for pair in (rng.choice(pairs) for _ in range(batch)):
             t, v = augment(pair)
@@ -206,29 +252,11 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
         adversarial = disc is not None and p > 0.2
         fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
         loss, terms = loss_fn(lab, rgb, rgb_to_lab_torch(visible), visible, fake_logits)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        run.optimise(loss)
         if adversarial:
             terms["discriminator"] = discriminator_step(disc, opt_d, half(thermal), half(visible), half(rgb.detach()))
-        update_ema(ema, model, schedule.step)
-        schedule.step += 1
-        seen += batch
-        terms["total"] = float(loss)
-        history.append(terms)
-        if schedule.step % log_every == 0 or schedule.step == 1:
-            log(_log_line(schedule, seen, history, terms, log_every, opt.param_groups[0]["lr"]))
-        if time.monotonic() - last_save > 60 * checkpoint_minutes:
-            save()
-            last_save = time.monotonic()
-    config.update(seconds=schedule.elapsed(), steps_done=schedule.step, references=kinds)
-    save()
-    (out / "config.json").write_text(json.dumps(config, indent=1))
-    (out / "history.json").write_text(json.dumps(history))
-    log(f"trained {schedule.step} steps, {seen} crops, in {config['seconds'] / 60:.1f} min -> {out / 'model.pt'} "
-        f"(references: {kinds})")
-    return {"history": history, "model": ema, "config": config}
+        run.record(loss, terms, batch)
+    return run.finish(f" (references: {kinds})", references=kinds)
 
 
 # --- the text-guided fuser ----------------------------------------------------
@@ -251,7 +279,6 @@ def train_fuser(pairs: list[Pair], out: Path, *, minutes: float | None = None, s
     vectors = torch.from_numpy(encode([text for text, _ in prompts]))
     model_kwargs = dict(model_kwargs or {})
     model = TextFuser(size=size, text_dim=vectors.shape[1], **model_kwargs).to(device)
-    ema = copy.deepcopy(model).eval()
     loss_fn = FusionLoss(weights)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.99))
     augment = Augmenter(crop[0], crop[1], seed=seed)
@@ -259,16 +286,10 @@ def train_fuser(pairs: list[Pair], out: Path, *, minutes: float | None = None, s
     config = {"kind": "fuser", "size": list(size), "crop": list(crop), "batch": batch, "lr": lr,
               "weights": loss_fn.weights, "model": model_kwargs, "seed": seed, "minutes": minutes, "steps": steps,
               "pairs": [p.name for p in pairs], "prompts": prompts}
-    schedule = Schedule(lr, minutes, steps)
-    history, seen, last_save = [], 0, time.monotonic()
+    run = TrainingRun(model, opt, Schedule(lr, minutes, steps), config, out, log_every=log_every,
+                      checkpoint_minutes=checkpoint_minutes, log=log)
 
-    def save():
-        torch.save({"state": ema.state_dict(), "config": config, "step": schedule.step,
-                    "seconds": schedule.elapsed()}, out / "model.pt")
-
-    while schedule.progress() < 1:
-        for group in opt.param_groups:
-            group["lr"] = schedule.rate()
+    while run.running():
         thermal, visible, text, balance = [], [], [], []
         for pair in (rng.choice(pairs) for _ in range(batch)):
             t, v = augment(pair)
@@ -284,26 +305,9 @@ def train_fuser(pairs: list[Pair], out: Path, *, minutes: float | None = None, s
         model.train()
         rgb, y, _ = model.fuse(thermal, visible, text)
         loss, terms = loss_fn(y, rgb, thermal, visible, balance)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        update_ema(ema, model, schedule.step)
-        schedule.step += 1
-        seen += batch
-        terms["total"] = float(loss)
-        history.append(terms)
-        if schedule.step % log_every == 0 or schedule.step == 1:
-            log(_log_line(schedule, seen, history, terms, log_every, opt.param_groups[0]["lr"]))
-        if time.monotonic() - last_save > 60 * checkpoint_minutes:
-            save()
-            last_save = time.monotonic()
-    config.update(seconds=schedule.elapsed(), steps_done=schedule.step)
-    save()
-    (out / "config.json").write_text(json.dumps(config, indent=1))
-    (out / "history.json").write_text(json.dumps(history))
-    log(f"trained {schedule.step} steps, {seen} crops, in {config['seconds'] / 60:.1f} min -> {out / 'model.pt'}")
-    return {"history": history, "model": ema, "config": config}
+        run.optimise(loss)
+        run.record(loss, terms, batch)
+    return run.finish()
 
 
 def load_seed_model(checkpoint: Path):
