@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .model import Film, conv_block
+from .model import Film, Up
 from .reference_model import encoder
 
 LUMA = (0.299, 0.587, 0.114)
@@ -74,17 +74,6 @@ class CrossDomainAttention(nn.Module):
         b = b + self.vi_from_ir(nb, na, na, need_weights=False)[0]
         fused = self.mlp(torch.cat([a, b], -1)) + 0.5 * (a + b)
         return fused.transpose(1, 2).reshape(n, c, h, w)
-
-
-class Up(nn.Module):
-    def __init__(self, cin: int, skip: int, cout: int, text_dim: int):
-        super().__init__()
-        self.block = nn.Sequential(nn.Conv2d(cin + skip, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.SiLU())
-        self.film = Film(text_dim, cout)
-
-    def forward(self, x, skip, text):
-        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.film(self.block(torch.cat([x, skip], 1)), text)
 
 
 class TextFuser(nn.Module):

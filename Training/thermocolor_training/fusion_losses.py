@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .losses import DEFAULT_WEIGHTS, Perceptual, ssim_loss
+from .losses import DEFAULT_WEIGHTS, Perceptual, reconstruction_terms, ssim_loss
 
 # Against the colouriser's weights: a stronger per-pixel chroma deficit and a
 # weaker ab L1. With another scene's picture as the reference the L1 optimum is
@@ -64,14 +64,7 @@ class ReferenceLoss(nn.Module):
 
     def forward(self, lab_out, rgb_out, lab_target, rgb_target, fake_logits=None):
         w = self.weights
-        scale = torch.tensor([100.0, 110, 110], device=lab_out.device).view(1, 3, 1, 1)
-        small = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
-        rgb_small, target_small = small(rgb_out), small(rgb_target)
-        terms = {
-            "l1_lab": F.l1_loss(lab_out / scale, lab_target / scale),
-            "l1_rgb": F.l1_loss(rgb_out, rgb_target),
-            "ssim": ssim_loss(rgb_small, target_small),
-        }
+        terms, rgb_small, target_small = reconstruction_terms(lab_out, rgb_out, lab_target, rgb_target)
         if self.perceptual is not None:
             got = self.perceptual.features(rgb_small)
             with torch.no_grad():

@@ -129,6 +129,22 @@ def gradient_magnitude(lightness: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(gx * gx + gy * gy + 1e-6)
 
 
+def reconstruction_terms(lab_out, rgb_out, lab_target, rgb_target) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """L1 on Lab (L/100, a/110, b/110) and on RGB, and SSIM at half resolution
+    (structure and texture, which the thermal frame supplies at full
+    resolution anyway, at a quarter of the cost). Also returns the
+    half-resolution output and target, for the terms that judge them too."""
+    scale = torch.tensor([100.0, 110, 110], device=lab_out.device).view(1, 3, 1, 1)
+    small = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
+    rgb_small, target_small = small(rgb_out), small(rgb_target)
+    terms = {
+        "l1_lab": F.l1_loss(lab_out / scale, lab_target / scale),
+        "l1_rgb": F.l1_loss(rgb_out, rgb_target),
+        "ssim": ssim_loss(rgb_small, target_small),
+    }
+    return terms, rgb_small, target_small
+
+
 class CompositeLoss(nn.Module):
     def __init__(self, weights: dict[str, float] | None = None):
         super().__init__()
@@ -138,17 +154,8 @@ class CompositeLoss(nn.Module):
     def forward(self, lab_out, rgb_out, lab_target, rgb_target, fake_logits=None,
                 coefficients=None) -> tuple[torch.Tensor, dict]:
         w = self.weights
-        scale = torch.tensor([100.0, 110, 110], device=lab_out.device).view(1, 3, 1, 1)
-        # SSIM and the perceptual term at half resolution: they judge
-        # structure and texture, which the thermal frame supplies at full
-        # resolution anyway, at a quarter of the cost.
-        small = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
-        rgb_small, target_small = small(rgb_out), small(rgb_target)
-        terms = {
-            "l1_lab": F.l1_loss(lab_out / scale, lab_target / scale),
-            "l1_rgb": F.l1_loss(rgb_out, rgb_target),
-            "ssim": ssim_loss(rgb_small, target_small),
-        }
+        # The perceptual term at half resolution too, like SSIM.
+        terms, rgb_small, target_small = reconstruction_terms(lab_out, rgb_out, lab_target, rgb_target)
         if self.perceptual is not None:
             terms["perceptual"] = self.perceptual(rgb_small, target_small)
         terms["l1_ab"] = F.l1_loss(lab_out[:, 1:] / 110, lab_target[:, 1:] / 110)
