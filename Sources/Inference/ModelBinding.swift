@@ -6,8 +6,6 @@ struct ModelBinding: Sendable {
     var fixedBatch: Int?
     /// The text input takes one row for the whole batch ([1,D]).
     var textIsBroadcast: Bool
-    /// Shapes to give dynamic inputs before compiling (fixed working size).
-    var reshape: [String: [Int?]]
 
     init(bundle: ModelBundle, inputs: [TensorDescription], outputs: [TensorDescription]) throws(ModelBundleError) {
         let tensors = bundle.tensors
@@ -36,7 +34,6 @@ struct ModelBinding: Sendable {
         // Image inputs: [N, C, H, W] with the right C and the working size.
         let channelsByRole = ["thermal": 1, "visible": 3, "reference": 3]
         var batches: [Int?] = []
-        var reshape: [String: [Int?]] = [:]
         for (role, name) in tensors.inputs where role != "text" {
             let input = byRole[role]!
             guard let shape = input.shape, shape.count == 4 else {
@@ -51,9 +48,6 @@ struct ModelBinding: Sendable {
             case .fixed(let width, let height):
                 if let h = shape[2], let w = shape[3], (w, h) != (width, height) {
                     throw fail("\(role) input '\(name)' is \(w)×\(h), but model.json \"size\" is [\(width), \(height)]")
-                }
-                if shape[2] == nil || shape[3] == nil {
-                    reshape[name] = [shape[0], channels, height, width]
                 }
             case .dynamic:
                 if let h = shape[2], let w = shape[3] {
@@ -87,7 +81,6 @@ struct ModelBinding: Sendable {
             case let rows?:
                 throw fail("text input '\(name)' has \(rows) rows; it must have 1 or the batch size")
             }
-            if shape[1] == nil { reshape[name] = [shape[0], dimension] }
         }
 
         // Output: [N, 3, h, w] for rgb, [N, 2, h, w] for ab; any h, w.
@@ -101,6 +94,5 @@ struct ModelBinding: Sendable {
         if let rows = outputShape[0], let fixedBatch, rows != fixedBatch {
             throw fail("output '\(output.name)' has batch \(rows), the inputs have \(fixedBatch)")
         }
-        self.reshape = reshape
     }
 }

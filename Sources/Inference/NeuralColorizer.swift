@@ -95,14 +95,6 @@ package final class NeuralColorizer: @unchecked Sendable {
                                        + "(status \(error.status ?? 0)): \(error.message)")
         }
         binding = try ModelBinding(bundle: bundle, inputs: try model.inputs(), outputs: try model.outputs())
-        if !binding.reshape.isEmpty {
-            do {
-                try model.reshape(binding.reshape)
-            } catch {
-                throw ModelBundleError(bundle: bundle.folder.path,
-                                       problem: "the network cannot take its inputs at the working size: \(error.message)")
-            }
-        }
         self.model = model
         framesPerInference = binding.fixedBatch ?? maxBatch
         hints = CompileHints(performanceMode: performanceMode ?? (inflightRequests > 1 ? .throughput : .latency),

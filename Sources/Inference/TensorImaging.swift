@@ -96,8 +96,11 @@ private func resizePlanes(_ planes: UnsafePointer<Float>, channels: Int, planeWi
         // A network that answers at the video size (a guided-upsampling
         // head): the rows are the planes' own, nothing to blend.
         DispatchQueue.concurrentPerform(iterations: bands.count) { bandIndex in
+            let base = sendablePlanes.pointer
+            var rows = [UnsafeMutablePointer<Float>](repeating: base, count: channels)
             for y in bands[bandIndex] {
-                emitter.value(y, (0..<channels).map { sendablePlanes.pointer + $0 * planeStride + y * width })
+                for channel in 0..<channels { rows[channel] = base + channel * planeStride + y * width }
+                emitter.value(y, rows)
             }
         }
         return
