@@ -19,7 +19,32 @@ def test_torch_conversions_match_numpy():
     lab = rgb_to_lab_torch(torch.tensor(rgb)).numpy()
     assert np.abs(lab - rgb_to_lab(rgb.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)).max() < 1e-6
     back = lab_to_rgb_torch(torch.tensor(lab[:, :1]), torch.tensor(lab[:, 1:])).numpy()
-    assert np.abs(back - rgb).max() < 1e-6
+    # The sRGB curve is a polynomial fit in the exported network (color.py).
+    assert np.abs(back - rgb).max() < 0.03 / 255
+
+
+def test_the_fitted_srgb_curve_stays_within_three_hundredths_of_a_level():
+    linear = torch.linspace(0, 1, 200001, dtype=torch.float64)
+    exact = torch.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    lab = rgb_to_lab_torch(torch.stack([exact] * 3)[None, :, :, None])
+    assert (lab_to_rgb_torch(lab[:, :1], lab[:, 1:]) - exact[None, None, :, None]).abs().max() < 0.03 / 255
+
+
+def test_guided_lab_applies_resized_local_models_to_the_full_frame():
+    from thermocolor_training.model import guided_lab
+    rng = torch.Generator().manual_seed(3)
+    coefficients = torch.randn(2, 6, 5, 7, generator=rng) * 10
+    prior = torch.randn(3, 6, generator=rng)
+    thermal = torch.rand(2, 1, 40, 56, generator=rng)
+    got = guided_lab(coefficients, prior, thermal)
+    # The same arithmetic spelled out: each channel's gain and offset resized
+    # on its own, the whole polynomial evaluated term by term.
+    resize = lambda x: torch.nn.functional.interpolate(x, size=(40, 56), mode="bilinear", align_corners=False)
+    gain, offset = resize(coefficients[:, 0::2]), resize(coefficients[:, 1::2])
+    powers = torch.cat([thermal ** k for k in range(6)], 1)
+    want = torch.einsum("ck,nkhw->nchw", prior, powers) + gain * thermal + offset
+    want = torch.cat([want[:, :1].clamp(0, 100), want[:, 1:]], 1)
+    assert (got - want).abs().max() < 1e-3
 
 
 def test_metrics_agree_with_the_loss_and_with_definitions():
@@ -49,3 +74,21 @@ def test_ceilings_rank_oracles_by_what_they_know():
         np.clip(np.floor(fit_constant(pairs[:4]) + 0.5), 0, 255).astype(np.uint8), thermal.shape + (3,)),
         pairs[:4], pairs[4:], np.zeros(4))["summary"]["constant"]
     assert summary["true_mean_colour"]["psnr"] >= constant["psnr"] - 1e-9
+
+
+def test_flicker_against_the_input_is_one_for_a_fixed_mapping_and_flags_colour_that_moves_alone():
+    from test_training import generated_pairs
+    from thermocolor_training.evaluate import fit_lookup_table, flicker, synthetic_clip, to_uint8
+    pairs = generated_pairs(4)
+    table = fit_lookup_table(pairs)
+    lookup = lambda thermal, embedding: to_uint8(table[thermal])
+    steady = flicker(lookup, pairs, None, table, frames=4, step=2)["against_input"]
+    assert abs(steady["synthetic"] - 1) < 1e-9 and abs(steady["validation_max"] - 1) < 1e-9
+    # The same mapping with a random colour cast per frame: colour that
+    # changes while the input does not.
+    rng = np.random.default_rng(4)
+    cast = lambda thermal, embedding: np.clip(lookup(thermal, None) + rng.normal(0, 8, 3), 0, 255).astype(np.uint8)
+    assert flicker(cast, pairs, None, table, frames=4, step=2)["against_input"]["synthetic"] > 1.5
+    clip = synthetic_clip(96, 72, frames=5)
+    assert len(clip) == 5 and clip[0].shape == (72, 96) and clip[0].dtype == np.uint8
+    assert not np.array_equal(clip[0], clip[-1])

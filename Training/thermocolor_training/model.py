@@ -24,13 +24,30 @@ thermal [N,1,H,W] (any size, 0-1 after the engine's AGC) and a text vector
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .color import lab_to_rgb_packed
+from .color import lab_to_rgb_packed, rgb_to_lab
 
 PRIOR_DEGREE = 5
+
+
+def fit_prior(pairs, degree: int = PRIOR_DEGREE) -> np.ndarray:
+    """[3, degree+1] least-squares polynomial grey level -> (L*, a*, b*) over the training pixels."""
+    sums, counts = np.zeros((256, 3)), np.zeros(256)
+    for p in pairs:
+        lab = rgb_to_lab(p.visible.astype(np.float64) / 255).reshape(-1, 3)
+        grey = p.thermal.ravel()
+        counts += np.bincount(grey, minlength=256)
+        for c in range(3):
+            sums[:, c] += np.bincount(grey, weights=lab[:, c], minlength=256)
+    used = counts > 0
+    levels = np.arange(256)[used] / 255
+    means = sums[used] / counts[used, None]
+    weights = np.sqrt(counts[used])
+    return np.stack([np.polynomial.polynomial.polyfit(levels, means[:, c], degree, w=weights) for c in range(3)])
 
 
 def conv_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -78,6 +95,42 @@ class Up(nn.Module):
     def forward(self, x, skip, text):
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
         return self.film(self.block(torch.cat([x, skip], 1)), text)
+
+
+# Picks the gains (first three channels) and the offsets (last three) out of
+# the resized [gains, offsets] tensor as two fixed 1x1 convolutions: OpenVINO
+# runs those vectorised, where a channel split of a blocked tensor is a scalar
+# copy over the whole frame.
+_PICK_GAINS = torch.eye(6)[:3, :, None, None]
+_PICK_OFFSETS = torch.eye(6)[3:, :, None, None]
+
+
+def guided_lab(coefficients: torch.Tensor, prior: torch.Tensor, thermal: torch.Tensor) -> torch.Tensor:
+    """Local linear models in the thermal value, applied to the full-resolution frame.
+
+    coefficients: [N,6,h,w] gain and offset corrections (interleaved: L* gain,
+    L* offset, a* gain, ...) at a low resolution; prior: [3,K+1] polynomial
+    coefficients for L*, a*, b*, lowest power first; thermal: [N,1,H,W].
+    Returns Lab [N,3,H,W], L* clamped to 0-100.
+    """
+    # Everything that can happen at the low resolution does: the prior's
+    # constant and linear terms join the local offset and gain there
+    # (bilinear resizing keeps a constant), and gains and offsets are resized
+    # in one pass. At video size only that resize, Horner's rule for the
+    # prior's higher powers and one multiply-add remain.
+    gain = coefficients[:, 0::2] + prior[:, 1].view(1, 3, 1, 1)
+    offset = coefficients[:, 1::2] + prior[:, 0].view(1, 3, 1, 1)
+    both = F.interpolate(torch.cat([gain, offset], 1), size=thermal.shape[-2:], mode="bilinear",
+                         align_corners=False)
+    gain = F.conv2d(both, _PICK_GAINS.to(both))
+    offset = F.conv2d(both, _PICK_OFFSETS.to(both))
+    higher = prior[:, -1].view(1, 3, 1, 1) * thermal
+    for power in range(prior.shape[1] - 2, 1, -1):
+        higher = (higher + prior[:, power].view(1, 3, 1, 1)) * thermal
+    lab = (higher + gain) * thermal + offset
+    low = torch.tensor([0.0, -1e4, -1e4], dtype=lab.dtype, device=lab.device).view(1, 3, 1, 1)
+    high = torch.tensor([100.0, 1e4, 1e4], dtype=lab.dtype, device=lab.device).view(1, 3, 1, 1)
+    return torch.minimum(torch.maximum(lab, low), high)
 
 
 class Colorizer(nn.Module):
@@ -149,24 +202,7 @@ class Colorizer(nn.Module):
         """[N,3,H,W] Lab at the input's resolution."""
         coefficients = self.coefficients(thermal, text)
         self.last_coefficients = coefficients  # for the smoothness term while training
-        # Everything that can happen at half the working size does: the
-        # prior's constant and linear terms join the local offset and gain
-        # there (bilinear resizing keeps a constant).
-        # At video size only Horner's rule for the prior's higher powers and
-        # one multiply-add remain; this is most of the network's cost there.
-        prior = self.prior
-        gain = coefficients[:, 0::2] + prior[:, 1].view(1, 3, 1, 1)
-        offset = coefficients[:, 1::2] + prior[:, 0].view(1, 3, 1, 1)
-        size = thermal.shape[-2:]
-        gain = F.interpolate(gain, size=size, mode="bilinear", align_corners=False)
-        offset = F.interpolate(offset, size=size, mode="bilinear", align_corners=False)
-        higher = prior[:, -1].view(1, 3, 1, 1) * thermal
-        for power in range(prior.shape[1] - 2, 1, -1):
-            higher = (higher + prior[:, power].view(1, 3, 1, 1)) * thermal
-        lab = (higher + gain) * thermal + offset
-        low = torch.tensor([0.0, -1e4, -1e4], dtype=lab.dtype, device=lab.device).view(1, 3, 1, 1)
-        high = torch.tensor([100.0, 1e4, 1e4], dtype=lab.dtype, device=lab.device).view(1, 3, 1, 1)
-        return torch.minimum(torch.maximum(lab, low), high)
+        return guided_lab(coefficients, self.prior, thermal)
 
     def forward(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         return lab_to_rgb_packed(self.lab(thermal, text))

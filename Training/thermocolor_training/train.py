@@ -21,7 +21,7 @@ from . import captions as captioning
 from .color import rgb_to_lab_torch, lab_to_rgb_torch
 from .data import Augmenter, Pair, load_pair, split_names, stable_seed
 from .losses import CompositeLoss, PatchDiscriminator, discriminator_step
-from .model import Colorizer
+from .model import Colorizer, fit_prior
 
 
 def caption_table(pairs: list[Pair], per_image: int, encode) -> tuple[dict[str, list[str]], dict[str, torch.Tensor], torch.Tensor]:
@@ -32,23 +32,6 @@ def caption_table(pairs: list[Pair], per_image: int, encode) -> tuple[dict[str, 
     vectors = dict(zip(flat, torch.from_numpy(encode(flat))))
     table = {name: torch.stack([vectors[t] for t in texts[name]]) for name in texts}
     return texts, table, torch.stack([vectors[t] for t in uninformative])
-
-
-def fit_prior(pairs, degree: int) -> np.ndarray:
-    """[3, degree+1] least-squares polynomial grey level -> (L*, a*, b*) over the training pixels."""
-    from .color import rgb_to_lab
-    sums, counts = np.zeros((256, 3)), np.zeros(256)
-    for p in pairs:
-        lab = rgb_to_lab(p.visible.astype(np.float64) / 255).reshape(-1, 3)
-        grey = p.thermal.ravel()
-        counts += np.bincount(grey, minlength=256)
-        for c in range(3):
-            sums[:, c] += np.bincount(grey, weights=lab[:, c], minlength=256)
-    used = counts > 0
-    levels = np.arange(256)[used] / 255
-    means = sums[used] / counts[used, None]
-    weights = np.sqrt(counts[used])
-    return np.stack([np.polynomial.polynomial.polyfit(levels, means[:, c], degree, w=weights) for c in range(3)])
 
 
 def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: int | None = None,
@@ -78,8 +61,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     (out / "captions.json").write_text(json.dumps(texts, indent=1))
     model_kwargs = dict(model_kwargs or {})
     model = Colorizer(size=size, **model_kwargs)
-    from .model import PRIOR_DEGREE
-    model.set_prior(fit_prior(pairs, PRIOR_DEGREE))
+    model.set_prior(fit_prior(pairs))
     if init is not None:
         saved = torch.load(init, map_location="cpu", weights_only=False)
         model.load_state_dict(saved["state"])
