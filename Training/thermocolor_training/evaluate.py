@@ -140,35 +140,88 @@ def prompt_steering(colorize, val_pairs, encode) -> dict:
             "images": len(val_pairs)}
 
 
-def flicker(colorize, val_pairs, embedding, frames: int = 8, step: int = 3) -> dict:
+def chroma_change_ratio(thermal_frames: list[np.ndarray], rgb_frames: list[np.ndarray]) -> float:
+    """A clip's frame-to-frame chroma change against what its input's own change explains.
+
+    Both changes are measured in units of their own spatial spread, so the
+    ratio needs nothing but the input and the output:
+
+        (mean |Δ(a*, b*)| ÷ spread of (a*, b*)) ÷ (mean |Δ thermal| ÷ spread of thermal)
+
+    where Δ is between consecutive frames, per pixel, and a spread is the
+    clip's mean per-frame standard deviation (for chroma, of a* and b*
+    together). A colour that follows the input as a fixed function of it
+    scores about 1; colour that changes while the input stays still (or
+    more than the input's change calls for) scores above 1.
+    """
+    lab = [rgb_to_lab(f / 255.0)[..., 1:] for f in rgb_frames]
+    grey = [f.astype(np.float64) for f in thermal_frames]
+    chroma_change = np.mean([np.linalg.norm(b - a, axis=-1).mean() for a, b in zip(lab, lab[1:])])
+    input_change = np.mean([np.abs(b - a).mean() for a, b in zip(grey, grey[1:])])
+    chroma_spread = np.mean([np.sqrt(f[..., 0].var() + f[..., 1].var()) for f in lab])
+    input_spread = np.mean([f.std() for f in grey])
+    return float((chroma_change / max(chroma_spread, 1e-6)) / max(input_change / max(input_spread, 1e-6), 1e-9))
+
+
+def synthetic_clip(width: int = 320, height: int = 256, frames: int = 12, seed: int = 0) -> list[np.ndarray]:
+    """An 8-bit thermal clip made from nothing: a sky-to-road background, a
+    cool tree line, warm figures walking across, sensor noise and a slow
+    gain drift, as a live camera's frames look after gain control."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    background = 60 + 90 * (y / height) ** 1.5 + 6 * np.sin(x / 23.0) * (y > height * 0.55)
+    background -= 25 * np.exp(-((y - height * 0.42) / (height * 0.06)) ** 2) * (1 + 0.3 * np.sin(x / 9.0))
+    walkers = [(rng.uniform(0, width), rng.uniform(height * 0.5, height * 0.85), rng.choice([-3, -2, 2, 3]),
+                rng.uniform(10, 18)) for _ in range(4)]
+    clip = []
+    for f in range(frames):
+        frame = background.copy()
+        for x0, y0, speed, size in walkers:
+            cx = (x0 + speed * f) % width
+            frame += 70 * np.exp(-(((x - cx) / (size * 0.45)) ** 2 + ((y - y0) / size) ** 2) ** 2)
+        frame = frame * (1 + 0.004 * f) + rng.normal(0, 1.0, frame.shape)
+        clip.append(np.clip(np.round(frame), 0, 255).astype(np.uint8))
+    return clip
+
+
+def flicker(colorize, val_pairs, embedding, table, frames: int = 8, step: int = 3) -> dict:
     """Frame-to-frame chroma change against what the input's own change explains.
 
-    Each validation pair becomes a clip: a window that pans `step` pixels per
-    frame over both the thermal and the visible image. The explained chroma
-    change is the visible clip's own: mean |Δ(a*, b*)| between consecutive
-    visible frames. The model's is the same over its outputs. flicker =
-    model's / explained; 1 means the colour moves only as the scene does,
-    above 1 the colour changes more than the motion explains.
+    Validation clips: each pair becomes a clip, a window that pans `step`
+    pixels per frame over both the thermal and the visible image. There the
+    visible clip explains the change: flicker = the model's mean |Δ(a*, b*)|
+    between consecutive frames ÷ the visible clip's. 1 means the colour
+    moves only as the scene does.
+
+    Every clip, and the synthetic one (`synthetic_clip`), which has no
+    visible image, is also scored against the input alone: the model's
+    `chroma_change_ratio` ÷ the lookup table's on the same frames. The lookup
+    table's colour is a fixed function of each pixel's grey level, so all of
+    its change is explained by the input's own; above 1, the model's colour
+    changes more than that.
     """
-    ratios = []
+    ratios, input_ratios = [], []
+    lookup = lambda t: to_uint8(table[t])
+    explained = lambda clip: chroma_change_ratio(clip, [colorize(t, embedding) for t in clip]) / max(
+        chroma_change_ratio(clip, [lookup(t) for t in clip]), 1e-9)
     for p in val_pairs:
         h, w = p.thermal.shape
         width = w - step * frames
         if width < w // 2:
             continue
-        model_change, visible_change = [], []
-        previous = None
-        for f in range(frames):
-            x = f * step
-            out = rgb_to_lab(colorize(np.ascontiguousarray(p.thermal[:, x:x + width]), embedding) / 255.0)[..., 1:]
-            vis = rgb_to_lab(p.visible[:, x:x + width] / 255.0)[..., 1:]
-            if previous is not None:
-                model_change.append(np.linalg.norm(out - previous[0], axis=-1).mean())
-                visible_change.append(np.linalg.norm(vis - previous[1], axis=-1).mean())
-            previous = (out, vis)
-        ratios.append(np.mean(model_change) / max(np.mean(visible_change), 1e-6))
+        windows = [np.ascontiguousarray(p.thermal[:, f * step:f * step + width]) for f in range(frames)]
+        lab = [rgb_to_lab(colorize(t, embedding) / 255.0)[..., 1:] for t in windows]
+        vis = [rgb_to_lab(p.visible[:, f * step:f * step + width] / 255.0)[..., 1:] for f in range(frames)]
+        model_change = np.mean([np.linalg.norm(b - a, axis=-1).mean() for a, b in zip(lab, lab[1:])])
+        visible_change = np.mean([np.linalg.norm(b - a, axis=-1).mean() for a, b in zip(vis, vis[1:])])
+        ratios.append(model_change / max(visible_change, 1e-6))
+        input_ratios.append(explained(windows))
+    clip = synthetic_clip()
     return {"flicker_ratio_mean": float(np.mean(ratios)), "flicker_ratio_max": float(np.max(ratios)),
-            "clips": len(ratios), "frames": frames, "pixels_per_frame": step}
+            "clips": len(ratios), "frames": frames, "pixels_per_frame": step,
+            "against_input": {"validation_mean": float(np.mean(input_ratios)),
+                              "validation_max": float(np.max(input_ratios)),
+                              "synthetic": float(explained(clip)), "synthetic_frames": len(clip)}}
 
 
 def cmd_evaluate(args):
@@ -192,7 +245,7 @@ def cmd_evaluate(args):
               "constant_rgb": report["constant_rgb"]}
     if not args.no_extras:
         result["steering"] = prompt_steering(colorize, val_pairs, encode)
-        result["flicker"] = flicker(colorize, val_pairs[:10], embedding)
+        result["flicker"] = flicker(colorize, val_pairs[:10], embedding, fit_lookup_table(train_pairs))
         print(json.dumps({k: result[k] for k in ("steering", "flicker")}, indent=1))
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
     (out / "metrics.md").write_text(table_markdown(summary) + "\n")
