@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 WHITE = (0.95047, 1.0, 1.08883)
 RGB_TO_XYZ = np.array([[0.412453, 0.357580, 0.180423],
@@ -72,13 +73,15 @@ def lab_to_rgb_packed(lab: torch.Tensor) -> torch.Tensor:
     Written as two 3x3 channel mixes around elementwise curves, with no
     per-channel slicing or concatenation: in an exported network this runs
     at full video resolution, where every extra pass over the frame counts.
+    The mixes are 1x1 convolutions, which OpenVINO runs vectorised in the
+    frame's own layout; an einsum became a transpose and a matrix product.
     """
-    to_f = torch.tensor(_LAB_TO_F, dtype=lab.dtype, device=lab.device)
-    f = torch.einsum("ij,njhw->nihw", to_f, lab) + 16 / 116
+    to_f = torch.tensor(_LAB_TO_F, dtype=lab.dtype, device=lab.device)[:, :, None, None]
+    f = F.conv2d(lab, to_f) + 16 / 116
     cube = torch.where(f > 0.2068966, f.clamp(min=0) ** 3, (f - 16 / 116) / KAPPA)
     # The D65 white scales XYZ's channels: fold it into the matrix's columns.
     matrix = torch.tensor(XYZ_TO_RGB * np.array(WHITE)[None, :], dtype=lab.dtype, device=lab.device)
-    linear = torch.einsum("ij,njhw->nihw", matrix, cube).clamp(0, 1)
+    linear = F.conv2d(cube, matrix[:, :, None, None]).clamp(0, 1)
     # The sRGB curve 1.055 x^(1/2.4) - 0.055 as a polynomial in u = x^(1/4),
     # two square roots: OpenVINO's CPU plugin runs Sqrt and multiply-adds
     # vectorised and fused, but a fractional Power through scalar powf and

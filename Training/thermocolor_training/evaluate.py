@@ -61,16 +61,25 @@ class TorchColorizer:
         return np.clip(np.floor(rgb * 255 + 0.5), 0, 255).astype(np.uint8)
 
 
-def evaluate(colorize, train_pairs, val_pairs, embedding: np.ndarray) -> dict:
+def scene_descriptions(val_pairs) -> dict[str, str]:
+    """Each validation image's description, the captioner's from its visible
+    image: what a user who sees the scene would type as the prompt."""
+    return {p.name: captioning.captions_for(p.visible, 1, seed=0)[0] for p in val_pairs}
+
+
+def evaluate(colorize, train_pairs, val_pairs, embedding: np.ndarray, described: dict | None = None) -> dict:
+    """described: image name -> the embedding of its description, for a second model row."""
     constant = fit_constant(train_pairs)
     table = fit_lookup_table(train_pairs)
-    results = {"constant": [], "lookup_table": [], "model": []}
+    results = {"constant": [], "lookup_table": [], "model": []} | ({"model_described": []} if described else {})
     outputs = {}
     for p in val_pairs:
         const = to_uint8(np.broadcast_to(constant, p.visible.shape))
         lut = to_uint8(table[p.thermal])
         out = colorize(p.thermal, embedding)
         outputs[p.name] = {"constant": const, "lookup_table": lut, "model": out}
+        if described:
+            outputs[p.name]["model_described"] = colorize(p.thermal, described[p.name])
         for key, image in outputs[p.name].items():
             results[key].append(score(image, p.visible))
     summary = {key: summarise(v) for key, v in results.items()}
@@ -82,8 +91,8 @@ def table_markdown(summary: dict) -> str:
     rows = ["| method | PSNR dB | SSIM | mean ΔE (CIE76) | colourfulness ÷ visible | gradient ÷ visible |",
             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     names = {"constant": "constant colour (training mean RGB)", "lookup_table": "grey→RGB lookup table (256)",
-             "model": "road-colorizer"}
-    for key in ("constant", "lookup_table", "model"):
+             "model": "road-colorizer", "model_described": "road-colorizer, each scene described in the prompt"}
+    for key in ("constant", "lookup_table", "model", "model_described"):
         if key not in summary:
             continue
         s = summary[key]
@@ -93,9 +102,11 @@ def table_markdown(summary: dict) -> str:
 
 
 def contact_sheet(val_pairs, outputs: dict, path: Path, count: int = 6, tile_width: int = 240) -> None:
-    """Rows of thermal | constant | lookup table | model | visible, labelled."""
+    """Rows of thermal | constant | lookup table | model | [model, scene described] | visible, labelled."""
     from PIL import Image, ImageDraw
-    columns = ["thermal", "constant", "lookup table", "road-colorizer", "visible"]
+    described = "model_described" in next(iter(outputs.values()))
+    columns = ["thermal", "constant", "lookup table", "road-colorizer"] + (["scene described"] if described else []) + [
+        "visible"]
     chosen = val_pairs[:: max(1, len(val_pairs) // count)][:count]
     tile_height = int(tile_width * 0.75)
     label = 18
@@ -105,7 +116,8 @@ def contact_sheet(val_pairs, outputs: dict, path: Path, count: int = 6, tile_wid
         draw.text((i * tile_width + 6, 3), name, fill=(0, 0, 0))
     for row, p in enumerate(chosen):
         o = outputs[p.name]
-        tiles = [np.repeat(p.thermal[..., None], 3, 2), o["constant"], o["lookup_table"], o["model"], p.visible]
+        tiles = [np.repeat(p.thermal[..., None], 3, 2), o["constant"], o["lookup_table"], o["model"]] + (
+            [o["model_described"]] if described else []) + [p.visible]
         for col, tile in enumerate(tiles):
             image = Image.fromarray(tile).resize((tile_width, tile_height), Image.BILINEAR)
             sheet.paste(image, (col * tile_width, label + row * tile_height))
@@ -234,7 +246,9 @@ def cmd_evaluate(args):
     torch.set_num_threads(args.threads or torch.get_num_threads())
     colorize = TorchColorizer(model)
     embedding = encode([args.prompt])[0]
-    report = evaluate(colorize, train_pairs, val_pairs, embedding)
+    descriptions = scene_descriptions(val_pairs)
+    vectors = dict(zip(descriptions, encode(list(descriptions.values()))))
+    report = evaluate(colorize, train_pairs, val_pairs, embedding, vectors)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     summary = report["summary"]
@@ -242,7 +256,7 @@ def cmd_evaluate(args):
     contact_sheet(val_pairs, report["outputs"], out / "contact-sheet.png")
     result = {"prompt": args.prompt, "summary": summary, "validation_pairs": len(val_pairs),
               "training_seconds": saved.get("seconds"), "steps": saved.get("step"),
-              "constant_rgb": report["constant_rgb"]}
+              "constant_rgb": report["constant_rgb"], "descriptions": descriptions}
     if not args.no_extras:
         result["steering"] = prompt_steering(colorize, val_pairs, encode)
         result["flicker"] = flicker(colorize, val_pairs[:10], embedding, fit_lookup_table(train_pairs))
