@@ -136,6 +136,8 @@ def test_references_come_from_other_pairs_or_a_distorted_self():
     assert 0 not in picker.near[0]
     # The validation pairing never gives a scene its own picture.
     assert all(j != i for i, j in enumerate(reference_pairing(list(range(34)))))
+    from thermocolor_training.seed_evaluate import similar_pairing
+    assert all(j != i for i, j in enumerate(similar_pairing(pairs)))
 
 
 def _onnx_inputs(path):

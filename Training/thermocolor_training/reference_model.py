@@ -31,7 +31,8 @@ sRGB [N,3,H,W] at the thermal frame's own resolution out.
 - The decoder goes up to half the working size through the thermal skips and
   predicts, per pixel, a local linear model of L*, a*, b* in the thermal
   value (the training kit's guided upsampling, see model.py): applied to the
-  full-resolution thermal frame, edges come from the frame itself.
+  full-resolution thermal frame, edges come from the frame itself. Lightness
+  starts from the colouriser's fitted grey -> L* polynomial.
 - Lab -> sRGB with the engine's constants happens inside the network
   (`"output": "rgb"`).
 """
@@ -41,8 +42,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .color import lab_to_rgb_torch, rgb_to_lab_torch
-from .model import Film, conv_block
+from .color import lab_to_rgb_packed, rgb_to_lab_torch
+from .model import PRIOR_DEGREE, Film, conv_block, guided_lab
 
 
 def downscale(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
@@ -151,6 +152,17 @@ class ReferenceColorizer(nn.Module):
         self.head = nn.Conv2d(2 * c, 6, 3, 1, 1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        # The colouriser's grey -> L* polynomial (model.py), fitted to the
+        # training pairs before training; a* and b* rows stay zero, because
+        # their start is the reference's own mean chroma.
+        self.register_buffer("prior", torch.zeros(3, PRIOR_DEGREE + 1))
+        self.prior[0, 1] = 100.0  # until fitted: lightness = thermal
+
+    def set_prior(self, coefficients) -> None:
+        """[3, PRIOR_DEGREE + 1] coefficients, lowest power first; only the L* row is used."""
+        coefficients = torch.as_tensor(coefficients, dtype=self.prior.dtype).clone()
+        coefficients[1:] = 0
+        self.prior.copy_(coefficients)
 
     def coefficients(self, thermal: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         """[N,6,h/2,w/2]: gain and offset for L*, a*, b* (Lab units) at half the working size."""
@@ -176,22 +188,19 @@ class ReferenceColorizer(nn.Module):
         x = self.up3(x, skips[1], code)
         x = self.up2(x, skips[0], code)
         raw = self.head(x)
-        # Start from "lightness = thermal, chroma = the reference's mean chroma":
-        # an untrained network already transfers the reference's overall colour.
-        base = torch.tensor([100.0, 0, 0, 0, 0, 0], dtype=raw.dtype, device=raw.device).view(1, 6, 1, 1)
+        # Start from "lightness = the fitted grey -> L* polynomial, chroma =
+        # the reference's mean chroma": an untrained network already lights
+        # the scene like the lookup-table baseline and transfers the
+        # reference's overall colour.
         mean_ab = flat[:, 1:].mean(-1)                                        # [N,2]
         zero = torch.zeros_like(mean_ab[:, :1])
-        prior = torch.cat([zero, zero, zero, mean_ab[:, :1], zero, mean_ab[:, 1:]], 1)[:, :, None, None]
+        start = torch.cat([zero, zero, zero, mean_ab[:, :1], zero, mean_ab[:, 1:]], 1)[:, :, None, None]
         scale = torch.tensor([100.0, 50, 60, 60, 60, 60], dtype=raw.dtype, device=raw.device).view(1, 6, 1, 1)
-        return base + prior + scale * raw
+        return start + scale * raw
 
     def lab(self, thermal: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         """[N,3,H,W] Lab at the thermal frame's resolution."""
-        coefficients = F.interpolate(self.coefficients(thermal, reference), size=thermal.shape[-2:],
-                                     mode="bilinear", align_corners=False)
-        lab = coefficients[:, 0::2] * thermal + coefficients[:, 1::2]
-        return torch.cat([lab[:, :1].clamp(0, 100), lab[:, 1:]], 1)
+        return guided_lab(self.coefficients(thermal, reference), self.prior, thermal)
 
     def forward(self, thermal: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-        lab = self.lab(thermal, reference)
-        return lab_to_rgb_torch(lab[:, :1], lab[:, 1:])
+        return lab_to_rgb_packed(self.lab(thermal, reference))

@@ -80,27 +80,42 @@ def reference_pairing(val_pairs) -> list[int]:
     return [(i + n // 2) % n for i in range(n)]
 
 
+def similar_pairing(val_pairs) -> list[int]:
+    """Pair i takes the visible picture of the most similar other validation
+    scene (the training's 4x3-grid Lab descriptor): a user picking a daylight
+    picture of a scene like theirs."""
+    from .seed_train import nearest_table
+    return [int(row[0]) for row in nearest_table(val_pairs, count=1)]
+
+
+def _lab_transfer(thermocolor: str, thermal: np.ndarray, reference: np.ndarray, tmp: Path) -> np.ndarray:
+    Image.fromarray(thermal).save(tmp / "ir.png")
+    Image.fromarray(reference).save(tmp / "ref.png")
+    run_engine(thermocolor, ["convert", str(tmp / "ir.png"), str(tmp / "out.png"), "--reference", str(tmp / "ref.png"),
+                             "-q"])
+    return np.asarray(Image.open(tmp / "out.png").convert("RGB"))
+
+
 def evaluate_reference(model, train_pairs, val_pairs, thermocolor: str | None, out: Path) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     constant, table = fit_constant(train_pairs), fit_lookup_table(train_pairs)
-    pairing = reference_pairing(val_pairs)
-    rows = {k: [] for k in ("constant", "lookup_table", "lab_transfer", "model", "model_own_visible")}
+    pairing, similar = reference_pairing(val_pairs), similar_pairing(val_pairs)
+    rows = {k: [] for k in ("constant", "lookup_table", "lab_transfer", "model", "lab_transfer_similar",
+                            "model_similar", "model_own_visible")}
     outputs = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for i, p in enumerate(val_pairs):
-            ref = val_pairs[pairing[i]].visible
+            ref, near = val_pairs[pairing[i]].visible, val_pairs[similar[i]].visible
             o = {"constant": to_uint8(np.broadcast_to(constant, p.visible.shape)),
                  "lookup_table": to_uint8(table[p.thermal]),
                  "model": colorize_with_reference(model, p.thermal, ref),
+                 "model_similar": colorize_with_reference(model, p.thermal, near),
                  "model_own_visible": colorize_with_reference(model, p.thermal, p.visible)}
             if thermocolor:
-                Image.fromarray(p.thermal).save(tmp / "ir.png")
-                Image.fromarray(ref).save(tmp / "ref.png")
-                run_engine(thermocolor, ["convert", str(tmp / "ir.png"), str(tmp / "out.png"),
-                                         "--reference", str(tmp / "ref.png"), "-q"])
-                o["lab_transfer"] = np.asarray(Image.open(tmp / "out.png").convert("RGB"))
+                o["lab_transfer"] = _lab_transfer(thermocolor, p.thermal, ref, tmp)
+                o["lab_transfer_similar"] = _lab_transfer(thermocolor, p.thermal, near, tmp)
             for key, image in o.items():
                 rows[key].append(score(image, p.visible))
             o["reference"] = ref
@@ -108,6 +123,7 @@ def evaluate_reference(model, train_pairs, val_pairs, thermocolor: str | None, o
     summary = {k: summarise(v) for k, v in rows.items() if v}
     reference_contact_sheet(val_pairs, outputs, out / "contact-sheet.png")
     result = {"summary": summary, "pairing": {p.name: val_pairs[j].name for p, j in zip(val_pairs, pairing)},
+              "similar_pairing": {p.name: val_pairs[j].name for p, j in zip(val_pairs, similar)},
               "per_image": rows}
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
     (out / "metrics.md").write_text(reference_table(summary) + "\n")
@@ -119,6 +135,8 @@ REFERENCE_NAMES = {
     "lookup_table": "grey→RGB lookup table (256)",
     "lab_transfer": "classic Lab transfer (`--reference`), same references",
     "model": "reference-colorizer, another scene's picture as reference",
+    "lab_transfer_similar": "classic Lab transfer, the most similar other scene's picture",
+    "model_similar": "reference-colorizer, the most similar other scene's picture",
     "model_own_visible": "reference-colorizer, the pair's own visible image (upper bound, not a target)",
 }
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .color import lab_to_rgb_torch, rgb_to_lab, rgb_to_lab_torch
+from .color import lab_to_rgb_packed, rgb_to_lab, rgb_to_lab_torch
 from .data import Augmenter, Pair
 
 # --- references --------------------------------------------------------------
@@ -211,12 +211,15 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
     """Trains a ReferenceColorizer; writes out/model.pt, config.json, history.json."""
     from .fusion_losses import ReferenceLoss
     from .losses import PatchDiscriminator, discriminator_step
+    from .model import fit_prior
     from .reference_model import ReferenceColorizer
     device = _setup(threads, seed, device)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model_kwargs = dict(model_kwargs or {})
-    model = ReferenceColorizer(size=size, **model_kwargs).to(device)
+    model = ReferenceColorizer(size=size, **model_kwargs)
+    model.set_prior(fit_prior(pairs))
+    model = model.to(device)
     loss_fn = ReferenceLoss(weights).to(device)
     disc = PatchDiscriminator().to(device) if loss_fn.weights["adversarial"] > 0 else None
     params = list(model.parameters()) + (list(loss_fn.nce.parameters()) if loss_fn.nce is not None else [])
@@ -248,7 +251,7 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
         reference = torch.stack(reference).to(device)
         model.train()
         lab = model.lab(thermal, reference)
-        rgb = lab_to_rgb_torch(lab[:, :1], lab[:, 1:])
+        rgb = lab_to_rgb_packed(lab)
         adversarial = disc is not None and p > 0.2
         fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
         loss, terms = loss_fn(lab, rgb, rgb_to_lab_torch(visible), visible, fake_logits)

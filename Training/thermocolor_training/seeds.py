@@ -1,7 +1,7 @@
 """Command line of the reference colouriser and the fuser: each bundle is
 re-made by one command that trains, exports, validates and checks parity.
 
-    python -m thermocolor_training make-reference --minutes 22 --bundle models/reference-colorizer
+    python -m thermocolor_training make-reference --minutes 35 --bundle models/reference-colorizer
     python -m thermocolor_training make-fuser --minutes 22 --bundle models/text-fuser
 
 With --checkpoint RUN/model.pt the training is skipped (re-export and
@@ -285,7 +285,7 @@ def _write_results(args, bundle: Path, result: dict, sheet: Path) -> None:
 
 def register(sub):
     from .cli import DEFAULT_DATA, DEFAULT_SPLIT, REPO, size_arg
-    for name, kind, run, minutes in (("make-reference", "reference-colorizer", cmd_make_reference, 22),
+    for name, kind, run, minutes in (("make-reference", "reference-colorizer", cmd_make_reference, 35),
                                      ("make-fuser", "text-fuser", cmd_make_fuser, 22)):
         p = sub.add_parser(name, help=f"train, export, validate and check the {kind} bundle")
         p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with ir/ and vi/ (default: RoadScene)")
@@ -378,6 +378,10 @@ def reference_card(result: dict, command: str) -> str:
     if lab:
         verdict += (f"; against the classic Lab transfer with the same references: "
                     f"{model['psnr'] - lab['psnr']:+.2f} dB PSNR, {model['delta_e'] - lab['delta_e']:+.2f} ΔE")
+    near = s.get("model_similar")
+    if near:
+        verdict += (f". With the most similar other scene's picture: PSNR {near['psnr']:.2f} dB, "
+                    f"ΔE {near['delta_e']:.2f}, colourfulness {near['colourfulness_ratio']:.2f}×")
     return f"""# reference-colorizer
 
 Colours a thermal frame with the colours of a daylight picture of a similar
@@ -407,8 +411,11 @@ over the reference's keys, the keys' gradient stopped) that moves the
 reference's features and Lab chroma onto the thermal layout; a pooled code of
 the reference that modulates the decoder; a decoder that predicts, per pixel, a
 local linear model of L*, a*, b* in the thermal value, applied to the
-full-resolution frame (edges come from the frame itself). The chroma starts
-from the reference's mean a*, b*. Lab → sRGB inside the network.
+full-resolution frame (edges come from the frame itself), with the road
+colouriser's head (model.py, `guided_lab`). The lightness starts from a grey →
+L* polynomial fitted to the training pairs (the lookup-table baseline,
+smoothed), the chroma from the reference's mean a*, b*. Lab → sRGB inside the
+network.
 
 Losses: L1 (Lab, ab, RGB), SSIM, EfficientNet-Lite0 perceptual, per-pixel
 chroma deficit, a small hinge PatchGAN term (after a fifth of the run), and
