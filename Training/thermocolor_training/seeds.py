@@ -450,8 +450,14 @@ Training time: {_minutes(result.get('training_seconds'))} ({result.get('steps')}
 {len(result['pairing'])} validation pairs; each thermal image is coloured with **another validation
 scene's** visible picture as the reference (pair i takes pair i + 17's; the list
 is in metrics.json), the classic Lab transfer (`thermocolor convert IR OUT
---reference REF`) gets the same references. Scored on 8-bit RGB against the
-pair's own visible image on the thermal grid (Training/thermocolor_training/metrics.py).
+--reference REF`) gets the same references. Pair i + 17 is an arbitrary other
+scene, often another time of day. The rows "most similar other scene" give
+each thermal image the visible picture of the closest other validation scene
+by the training's 4×3-grid Lab descriptor (`similar_pairing` in
+metrics.json): a user choosing a daylight picture of a scene like theirs,
+which is what the bundle is for; that choice looks at the visible images.
+Scored on 8-bit RGB against the pair's own visible image on the thermal grid
+(Training/thermocolor_training/metrics.py).
 No validation image was trained on; one pilot run scored on this split set the
 chroma weight of the loss (fusion_losses.py says so), nothing else was chosen on it.
 
@@ -567,8 +573,9 @@ the output comes from a full-resolution input.
 
 Unsupervised losses on the fused lightness: L1 to the brighter source
 (intensity), L1 of the Sobel magnitude to the stronger source's (gradient),
-SSIM to both sources, L1 of the chroma to the visible image's (colour); a
-prompt's balance (+1 thermal, −1 daylight) adds a pull towards one source and
+a hinge that keeps the local (9×9) standard deviation at least the more
+contrasted source's (contrast), SSIM to both sources, L1 of the chroma to the
+visible image's (colour); a prompt's balance (+1 thermal, −1 daylight) adds a pull towards one source and
 moves the SSIM weights (Training/thermocolor_training/fusion_losses.py).
 
 ## Data
@@ -590,7 +597,9 @@ inputs and expected pictures. Training time: {_minutes(result.get('training_seco
 ## Validation (`thermocolor eval`, VIFB's conventions; higher is better for all six)
 
 No validation or VIFB pair was trained on; one pilot run scored on the
-validation split set the gradient weight of the loss (fusion_losses.py says so).
+validation split set the gradient weight of the loss, and the previous
+bundle's validation contrast motivated the contrast term (fusion_losses.py
+says so).
 
 {tables}
 
