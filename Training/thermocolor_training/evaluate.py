@@ -162,9 +162,10 @@ def chroma_change_ratio(thermal_frames: list[np.ndarray], rgb_frames: list[np.nd
 
     where Δ is between consecutive frames, per pixel, and a spread is the
     clip's mean per-frame standard deviation (for chroma, of a* and b*
-    together). A colour that follows the input as a fixed function of it
-    scores about 1; colour that changes while the input stays still (or
-    more than the input's change calls for) scores above 1.
+    together). Colour that changes while the input stays still raises it.
+    A fixed but steep per-pixel mapping raises it too (sensor noise moves
+    its colour), so `flicker` divides it by the lookup table's ratio on the
+    same frames.
     """
     lab = [rgb_to_lab(f / 255.0)[..., 1:] for f in rgb_frames]
     grey = [f.astype(np.float64) for f in thermal_frames]
