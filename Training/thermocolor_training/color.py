@@ -2,7 +2,7 @@
 
 The engine joins an `ab` output with L = thermal / 255 * 100 and converts
 Lab -> XYZ (D65 white 0.95047, 1, 1.08883) -> linear sRGB -> sRGB, clamping
-(Sources/Inference/TensorImaging.swift). `lab_to_rgb_torch` is that same
+(Sources/Inference/TensorImaging.swift). `lab_to_rgb_packed` is that same
 conversion, so training losses see the picture the engine will show.
 """
 from __future__ import annotations
@@ -44,11 +44,6 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
     xyz = np.where(f > 0.2068966, f ** 3, (f - 16 / 116) / KAPPA) * np.array(WHITE)
     return np.clip(linear_to_srgb(xyz @ XYZ_TO_RGB.T), 0, 1)
-
-
-def lab_to_rgb_torch(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-    """L [N,1,H,W] (0-100) and ab [N,2,H,W] (Lab units) -> sRGB [N,3,H,W] 0-1, differentiable."""
-    return lab_to_rgb_packed(torch.cat([lightness, ab], dim=1))
 
 
 # Lab -> (fx, fy, fz) is linear: one 3x3 matrix and an offset.

@@ -215,7 +215,7 @@ def flicker(colorize, val_pairs, embedding, table, frames: int = 8, step: int = 
     """
     ratios, input_ratios = [], []
     lookup = lambda t: to_uint8(table[t])
-    explained = lambda clip: chroma_change_ratio(clip, [colorize(t, embedding) for t in clip]) / max(
+    explained = lambda clip, outputs: chroma_change_ratio(clip, outputs) / max(
         chroma_change_ratio(clip, [lookup(t) for t in clip]), 1e-9)
     for p in val_pairs:
         h, w = p.thermal.shape
@@ -223,18 +223,19 @@ def flicker(colorize, val_pairs, embedding, table, frames: int = 8, step: int = 
         if width < w // 2:
             continue
         windows = [np.ascontiguousarray(p.thermal[:, f * step:f * step + width]) for f in range(frames)]
-        lab = [rgb_to_lab(colorize(t, embedding) / 255.0)[..., 1:] for t in windows]
+        outputs = [colorize(t, embedding) for t in windows]
+        lab = [rgb_to_lab(o / 255.0)[..., 1:] for o in outputs]
         vis = [rgb_to_lab(p.visible[:, f * step:f * step + width] / 255.0)[..., 1:] for f in range(frames)]
         model_change = np.mean([np.linalg.norm(b - a, axis=-1).mean() for a, b in zip(lab, lab[1:])])
         visible_change = np.mean([np.linalg.norm(b - a, axis=-1).mean() for a, b in zip(vis, vis[1:])])
         ratios.append(model_change / max(visible_change, 1e-6))
-        input_ratios.append(explained(windows))
+        input_ratios.append(explained(windows, outputs))
     clip = synthetic_clip()
     return {"flicker_ratio_mean": float(np.mean(ratios)), "flicker_ratio_max": float(np.max(ratios)),
             "clips": len(ratios), "frames": frames, "pixels_per_frame": step,
             "against_input": {"validation_mean": float(np.mean(input_ratios)),
                               "validation_max": float(np.max(input_ratios)),
-                              "synthetic": float(explained(clip)), "synthetic_frames": len(clip)}}
+                              "synthetic": float(explained(clip, [colorize(t, embedding) for t in clip])), "synthetic_frames": len(clip)}}
 
 
 def cmd_evaluate(args):

@@ -170,10 +170,6 @@ class Colorizer(nn.Module):
         """[3, PRIOR_DEGREE + 1] polynomial coefficients, lowest power first, for L*, a*, b*."""
         self.prior.copy_(torch.as_tensor(coefficients, dtype=self.prior.dtype))
 
-    def prior_lab(self, thermal: torch.Tensor) -> torch.Tensor:
-        powers = torch.cat([thermal ** k for k in range(self.prior.shape[1])], 1)   # [N,K+1,H,W]
-        return torch.einsum("ck,nkhw->nchw", self.prior, powers)
-
     def coefficients(self, thermal: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         """[N,6,h/2,w/2] at half the working size: gain and offset corrections for L*, a*, b* (Lab units)."""
         w, h = self.size

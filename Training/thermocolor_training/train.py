@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from . import captions as captioning
-from .color import rgb_to_lab_torch, lab_to_rgb_torch
+from .color import lab_to_rgb_packed, rgb_to_lab_torch
 from .data import Augmenter, Pair, load_pair, split_names, stable_seed
 from .losses import CompositeLoss, PatchDiscriminator, discriminator_step
 from .model import Colorizer, fit_prior
@@ -57,7 +57,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    texts, table, empty = caption_table(pairs, captions_per_image, encode)
+    texts, table, uninformative = caption_table(pairs, captions_per_image, encode)
     (out / "captions.json").write_text(json.dumps(texts, indent=1))
     model_kwargs = dict(model_kwargs or {})
     model = Colorizer(size=size, **model_kwargs)
@@ -111,7 +111,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
             # Dropped captions become the empty prompt or the bundle's default
             # one, which therefore says nothing about the scene: with either,
             # the network gives its best guess for any road scene.
-            dropped = empty[rng.randrange(len(empty))]
+            dropped = uninformative[rng.randrange(len(uninformative))]
             text.append(dropped if rng.random() < caption_dropout else options[rng.randrange(len(options))])
         thermal = torch.stack(thermal).to(device).contiguous(memory_format=torch.channels_last)
         visible = torch.stack(visible).to(device)
@@ -120,7 +120,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
 
         model.train()
         lab = model.lab(thermal, text)
-        rgb = lab_to_rgb_torch(lab[:, :1], lab[:, 1:])
+        rgb = lab_to_rgb_packed(lab)
         adversarial = disc is not None and p >= adversarial_from
         # The discriminator judges half-resolution pairs: colour, not the
         # thermal detail that the output carries by construction.
