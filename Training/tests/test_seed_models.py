@@ -85,9 +85,22 @@ def test_untrained_fuser_is_an_even_mix_with_the_visible_colours():
     thermal, visible = torch.rand(1, 1, 48, 64), torch.rand(1, 3, 48, 64) * 0.5 + 0.25
     with torch.no_grad():
         _, y, _ = model.fuse(thermal, visible, torch.from_numpy(hashed_encode([""])))
-    from thermocolor_training.fuser_model import luma
-    expected = 0.5 * thermal + 0.5 * luma(visible)
-    assert torch.allclose(y, expected.clamp(0, 1), atol=1e-5)
+    from thermocolor_training.fuser_model import keep_contrast, luma
+    mix = 0.5 * thermal + 0.5 * luma(visible)
+    assert torch.allclose(y, keep_contrast(mix, thermal, luma(visible)).clamp(0, 1), atol=1e-5)
+
+
+def test_keep_contrast_restores_the_more_contrasted_cameras_spread():
+    from thermocolor_training.fuser_model import keep_contrast, spread
+    torch.manual_seed(1)
+    thermal, visible = torch.rand(2, 1, 30, 40), torch.rand(2, 1, 30, 40) * 0.4 + 0.3
+    flat = 0.8 * thermal + 0.1          # flatter than the thermal image
+    stretched = keep_contrast(flat, thermal, visible)
+    assert torch.allclose(spread(stretched), spread(thermal), rtol=1e-4)
+    assert torch.allclose(stretched.mean(dim=(2, 3)), flat.mean(dim=(2, 3)), atol=1e-6)
+    # Never compresses a picture that already has more contrast than both.
+    steep = (thermal - 0.5) * 1.2 + 0.5
+    assert torch.allclose(keep_contrast(steep, thermal, visible), steep, atol=1e-6)
 
 
 def test_fusion_loss_balance_moves_the_target():

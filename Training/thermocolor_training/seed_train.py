@@ -306,7 +306,7 @@ def train_fuser(pairs: list[Pair], out: Path, *, minutes: float | None = None, s
         text = torch.stack(text).to(device)
         balance = torch.tensor(balance, dtype=torch.float32, device=device)
         model.train()
-        rgb, y, _ = model.fuse(thermal, visible, text)
+        rgb, y, _ = model.fuse(thermal, visible, text, stretch=False)
         loss, terms = loss_fn(y, rgb, thermal, visible, balance)
         run.optimise(loss)
         run.record(loss, terms, batch)
