@@ -13,7 +13,11 @@
 # per-pixel chroma, a lightness-gradient term held in check by a smoothness
 # term on the local colour models, and a larger adversarial weight, against
 # the washed-out picture that phase 1 drifts to. Phase 3 (25 minutes, from
-# phase 2): the same losses at a third of phase 2's learning rate.
+# phase 2): at a third of phase 2's learning rate, with half its chroma
+# weight. Phase 2's strong chroma term leaves the colour too saturated where
+# the network is unsure: scaling the phase-3-at-full-chroma model's a*b* by
+# 0.8 after the fact lowered ΔE on the validation split from 15.5 to 14.7
+# (each scene described), with colourfulness still 0.68x the visible's.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -31,8 +35,9 @@ nice -n 5 "$py" -m thermocolor_training train --data "$data" --out "$run-phase1"
 phase2_weights='{"chroma": 12, "gradient": 0.8, "smooth": 2, "adversarial": 0.1}'
 nice -n 5 "$py" -m thermocolor_training train --data "$data" --out "$run-phase2" --init "$run-phase1/model.pt" \
   --minutes 35 --lr 1e-3 --batch 6 --threads 2 --adversarial-from 0.1 --weights "$phase2_weights"
+phase3_weights='{"chroma": 6, "gradient": 0.8, "smooth": 2, "adversarial": 0.1}'
 nice -n 5 "$py" -m thermocolor_training train --data "$data" --out "$run" --init "$run-phase2/model.pt" \
-  --minutes 25 --lr 3e-4 --batch 6 --threads 2 --adversarial-from 0.1 --weights "$phase2_weights"
+  --minutes 25 --lr 3e-4 --batch 6 --threads 2 --adversarial-from 0.1 --weights "$phase3_weights"
 "$py" -m thermocolor_training export --checkpoint "$run/model.pt" --bundle "$bundle"
 "$py" -m thermocolor_training evaluate --data "$data" --checkpoint "$run/model.pt" --out "$bundle/validation"
 "$py" -m thermocolor_training ceilings --data "$data" --out "$bundle/validation/ceilings.json"
