@@ -1,25 +1,21 @@
-"""Training: a time-budgeted schedule, so a run ends when it says it will.
-
-The learning rate follows warm-up then cosine decay over the *wall-clock*
-budget (`--minutes`), or over `--steps` when given (tests). The adversarial
-term starts after a fifth of the run, once the colours have settled.
+"""Training of the text-guided colouriser, in the kit's common loop (loop.py):
+warm-up then cosine decay over the *wall-clock* budget (`--minutes`), or over
+`--steps` when given (tests). The adversarial term starts after a fifth of
+the run, once the colours have settled.
 """
 from __future__ import annotations
 
-import copy
 import json
-import math
 import random
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from . import captions as captioning
 from .color import lab_to_rgb_packed, rgb_to_lab_torch
-from .data import Augmenter, Pair, load_pair, split_names, stable_seed
+from .data import Augmenter, Pair, stable_seed
+from .loop import Schedule, TrainingRun, setup_device
 from .losses import CompositeLoss, PatchDiscriminator, discriminator_step
 from .model import Colorizer, fit_prior
 
@@ -45,15 +41,9 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     init: a checkpoint to start from (a second phase with other loss weights).
     stop_after: stop after this many minutes although the schedule is planned over `minutes`.
     """
-    if (minutes is None) == (steps is None):
-        raise ValueError("give exactly one of minutes or steps")
     if encode is None:
         from .text import encode
-    if threads:
-        torch.set_num_threads(threads)
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    torch.manual_seed(seed)
-    random.seed(seed)
+    device = setup_device(threads, seed, device)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -66,7 +56,6 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
         saved = torch.load(init, map_location="cpu", weights_only=False)
         model.load_state_dict(saved["state"])
     model = model.to(device).to(memory_format=torch.channels_last)
-    ema = copy.deepcopy(model).eval()
     loss_fn = CompositeLoss(weights).to(device)
     disc = PatchDiscriminator().to(device) if loss_fn.weights["adversarial"] > 0 else None
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.99))
@@ -77,30 +66,14 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
               "caption_dropout": caption_dropout, "model": model_kwargs, "seed": seed,
               "minutes": minutes, "steps": steps, "stop_after": stop_after,
               "init": str(init) if init else None, "pairs": [p.name for p in pairs]}
+    run = TrainingRun(model, opt, Schedule(lr, minutes, steps, warmup=100), config, out, log_every=log_every,
+                      checkpoint_minutes=checkpoint_minutes, log=log, stop_after=stop_after)
 
-    start = time.monotonic()
-    last_checkpoint = start
-    step, history, seen = 0, [], 0
-
-    def progress() -> float:
-        if steps is not None:
-            return step / steps
-        return (time.monotonic() - start) / (60 * minutes)
-
-    def save(tag: str = "model.pt"):
-        torch.save({"state": ema.state_dict(), "config": config, "step": step,
-                    "seconds": time.monotonic() - start}, out / tag)
-
-    def stopping() -> bool:
-        if progress() >= 1:
-            return True
-        return stop_after is not None and time.monotonic() - start >= 60 * stop_after
-
-    while not stopping():
-        p = progress()
-        warm = min(1.0, (step + 1) / 100)
-        for group in opt.param_groups:
-            group["lr"] = lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(p, 1))))
+    # The discriminator judges half-resolution pairs: colour, not the
+    # thermal detail that the output carries by construction.
+    half = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
+    while run.running():
+        p = run.schedule.progress()
         chosen = [rng.choice(pairs) for _ in range(batch)]
         thermal, visible, text = [], [], []
         for pair in chosen:
@@ -122,42 +95,13 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
         lab = model.lab(thermal, text)
         rgb = lab_to_rgb_packed(lab)
         adversarial = disc is not None and p >= adversarial_from
-        # The discriminator judges half-resolution pairs: colour, not the
-        # thermal detail that the output carries by construction.
-        half = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
         fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
         loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits, model.last_coefficients)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        run.optimise(loss)
         if adversarial:
             terms["discriminator"] = discriminator_step(disc, opt_d, half(thermal), half(visible), half(rgb.detach()))
-        with torch.no_grad():
-            decay = min(0.998, (1 + step) / (10 + step))
-            for e, m in zip(ema.parameters(), model.parameters()):
-                e.lerp_(m, 1 - decay)
-            for e, m in zip(ema.buffers(), model.buffers()):
-                e.copy_(m)
-        step += 1
-        seen += batch
-        terms["total"] = float(loss.detach())
-        history.append(terms)
-        if step % log_every == 0 or step == 1:
-            elapsed = time.monotonic() - start
-            recent = {k: np.mean([h.get(k, np.nan) for h in history[-log_every:]]) for k in terms}
-            log(f"step {step} {elapsed / 60:.1f} min {seen / elapsed:.1f} img/s lr {opt.param_groups[0]['lr']:.2e} "
-                + " ".join(f"{k} {v:.4f}" for k, v in recent.items()))
-        if time.monotonic() - last_checkpoint > 60 * checkpoint_minutes:
-            save()
-            last_checkpoint = time.monotonic()
-    config["seconds"] = time.monotonic() - start
-    config["steps_done"] = step
-    save()
-    (out / "config.json").write_text(json.dumps(config, indent=1))
-    (out / "history.json").write_text(json.dumps(history))
-    log(f"trained {step} steps, {seen} crops, in {config['seconds'] / 60:.1f} min -> {out / 'model.pt'}")
-    return {"history": history, "model": ema, "config": config}
+        run.record(loss, terms, batch)
+    return run.finish()
 
 
 def load_model(checkpoint: Path) -> tuple[Colorizer, dict]:
