@@ -11,7 +11,7 @@ from test_training import generated_pairs, hashed_encode
 from thermocolor_training import fusion_prompts
 from thermocolor_training.data import Pair
 from thermocolor_training.fuser_model import TextFuser
-from thermocolor_training.fusion_losses import FusionLoss, PatchNCE
+from thermocolor_training.fusion_losses import FusionLoss, PatchNCE, ReferenceLoss
 from thermocolor_training.reference_model import ReferenceColorizer, StopGradientAttention
 from thermocolor_training.seed_evaluate import parity, reference_pairing
 from thermocolor_training.seed_export import export_seed_bundle
@@ -127,6 +127,20 @@ def test_patch_nce_prefers_matching_places():
     same = float(nce([features], [features]))
     shuffled = float(nce([features], [features.flip(-1).flip(-2)]))
     assert same < shuffled
+
+
+def test_chroma_deficit_is_weighed_per_crop():
+    """Crops with an arbitrary reference get a fraction of the chroma pressure."""
+    loss = ReferenceLoss({"perceptual": 0.0, "nce": 0.0, "adversarial": 0.0})
+    target = torch.zeros(2, 3, 8, 8)
+    target[:, 0], target[:, 1] = 50, 40                       # a saturated visible image
+    grey = torch.zeros(2, 3, 8, 8)
+    grey[:, 0] = 50                                           # an output with no chroma
+    rgb, rgb_target = torch.full((2, 3, 8, 8), 0.5), torch.full((2, 3, 8, 8), 0.5)
+    _, every = loss(grey, rgb, target, rgb_target)
+    _, first_only = loss(grey, rgb, target, rgb_target, chroma_scale=torch.tensor([1.0, 0.0]))
+    assert every["chroma"] > 0
+    assert first_only["chroma"] == pytest.approx(every["chroma"] / 2, rel=1e-4)
 
 
 def test_prompts_hold_out_the_documented_ones():

@@ -63,7 +63,8 @@ class ReferenceLoss(nn.Module):
         self.perceptual = Perceptual() if (w["perceptual"] > 0 or w["nce"] > 0) else None
         self.nce = PatchNCE([40, 112]) if w["nce"] > 0 else None
 
-    def forward(self, lab_out, rgb_out, lab_target, rgb_target, fake_logits=None):
+    def forward(self, lab_out, rgb_out, lab_target, rgb_target, fake_logits=None, chroma_scale=None):
+        """chroma_scale: [N] multipliers of each crop's chroma-deficit term (None: all 1)."""
         w = self.weights
         terms, rgb_small, target_small = reconstruction_terms(lab_out, rgb_out, lab_target, rgb_target)
         if self.perceptual is not None:
@@ -80,7 +81,10 @@ class ReferenceLoss(nn.Module):
             # Per pixel, as the colouriser's loss does: a frame-level
             # colourfulness term can be bought with a few garish pixels.
             chroma = lambda lab: torch.sqrt(lab[:, 1] ** 2 + lab[:, 2] ** 2 + 1e-6)
-            terms["chroma"] = F.relu(chroma(lab_target) - chroma(lab_out)).mean() / 110
+            deficit = F.relu(chroma(lab_target) - chroma(lab_out)).mean(dim=(1, 2)) / 110   # [N]
+            if chroma_scale is not None:
+                deficit = deficit * chroma_scale
+            terms["chroma"] = deficit.mean()
         if fake_logits is not None and w["adversarial"] > 0:
             terms["adversarial"] = -fake_logits.mean()
         total = sum(w[k] * v for k, v in terms.items())

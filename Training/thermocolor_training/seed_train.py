@@ -65,6 +65,14 @@ def distorted_self(visible: np.ndarray, width: int, height: int, r: random.Rando
     return photometric(warped, r, 1.0)
 
 
+# With an arbitrary other pair's picture as the reference the right chroma is
+# unknowable, and pressing for the visible image's saturation there teaches the
+# network to paint the wrong scene's colours with confidence: those crops get a
+# fraction of the chroma-deficit weight; nearest and distorted-self crops, where
+# the reference does tell the colours, keep all of it.
+RANDOM_REFERENCE_CHROMA = 0.5
+
+
 class ReferencePicker:
     """Chooses each training crop's reference: a similar pair (nearest by
     descriptor), any other pair, or the pair itself under strong distortion."""
@@ -101,8 +109,12 @@ class ReferencePicker:
 def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: int | None = None,
                     size=(256, 192), crop=(320, 240), batch: int = 6, lr: float = 2e-3, weights: dict | None = None,
                     model_kwargs: dict | None = None, seed: int = 0, threads: int | None = None,
-                    device: str | None = None, log_every: int = 20, checkpoint_minutes: float = 5, log=print) -> dict:
-    """Trains a ReferenceColorizer; writes out/model.pt, config.json, history.json."""
+                    device: str | None = None, log_every: int = 20, checkpoint_minutes: float = 5,
+                    random_chroma: float = RANDOM_REFERENCE_CHROMA, log=print) -> dict:
+    """Trains a ReferenceColorizer; writes out/model.pt, config.json, history.json.
+
+    random_chroma scales the chroma-deficit term of crops whose reference is
+    an arbitrary other pair (see RANDOM_REFERENCE_CHROMA)."""
     from .fusion_losses import ReferenceLoss
     from .losses import PatchDiscriminator, discriminator_step
     from .model import fit_prior
@@ -123,8 +135,8 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
     picker = ReferencePicker(pairs, crop, seed=seed)
     rng = random.Random(seed + 1)
     config = {"kind": "reference-colorizer", "size": list(size), "crop": list(crop), "batch": batch, "lr": lr,
-              "weights": loss_fn.weights, "model": model_kwargs, "seed": seed, "minutes": minutes, "steps": steps,
-              "pairs": [p.name for p in pairs]}
+              "weights": loss_fn.weights, "random_chroma": random_chroma, "model": model_kwargs, "seed": seed,
+              "minutes": minutes, "steps": steps, "pairs": [p.name for p in pairs]}
     run = TrainingRun(model, opt, Schedule(lr, minutes, steps), config, out, log_every=log_every,
                       checkpoint_minutes=checkpoint_minutes, log=log)
     kinds = {"nearest": 0, "random": 0, "self": 0}
@@ -132,7 +144,7 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
     half = lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
     while run.running():
         p = run.schedule.progress()
-        thermal, visible, reference = [], [], []
+        thermal, visible, reference, chroma_scale = [], [], [], []
         for pair in (rng.choice(pairs) for _ in range(batch)):
             t, v = augment(pair)
             ref, kind = picker(pair)
@@ -140,6 +152,8 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
             thermal.append(torch.from_numpy(t))
             visible.append(torch.from_numpy(v))
             reference.append(ref)
+            chroma_scale.append(random_chroma if kind == "random" else 1.0)
+        chroma_scale = torch.tensor(chroma_scale, device=device)
         thermal = torch.stack(thermal).to(device)
         visible = torch.stack(visible).to(device)
         reference = torch.stack(reference).to(device)
@@ -148,7 +162,7 @@ def train_reference(pairs: list[Pair], out: Path, *, minutes: float | None = Non
         rgb = lab_to_rgb_packed(lab)
         adversarial = disc is not None and p > 0.2
         fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
-        loss, terms = loss_fn(lab, rgb, rgb_to_lab_torch(visible), visible, fake_logits)
+        loss, terms = loss_fn(lab, rgb, rgb_to_lab_torch(visible), visible, fake_logits, chroma_scale)
         run.optimise(loss)
         if adversarial:
             terms["discriminator"] = discriminator_step(disc, opt_d, half(thermal), half(visible), half(rgb.detach()))
