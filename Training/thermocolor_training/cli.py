@@ -44,7 +44,7 @@ def cmd_train(args):
     train(pairs, args.out, minutes=args.minutes, steps=args.steps, size=args.size, crop=args.crop,
           batch=args.batch, lr=args.lr, weights=weights, threads=args.threads, seed=args.seed,
           init=args.init, stop_after=args.stop_after, adversarial_from=args.adversarial_from,
-          log=lambda line: print(line, flush=True))
+          dropped_chroma=args.dropped_chroma, log=lambda line: print(line, flush=True))
 
 
 def cmd_caption(args):
@@ -89,6 +89,8 @@ def main(argv=None):
     p.add_argument("--init", type=Path, help="start from this checkpoint (a second phase)")
     p.add_argument("--stop-after", type=float, help="stop after this many minutes, the schedule planned over --minutes")
     p.add_argument("--adversarial-from", type=float, default=0.2, help="fraction of the run before the PatchGAN term starts")
+    p.add_argument("--dropped-chroma", type=float, default=1.0,
+                   help="chroma-deficit weight of crops whose caption was dropped, as a share of the others'")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_train)
 

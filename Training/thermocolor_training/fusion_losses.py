@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .losses import DEFAULT_WEIGHTS, Perceptual, reconstruction_terms, ssim_loss
+from .losses import DEFAULT_WEIGHTS, Perceptual, chroma_deficit, reconstruction_terms, ssim_loss
 
 # Against the colouriser's weights: a stronger per-pixel chroma deficit and a
 # weaker ab L1. With another scene's picture as the reference the L1 optimum is
@@ -78,13 +78,7 @@ class ReferenceLoss(nn.Module):
                 terms["nce"] = self.nce([got[i] for i in pick], [want[i] for i in pick])
         terms["l1_ab"] = F.l1_loss(lab_out[:, 1:] / 110, lab_target[:, 1:] / 110)
         if w["chroma"] > 0:
-            # Per pixel, as the colouriser's loss does: a frame-level
-            # colourfulness term can be bought with a few garish pixels.
-            chroma = lambda lab: torch.sqrt(lab[:, 1] ** 2 + lab[:, 2] ** 2 + 1e-6)
-            deficit = F.relu(chroma(lab_target) - chroma(lab_out)).mean(dim=(1, 2)) / 110   # [N]
-            if chroma_scale is not None:
-                deficit = deficit * chroma_scale
-            terms["chroma"] = deficit.mean()
+            terms["chroma"] = chroma_deficit(lab_out, lab_target, chroma_scale)
         if fake_logits is not None and w["adversarial"] > 0:
             terms["adversarial"] = -fake_logits.mean()
         total = sum(w[k] * v for k, v in terms.items())

@@ -129,6 +129,17 @@ def gradient_magnitude(lightness: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(gx * gx + gy * gy + 1e-6)
 
 
+def chroma_deficit(lab_out, lab_target, scale=None) -> torch.Tensor:
+    """How far the output's chroma falls short of the target's, per pixel
+    (a*b* / 110), averaged per crop, times the crop's `scale` ([N], None: 1),
+    averaged. Per pixel, so that a few garish pixels cannot buy the
+    colourfulness of a whole frame (a frame-level colourfulness term was gamed
+    that way: a saturated stripe on the border of a beige picture)."""
+    chroma = lambda lab: torch.sqrt(lab[:, 1] ** 2 + lab[:, 2] ** 2 + 1e-6)
+    per_crop = F.relu(chroma(lab_target) - chroma(lab_out)).mean(dim=(1, 2)) / 110
+    return (per_crop if scale is None else per_crop * scale).mean()
+
+
 def reconstruction_terms(lab_out, rgb_out, lab_target, rgb_target) -> tuple[dict, torch.Tensor, torch.Tensor]:
     """L1 on Lab (L/100, a/110, b/110) and on RGB, and SSIM at half resolution
     (structure and texture, which the thermal frame supplies at full
@@ -152,7 +163,8 @@ class CompositeLoss(nn.Module):
         self.perceptual = Perceptual() if self.weights["perceptual"] > 0 else None
 
     def forward(self, lab_out, rgb_out, lab_target, rgb_target, fake_logits=None,
-                coefficients=None) -> tuple[torch.Tensor, dict]:
+                coefficients=None, chroma_scale=None) -> tuple[torch.Tensor, dict]:
+        """chroma_scale: [N] multipliers of each crop's chroma-deficit term (None: all 1)."""
         w = self.weights
         # The perceptual term at half resolution too, like SSIM.
         terms, rgb_small, target_small = reconstruction_terms(lab_out, rgb_out, lab_target, rgb_target)
@@ -160,11 +172,7 @@ class CompositeLoss(nn.Module):
             terms["perceptual"] = self.perceptual(rgb_small, target_small)
         terms["l1_ab"] = F.l1_loss(lab_out[:, 1:] / 110, lab_target[:, 1:] / 110)
         if w["chroma"] > 0:
-            # Per pixel, so that a few garish pixels cannot buy the colourfulness
-            # of a whole frame (a frame-level colourfulness term was gamed that
-            # way: a saturated stripe on the border of a beige picture).
-            chroma = lambda lab: torch.sqrt(lab[:, 1] ** 2 + lab[:, 2] ** 2 + 1e-6)
-            terms["chroma"] = F.relu(chroma(lab_target) - chroma(lab_out)).mean() / 110
+            terms["chroma"] = chroma_deficit(lab_out, lab_target, chroma_scale)
         if w["gradient"] > 0:
             # Edges as strong as the visible image's where it has them: the
             # flat, low-contrast picture is what an L1 average drifts to.

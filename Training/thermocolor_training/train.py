@@ -35,11 +35,14 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
           caption_dropout: float = 0.15, captions_per_image: int = 8, encode=None, model_kwargs: dict | None = None,
           seed: int = 0, log_every: int = 20, threads: int | None = None, device: str | None = None,
           checkpoint_minutes: float = 10, init: Path | None = None, stop_after: float | None = None,
-          adversarial_from: float = 0.2, log=print) -> dict:
+          adversarial_from: float = 0.2, dropped_chroma: float = 1.0, log=print) -> dict:
     """Trains a Colorizer on `pairs`; writes out/model.pt and out/config.json. Returns the history.
 
     init: a checkpoint to start from (a second phase with other loss weights).
     stop_after: stop after this many minutes although the schedule is planned over `minutes`.
+    dropped_chroma: scales the chroma-deficit term of crops whose caption was
+    dropped. Their prompt says nothing about the scene, so the visible image's
+    saturation there is a guess the network is pressed to make with confidence.
     """
     if encode is None:
         from .text import encode
@@ -64,7 +67,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     rng = random.Random(seed + 1)
     config = {"size": list(size), "crop": list(crop), "batch": batch, "lr": lr, "weights": loss_fn.weights,
               "caption_dropout": caption_dropout, "model": model_kwargs, "seed": seed,
-              "minutes": minutes, "steps": steps, "stop_after": stop_after,
+              "minutes": minutes, "steps": steps, "stop_after": stop_after, "dropped_chroma": dropped_chroma,
               "init": str(init) if init else None, "pairs": [p.name for p in pairs]}
     run = TrainingRun(model, opt, Schedule(lr, minutes, steps, warmup=100), config, out, log_every=log_every,
                       checkpoint_minutes=checkpoint_minutes, log=log, stop_after=stop_after)
@@ -75,7 +78,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     while run.running():
         p = run.schedule.progress()
         chosen = [rng.choice(pairs) for _ in range(batch)]
-        thermal, visible, text = [], [], []
+        thermal, visible, text, chroma_scale = [], [], [], []
         for pair in chosen:
             t, v = augment(pair)
             thermal.append(torch.from_numpy(t))
@@ -85,7 +88,12 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
             # one, which therefore says nothing about the scene: with either,
             # the network gives its best guess for any road scene.
             dropped = uninformative[rng.randrange(len(uninformative))]
-            text.append(dropped if rng.random() < caption_dropout else options[rng.randrange(len(options))])
+            if rng.random() < caption_dropout:
+                text.append(dropped)
+                chroma_scale.append(dropped_chroma)
+            else:
+                text.append(options[rng.randrange(len(options))])
+                chroma_scale.append(1.0)
         thermal = torch.stack(thermal).to(device).contiguous(memory_format=torch.channels_last)
         visible = torch.stack(visible).to(device)
         text = torch.stack(text).to(device)
@@ -96,7 +104,8 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
         rgb = lab_to_rgb_packed(lab)
         adversarial = disc is not None and p >= adversarial_from
         fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
-        loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits, model.last_coefficients)
+        loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits, model.last_coefficients,
+                              torch.tensor(chroma_scale, device=device))
         run.optimise(loss)
         if adversarial:
             terms["discriminator"] = discriminator_step(disc, opt_d, half(thermal), half(visible), half(rgb.detach()))
