@@ -32,3 +32,17 @@ def test_wording_varies_but_keeps_the_measured_words():
 def test_baked_prompts_hold_the_empty_and_default_prompt():
     assert captions.EMPTY_PROMPT in captions.BAKED_PROMPTS
     assert captions.DEFAULT_PROMPT in captions.BAKED_PROMPTS
+
+
+def test_partial_captions_name_only_some_true_properties():
+    image = scene((110, 160, 230), (50, 120, 40))
+    props = captions.measure(image)
+    times = [phrase for phrases in captions.VOCABULARY["time"].values() for phrase in phrases]
+    texts = captions.partial_captions_for(image, count=8, seed=1)
+    assert len(set(texts)) == 8
+    assert any(not any(t in text for t in times) for text in texts), "some must leave out the time of day"
+    for text in texts:
+        assert any(text.startswith(subject) for subject in captions.VOCABULARY["subject"])
+        assert "grey overcast sky" not in text and "brown" not in text, "only the measured properties"
+    bare = captions.describe(props, __import__("random").Random(0), frozenset(captions.PROPERTIES))
+    assert bare in captions.VOCABULARY["subject"]

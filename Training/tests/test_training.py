@@ -44,3 +44,16 @@ def test_smoke_training_lowers_the_loss(tmp_path):
     first, last = np.mean(totals[:5]), np.mean(totals[-5:])
     assert last < 0.8 * first, f"loss {first:.4f} -> {last:.4f}"
     assert (tmp_path / "model.pt").exists() and (tmp_path / "config.json").exists()
+
+
+def test_caption_table_keeps_short_descriptions_apart():
+    from thermocolor_training.train import caption_table
+    pairs = generated_pairs(2)
+    texts, full, short, uninformative = caption_table(pairs, 4, hashed_encode, partial=True)
+    for pair in pairs:
+        assert full[pair.name].shape == (4, 384)
+        assert short[pair.name].shape[0] == len(texts[pair.name]) - 4
+        assert torch.allclose(short[pair.name][0], torch.from_numpy(hashed_encode([texts[pair.name][4]])[0]))
+    assert uninformative.shape == (2, 384)
+    _, _, none, _ = caption_table(pairs, 4, hashed_encode)
+    assert none == {}

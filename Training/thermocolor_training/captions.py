@@ -104,21 +104,28 @@ def measure(visible: np.ndarray) -> SceneProperties:
     return SceneProperties(time, sky, vegetation, road, colours)
 
 
-def describe(props: SceneProperties, rng: random.Random) -> str:
-    """One description of `props` in randomly chosen wording."""
+def describe(props: SceneProperties, rng: random.Random, omit: frozenset[str] = frozenset()) -> str:
+    """One description of `props` in randomly chosen wording, without the
+    properties named in `omit` ("time", "road", "sky", "vegetation", "colours")."""
     pick = lambda options: rng.choice(options)
-    parts = [pick(VOCABULARY["subject"]), pick(VOCABULARY["time"][props.time])]
-    road = pick(VOCABULARY["road"][props.road])
-    parts.append(f"on {road}" if not road.startswith("a ") else f"along {road}")
+    parts = [pick(VOCABULARY["subject"])]
+    if "time" not in omit:
+        parts.append(pick(VOCABULARY["time"][props.time]))
+    lead = len(parts)
+    if "road" not in omit:
+        road = pick(VOCABULARY["road"][props.road])
+        parts.append(f"on {road}" if not road.startswith("a ") else f"along {road}")
     for key in ("sky", "vegetation"):
+        if key in omit:
+            continue
         phrase = pick(VOCABULARY[key][getattr(props, key)])
         if phrase:
             parts.append(phrase)
-    if props.colours and rng.random() < 0.7:
+    if props.colours and "colours" not in omit and rng.random() < 0.7:
         parts.append("with " + " and ".join(props.colours) + " colours")
-    order = parts[2:]
+    order = parts[lead:]
     rng.shuffle(order)
-    return " ".join(parts[:2] + order)
+    return " ".join(parts[:lead] + order)
 
 
 def captions_for(visible: np.ndarray, count: int = 8, seed: int = 0) -> list[str]:
@@ -128,6 +135,31 @@ def captions_for(visible: np.ndarray, count: int = 8, seed: int = 0) -> list[str
     seen: list[str] = []
     for _ in range(count * 4):
         text = describe(props, rng)
+        if text not in seen:
+            seen.append(text)
+        if len(seen) == count:
+            break
+    return seen
+
+
+PROPERTIES = ("time", "road", "sky", "vegetation", "colours")
+
+
+def partial_captions_for(visible: np.ndarray, count: int = 8, seed: int = 0) -> list[str]:
+    """`count` descriptions of one image that each leave out some properties
+    (each one with probability one half), down to the bare subject.
+
+    Users type short prompts ("a road with lush green trees", "a city
+    street"). A network trained only on full descriptions reads a missing
+    time of day as something else, a dark picture; trained on these too, it
+    learns that an unnamed property is whatever the thermal frame suggests.
+    """
+    props = measure(visible)
+    rng = random.Random(seed ^ 0x5EED)
+    seen: list[str] = []
+    for _ in range(count * 4):
+        omit = frozenset(key for key in PROPERTIES if rng.random() < 0.5)
+        text = describe(props, rng, omit)
         if text not in seen:
             seen.append(text)
         if len(seen) == count:

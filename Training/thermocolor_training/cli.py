@@ -44,7 +44,8 @@ def cmd_train(args):
     train(pairs, args.out, minutes=args.minutes, steps=args.steps, size=args.size, crop=args.crop,
           batch=args.batch, lr=args.lr, weights=weights, threads=args.threads, seed=args.seed,
           init=args.init, stop_after=args.stop_after, adversarial_from=args.adversarial_from,
-          dropped_chroma=args.dropped_chroma, log=lambda line: print(line, flush=True))
+          dropped_chroma=args.dropped_chroma, partial_captions=args.partial_captions,
+          log=lambda line: print(line, flush=True))
 
 
 def cmd_caption(args):
@@ -91,6 +92,8 @@ def main(argv=None):
     p.add_argument("--adversarial-from", type=float, default=0.2, help="fraction of the run before the PatchGAN term starts")
     p.add_argument("--dropped-chroma", type=float, default=1.0,
                    help="chroma-deficit weight of crops whose caption was dropped, as a share of the others'")
+    p.add_argument("--partial-captions", type=float, default=0.0,
+                   help="share of kept captions that leave out some of the scene's properties (short prompts)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_train)
 

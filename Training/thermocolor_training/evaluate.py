@@ -67,11 +67,30 @@ def scene_descriptions(val_pairs) -> dict[str, str]:
     return {p.name: captioning.captions_for(p.visible, 1, seed=0)[0] for p in val_pairs}
 
 
-def evaluate(colorize, train_pairs, val_pairs, embedding: np.ndarray, described: dict | None = None) -> dict:
-    """described: image name -> the embedding of its description, for a second model row."""
+SHORT_PROMPT_NAMES = ("time", "road", "sky", "vegetation", None)
+
+
+def short_descriptions(val_pairs) -> dict[str, list[str]]:
+    """Each validation image's short prompts: the subject with one of its true
+    properties (time of day, road, sky, vegetation), and the bare subject.
+    What a user types who names one thing about the scene, or none."""
+    import random
+    result = {}
+    for p in val_pairs:
+        props = captioning.measure(p.visible)
+        result[p.name] = [captioning.describe(props, random.Random(i), frozenset(
+            key for key in captioning.PROPERTIES if key != kept)) for i, kept in enumerate(SHORT_PROMPT_NAMES)]
+    return result
+
+
+def evaluate(colorize, train_pairs, val_pairs, embedding: np.ndarray, described: dict | None = None,
+             short: dict | None = None) -> dict:
+    """described: image name -> the embedding of its description, for a second model row;
+    short: image name -> the embeddings of its short prompts, for a third (all of them scored)."""
     constant = fit_constant(train_pairs)
     table = fit_lookup_table(train_pairs)
-    results = {"constant": [], "lookup_table": [], "model": []} | ({"model_described": []} if described else {})
+    results = {"constant": [], "lookup_table": [], "model": []} | ({"model_described": []} if described else {}) | (
+        {"model_short": []} if short else {})
     outputs = {}
     for p in val_pairs:
         const = to_uint8(np.broadcast_to(constant, p.visible.shape))
@@ -82,6 +101,8 @@ def evaluate(colorize, train_pairs, val_pairs, embedding: np.ndarray, described:
             outputs[p.name]["model_described"] = colorize(p.thermal, described[p.name])
         for key, image in outputs[p.name].items():
             results[key].append(score(image, p.visible))
+        for vector in (short or {}).get(p.name, []):
+            results["model_short"].append(score(colorize(p.thermal, vector), p.visible))
     summary = {key: summarise(v) for key, v in results.items()}
     return {"summary": summary, "per_image": {k: v for k, v in results.items()}, "outputs": outputs,
             "constant_rgb": constant.tolist()}
@@ -91,8 +112,9 @@ def table_markdown(summary: dict) -> str:
     rows = ["| method | PSNR dB | SSIM | mean ΔE (CIE76) | colourfulness ÷ visible | gradient ÷ visible |",
             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     names = {"constant": "constant colour (training mean RGB)", "lookup_table": "grey→RGB lookup table (256)",
-             "model": "road-colorizer", "model_described": "road-colorizer, each scene described in the prompt"}
-    for key in ("constant", "lookup_table", "model", "model_described"):
+             "model": "road-colorizer", "model_described": "road-colorizer, each scene described in the prompt",
+             "model_short": "road-colorizer, short prompts (one true property named, or none)"}
+    for key in ("constant", "lookup_table", "model", "model_described", "model_short"):
         if key not in summary:
             continue
         s = summary[key]
@@ -250,7 +272,9 @@ def cmd_evaluate(args):
     embedding = encode([args.prompt])[0]
     descriptions = scene_descriptions(val_pairs)
     vectors = dict(zip(descriptions, encode(list(descriptions.values()))))
-    report = evaluate(colorize, train_pairs, val_pairs, embedding, vectors)
+    shorts = short_descriptions(val_pairs)
+    short_vectors = {name: encode(texts) for name, texts in shorts.items()}
+    report = evaluate(colorize, train_pairs, val_pairs, embedding, vectors, short_vectors)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     summary = report["summary"]
@@ -258,7 +282,8 @@ def cmd_evaluate(args):
     contact_sheet(val_pairs, report["outputs"], out / "contact-sheet.png")
     result = {"prompt": args.prompt, "summary": summary, "validation_pairs": len(val_pairs),
               "training_seconds": saved.get("seconds"), "steps": saved.get("step"),
-              "constant_rgb": report["constant_rgb"], "descriptions": descriptions}
+              "constant_rgb": report["constant_rgb"], "descriptions": descriptions,
+              "short_prompts": shorts}
     if not args.no_extras:
         result["steering"] = prompt_steering(colorize, val_pairs, encode)
         result["flicker"] = flicker(colorize, val_pairs[:10], embedding, fit_lookup_table(train_pairs))

@@ -20,14 +20,19 @@ from .losses import CompositeLoss, PatchDiscriminator, discriminator_step
 from .model import Colorizer, fit_prior
 
 
-def caption_table(pairs: list[Pair], per_image: int, encode) -> tuple[dict[str, list[str]], dict[str, torch.Tensor], torch.Tensor]:
-    """Captions per pair, their embeddings, and the embeddings a dropped caption becomes."""
-    texts = {p.name: captioning.captions_for(p.visible, per_image, seed=stable_seed(p.name)) for p in pairs}
+def caption_table(pairs: list[Pair], per_image: int, encode, partial: bool = False):
+    """Captions per pair (written to captions.json), the embeddings of each
+    pair's full descriptions, of its partial ones (captions.partial_captions_for;
+    empty unless `partial`), and the embeddings a dropped caption becomes."""
+    full = {p.name: captioning.captions_for(p.visible, per_image, seed=stable_seed(p.name)) for p in pairs}
+    short = {p.name: captioning.partial_captions_for(p.visible, per_image, seed=stable_seed(p.name)) if partial else []
+             for p in pairs}
     uninformative = [captioning.EMPTY_PROMPT, captioning.DEFAULT_PROMPT]
-    flat = sorted({t for v in texts.values() for t in v} | set(uninformative))
+    flat = sorted({t for v in (*full.values(), *short.values()) for t in v} | set(uninformative))
     vectors = dict(zip(flat, torch.from_numpy(encode(flat))))
-    table = {name: torch.stack([vectors[t] for t in texts[name]]) for name in texts}
-    return texts, table, torch.stack([vectors[t] for t in uninformative])
+    embed = lambda texts: {name: torch.stack([vectors[t] for t in v]) for name, v in texts.items() if v}
+    texts = {name: full[name] + short[name] for name in full}
+    return texts, embed(full), embed(short), torch.stack([vectors[t] for t in uninformative])
 
 
 def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: int | None = None,
@@ -35,7 +40,8 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
           caption_dropout: float = 0.15, captions_per_image: int = 8, encode=None, model_kwargs: dict | None = None,
           seed: int = 0, log_every: int = 20, threads: int | None = None, device: str | None = None,
           checkpoint_minutes: float = 10, init: Path | None = None, stop_after: float | None = None,
-          adversarial_from: float = 0.2, dropped_chroma: float = 1.0, log=print) -> dict:
+          adversarial_from: float = 0.2, dropped_chroma: float = 1.0, partial_captions: float = 0.0,
+          log=print) -> dict:
     """Trains a Colorizer on `pairs`; writes out/model.pt and out/config.json. Returns the history.
 
     init: a checkpoint to start from (a second phase with other loss weights).
@@ -43,6 +49,9 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     dropped_chroma: scales the chroma-deficit term of crops whose caption was
     dropped. Their prompt says nothing about the scene, so the visible image's
     saturation there is a guess the network is pressed to make with confidence.
+    partial_captions: the share of kept captions that leave out some of the
+    scene's properties, so that a short prompt gets the network's best guess
+    for what it does not say.
     """
     if encode is None:
         from .text import encode
@@ -50,7 +59,8 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    texts, table, uninformative = caption_table(pairs, captions_per_image, encode)
+    texts, table, partial_table, uninformative = caption_table(pairs, captions_per_image, encode,
+                                                               partial=partial_captions > 0)
     (out / "captions.json").write_text(json.dumps(texts, indent=1))
     model_kwargs = dict(model_kwargs or {})
     model = Colorizer(size=size, **model_kwargs)
@@ -68,6 +78,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     config = {"size": list(size), "crop": list(crop), "batch": batch, "lr": lr, "weights": loss_fn.weights,
               "caption_dropout": caption_dropout, "model": model_kwargs, "seed": seed,
               "minutes": minutes, "steps": steps, "stop_after": stop_after, "dropped_chroma": dropped_chroma,
+              "partial_captions": partial_captions,
               "init": str(init) if init else None, "pairs": [p.name for p in pairs]}
     run = TrainingRun(model, opt, Schedule(lr, minutes, steps, warmup=100), config, out, log_every=log_every,
                       checkpoint_minutes=checkpoint_minutes, log=log, stop_after=stop_after)
@@ -83,7 +94,6 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
             t, v = augment(pair)
             thermal.append(torch.from_numpy(t))
             visible.append(torch.from_numpy(v))
-            options = table[pair.name]
             # Dropped captions become the empty prompt or the bundle's default
             # one, which therefore says nothing about the scene: with either,
             # the network gives its best guess for any road scene.
@@ -92,6 +102,8 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
                 text.append(dropped)
                 chroma_scale.append(dropped_chroma)
             else:
+                shortened = partial_captions > 0 and rng.random() < partial_captions
+                options = (partial_table if shortened else table)[pair.name]
                 text.append(options[rng.randrange(len(options))])
                 chroma_scale.append(1.0)
         thermal = torch.stack(thermal).to(device).contiguous(memory_format=torch.channels_last)
