@@ -46,3 +46,17 @@ def test_partial_captions_name_only_some_true_properties():
         assert "grey overcast sky" not in text and "brown" not in text, "only the measured properties"
     bare = captions.describe(props, __import__("random").Random(0), frozenset(captions.PROPERTIES))
     assert bare in captions.VOCABULARY["subject"]
+
+
+def test_short_prompts_name_one_true_property_each():
+    from types import SimpleNamespace
+    from thermocolor_training.evaluate import SHORT_PROMPT_NAMES, short_descriptions
+    image = scene((110, 160, 230), (50, 120, 40))
+    props = captions.measure(image)
+    texts = short_descriptions([SimpleNamespace(name="x", visible=image)])["x"]
+    assert len(texts) == len(SHORT_PROMPT_NAMES)
+    by_property = dict(zip(SHORT_PROMPT_NAMES, texts))
+    assert any(phrase in by_property["time"] for phrase in captions.VOCABULARY["time"][props.time])
+    assert "blue" in by_property["sky"] and "green" not in by_property["sky"]
+    assert "green" in by_property["vegetation"] and "blue" not in by_property["vegetation"]
+    assert by_property[None] in captions.VOCABULARY["subject"]
