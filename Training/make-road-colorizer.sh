@@ -18,6 +18,10 @@
 # the network is unsure: scaling the phase-3-at-full-chroma model's a*b* by
 # 0.8 after the fact lowered ΔE on the validation split from 15.5 to 14.7
 # (each scene described), with colourfulness still 0.68x the visible's.
+# Phase 3 also draws 30 % of its kept captions from short ones that leave
+# out some of the scene's properties, so that a short prompt ("a city
+# street") gets the network's best guess for what it does not say: short
+# true prompts went from 13.5 to 15.7 dB on the validation split.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -37,7 +41,8 @@ nice -n 5 "$py" -m thermocolor_training train --data "$data" --out "$run-phase2"
   --minutes 35 --lr 1e-3 --batch 6 --threads 2 --adversarial-from 0.1 --weights "$phase2_weights"
 phase3_weights='{"chroma": 6, "gradient": 0.8, "smooth": 2, "adversarial": 0.1}'
 nice -n 5 "$py" -m thermocolor_training train --data "$data" --out "$run" --init "$run-phase2/model.pt" \
-  --minutes 25 --lr 3e-4 --batch 6 --threads 2 --adversarial-from 0.1 --weights "$phase3_weights"
+  --minutes 25 --lr 3e-4 --batch 6 --threads 2 --adversarial-from 0.1 --weights "$phase3_weights" \
+  --partial-captions 0.3
 "$py" -m thermocolor_training export --checkpoint "$run/model.pt" --bundle "$bundle"
 "$py" -m thermocolor_training evaluate --data "$data" --checkpoint "$run/model.pt" --out "$bundle/validation"
 "$py" -m thermocolor_training ceilings --data "$data" --out "$bundle/validation/ceilings.json"
