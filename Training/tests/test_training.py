@@ -57,3 +57,22 @@ def test_caption_table_keeps_short_descriptions_apart():
     assert uninformative.shape == (2, 384)
     _, _, none, _ = caption_table(pairs, 4, hashed_encode)
     assert none == {}
+
+
+def test_shift_consistency_sees_colour_that_moves_with_the_frame_edges():
+    import random
+    from thermocolor_training.train import shift_consistency_term
+
+    class PerPixel:  # colour a fixed function of each pixel: moving the frame moves nothing else
+        def lab(self, thermal, text):
+            return torch.cat([thermal * 100, thermal * 40 - 20, 10 - thermal * 30], 1)
+
+    class FrameMean(PerPixel):  # colour also set by the whole frame's mean, as a global context does
+        def lab(self, thermal, text):
+            return super().lab(thermal, text) + thermal.mean(dim=(2, 3), keepdim=True) * 50
+
+    thermal = torch.from_numpy(np.stack([p.thermal for p in generated_pairs(3)])[:, None] / 255.0).float()
+    text = torch.zeros(3, 384)
+    for model, moves in ((PerPixel(), False), (FrameMean(), True)):
+        term = shift_consistency_term(model, thermal, text, model.lab(thermal, text), random.Random(0))
+        assert (float(term) > 1e-3) == moves, float(term)

@@ -45,7 +45,7 @@ def cmd_train(args):
           batch=args.batch, lr=args.lr, weights=weights, threads=args.threads, seed=args.seed,
           init=args.init, stop_after=args.stop_after, adversarial_from=args.adversarial_from,
           dropped_chroma=args.dropped_chroma, partial_captions=args.partial_captions,
-          log=lambda line: print(line, flush=True))
+          shift_consistency=args.shift_consistency, log=lambda line: print(line, flush=True))
 
 
 def cmd_caption(args):
@@ -94,6 +94,8 @@ def main(argv=None):
                    help="chroma-deficit weight of crops whose caption was dropped, as a share of the others'")
     p.add_argument("--partial-captions", type=float, default=0.0,
                    help="share of kept captions that leave out some of the scene's properties (short prompts)")
+    p.add_argument("--shift-consistency", type=float, default=0.0,
+                   help="weight of the term that keeps colour still when the frame moves a few pixels")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_train)
 

@@ -41,7 +41,7 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
           seed: int = 0, log_every: int = 20, threads: int | None = None, device: str | None = None,
           checkpoint_minutes: float = 10, init: Path | None = None, stop_after: float | None = None,
           adversarial_from: float = 0.2, dropped_chroma: float = 1.0, partial_captions: float = 0.0,
-          log=print) -> dict:
+          shift_consistency: float = 0.0, log=print) -> dict:
     """Trains a Colorizer on `pairs`; writes out/model.pt and out/config.json. Returns the history.
 
     init: a checkpoint to start from (a second phase with other loss weights).
@@ -52,6 +52,8 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     partial_captions: the share of kept captions that leave out some of the
     scene's properties, so that a short prompt gets the network's best guess
     for what it does not say.
+    shift_consistency: weight of a term that asks a crop's colour to stay put
+    when the frame moves (see `shift_consistency_term`).
     """
     if encode is None:
         from .text import encode
@@ -75,10 +77,11 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
     opt_d = torch.optim.AdamW(disc.parameters(), lr=2e-4, betas=(0.5, 0.99)) if disc else None
     augment = Augmenter(crop[0], crop[1], seed=seed)
     rng = random.Random(seed + 1)
+    shift_rng = random.Random(seed + 2)
     config = {"size": list(size), "crop": list(crop), "batch": batch, "lr": lr, "weights": loss_fn.weights,
               "caption_dropout": caption_dropout, "model": model_kwargs, "seed": seed,
               "minutes": minutes, "steps": steps, "stop_after": stop_after, "dropped_chroma": dropped_chroma,
-              "partial_captions": partial_captions,
+              "partial_captions": partial_captions, "shift_consistency": shift_consistency,
               "init": str(init) if init else None, "pairs": [p.name for p in pairs]}
     run = TrainingRun(model, opt, Schedule(lr, minutes, steps, warmup=100), config, out, log_every=log_every,
                       checkpoint_minutes=checkpoint_minutes, log=log, stop_after=stop_after)
@@ -118,11 +121,37 @@ def train(pairs: list[Pair], out: Path, *, minutes: float | None = None, steps: 
         fake_logits = disc(half(thermal), half(rgb)) if adversarial else None
         loss, terms = loss_fn(lab, rgb, lab_target, visible, fake_logits, model.last_coefficients,
                               torch.tensor(chroma_scale, device=device))
+        if shift_consistency > 0:
+            shift = shift_consistency_term(model, thermal, text, lab, shift_rng)
+            loss = loss + shift_consistency * shift
+            terms["shift"] = float(shift.detach())
         run.optimise(loss)
         if adversarial:
             terms["discriminator"] = discriminator_step(disc, opt_d, half(thermal), half(visible), half(rgb.detach()))
         run.record(loss, terms, batch)
     return run.finish()
+
+
+def shift_consistency_term(model, thermal, text, lab, rng: random.Random, crops: int = 2,
+                           largest: int = 12) -> torch.Tensor:
+    """Mean |ΔLab| (scaled to about 0-1) between the colour of the first
+    `crops` crops and the colour of the same crops cut a few pixels in from a
+    corner, on the part both show.
+
+    The network sees the frame at its working size, so a frame moved by a few
+    pixels falls differently on its patch grid and its context changes at
+    the borders; a vehicle's camera pans all the time, and colour that
+    changes more than the scene does is flicker. Cut on two sides only, the
+    smaller frame is still a plausible frame.
+    """
+    dx, dy = rng.randint(2, largest), rng.randint(0, largest // 2)
+    height, width = thermal.shape[-2:]
+    left, top = rng.random() < 0.5, rng.random() < 0.5
+    xs = slice(dx, width) if left else slice(0, width - dx)
+    ys = slice(dy, height) if top else slice(0, height - dy)
+    moved = model.lab(thermal[:crops, :, ys, xs].contiguous(memory_format=torch.channels_last), text[:crops])
+    scale = torch.tensor([100.0, 110, 110], device=lab.device).view(1, 3, 1, 1)
+    return (moved - lab[:crops, :, ys, xs]).abs().div(scale).mean()
 
 
 def load_model(checkpoint: Path) -> tuple[Colorizer, dict]:
