@@ -82,13 +82,18 @@ def test_flicker_against_the_input_is_one_for_a_fixed_mapping_and_flags_colour_t
     pairs = generated_pairs(4)
     table = fit_lookup_table(pairs)
     lookup = lambda thermal, embedding: to_uint8(table[thermal])
-    steady = flicker(lookup, pairs, None, table, frames=4, step=2)["against_input"]
+    result = flicker(lookup, pairs, None, table, frames=4, step=2)
+    steady = result["against_input"]
     assert abs(steady["synthetic"] - 1) < 1e-9 and abs(steady["validation_max"] - 1) < 1e-9
+    # A per-pixel mapping colours a moved frame exactly as the moved output.
+    assert abs(result["against_motion"]["validation_max"] - 1) < 1e-9
     # The same mapping with a random colour cast per frame: colour that
     # changes while the input does not.
     rng = np.random.default_rng(4)
     cast = lambda thermal, embedding: np.clip(lookup(thermal, None) + rng.normal(0, 8, 3), 0, 255).astype(np.uint8)
-    assert flicker(cast, pairs, None, table, frames=4, step=2)["against_input"]["synthetic"] > 1.5
+    cast_result = flicker(cast, pairs, None, table, frames=4, step=2)
+    assert cast_result["against_input"]["synthetic"] > 1.5
+    assert cast_result["against_motion"]["validation_mean"] > 1.5
     clip = synthetic_clip(96, 72, frames=5)
     assert len(clip) == 5 and clip[0].shape == (72, 96) and clip[0].dtype == np.uint8
     assert not np.array_equal(clip[0], clip[-1])

@@ -234,8 +234,13 @@ def flicker(colorize, val_pairs, embedding, table, frames: int = 8, step: int = 
     table's colour is a fixed function of each pixel's grey level, so all of
     its change is explained by the input's own; above 1, the model's colour
     changes more than that.
+
+    And against the output's own motion: the clip's change ÷ the change of
+    the whole frame's output moved by the same pan. 1: the colour moves
+    exactly with the scene; above, the network colours a moved frame
+    differently (its patch grid and the context at the borders move).
     """
-    ratios, input_ratios = [], []
+    ratios, input_ratios, motion_ratios = [], [], []
     lookup = lambda t: to_uint8(table[t])
     explained = lambda clip, outputs: chroma_change_ratio(clip, outputs) / max(
         chroma_change_ratio(clip, [lookup(t) for t in clip]), 1e-9)
@@ -252,9 +257,15 @@ def flicker(colorize, val_pairs, embedding, table, frames: int = 8, step: int = 
         visible_change = np.mean([np.linalg.norm(b - a, axis=-1).mean() for a, b in zip(vis, vis[1:])])
         ratios.append(model_change / max(visible_change, 1e-6))
         input_ratios.append(explained(windows, outputs))
+        whole = rgb_to_lab(colorize(p.thermal, embedding) / 255.0)[..., 1:]
+        moved = [whole[:, f * step:f * step + width] for f in range(frames)]
+        motion_change = np.mean([np.linalg.norm(b - a, axis=-1).mean() for a, b in zip(moved, moved[1:])])
+        motion_ratios.append(model_change / max(motion_change, 1e-6))
     clip = synthetic_clip()
     return {"flicker_ratio_mean": float(np.mean(ratios)), "flicker_ratio_max": float(np.max(ratios)),
             "clips": len(ratios), "frames": frames, "pixels_per_frame": step,
+            "against_motion": {"validation_mean": float(np.mean(motion_ratios)),
+                               "validation_max": float(np.max(motion_ratios))},
             "against_input": {"validation_mean": float(np.mean(input_ratios)),
                               "validation_max": float(np.max(input_ratios)),
                               "synthetic": float(explained(clip, [colorize(t, embedding) for t in clip])), "synthetic_frames": len(clip)}}
