@@ -11,6 +11,7 @@ visible image resized onto the thermal grid (see metrics.py).
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,6 @@ def short_descriptions(val_pairs) -> dict[str, list[str]]:
     """Each validation image's short prompts: the subject with one of its true
     properties (time of day, road, sky, vegetation), and the bare subject.
     What a user types who names one thing about the scene, or none."""
-    import random
     result = {}
     for p in val_pairs:
         props = captioning.measure(p.visible)
