@@ -284,7 +284,10 @@ def cmd_evaluate(args):
     descriptions = scene_descriptions(val_pairs)
     vectors = dict(zip(descriptions, encode(list(descriptions.values()))))
     shorts = short_descriptions(val_pairs)
-    short_vectors = {name: encode(texts) for name, texts in shorts.items()}
+    # Many images share a short prompt ("a city street"): each text encoded once.
+    texts = sorted({t for v in shorts.values() for t in v})
+    encoded = dict(zip(texts, encode(texts)))
+    short_vectors = {name: [encoded[t] for t in v] for name, v in shorts.items()}
     report = evaluate(colorize, train_pairs, val_pairs, embedding, vectors, short_vectors)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
