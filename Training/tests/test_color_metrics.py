@@ -97,3 +97,25 @@ def test_flicker_against_the_input_is_one_for_a_fixed_mapping_and_flags_colour_t
     clip = synthetic_clip(96, 72, frames=5)
     assert len(clip) == 5 and clip[0].shape == (72, 96) and clip[0].dtype == np.uint8
     assert not np.array_equal(clip[0], clip[-1])
+
+
+def test_average_scene_is_the_unit_mean_of_the_training_captions_and_gets_its_own_row():
+    from test_training import generated_pairs
+    from thermocolor_training.evaluate import average_scene_embedding, evaluate
+    pairs = generated_pairs(count=5, seed=5)
+    encoded = []
+    features = lambda texts: np.array([[len(t), t.count(" "), 1.0] for t in texts])
+    def encode(texts):
+        encoded.extend(texts)
+        return features(texts)
+    vector = average_scene_embedding(pairs[:3], encode, per_image=2)
+    assert len(encoded) == 6
+    mean = features(encoded).mean(0)
+    assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-6)
+    told = []
+    def colorize(thermal, embedding):
+        told.append(embedding)
+        return np.repeat(thermal[..., None], 3, 2)
+    summary = evaluate(colorize, pairs[:3], pairs[3:], np.zeros(3), average=vector)["summary"]
+    assert summary["model_average_scene"]["images"] == 2
+    assert sum(e is vector for e in told) == 2

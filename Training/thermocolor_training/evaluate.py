@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from . import captions as captioning
+from .data import stable_seed
 from .metrics import score, summarise
 from .color import rgb_to_lab
 
@@ -83,14 +84,26 @@ def short_descriptions(val_pairs) -> dict[str, list[str]]:
     return result
 
 
+def average_scene_embedding(train_pairs, encode, per_image: int = 8) -> np.ndarray:
+    """The mean of the training captions' embeddings (the captions `train`
+    draws), scaled to unit length like the encoder's: the network told the
+    average training scene. Nobody types it; its row shows what a guess that
+    hedges between day and night, blue and grey sky, buys in PSNR and costs
+    in colour, where the default prompt's picture commits to one scene."""
+    texts = [t for p in train_pairs for t in captioning.captions_for(p.visible, per_image, seed=stable_seed(p.name))]
+    mean = np.asarray(encode(texts), dtype=np.float64).mean(0)
+    return (mean / np.linalg.norm(mean)).astype(np.float32)
+
+
 def evaluate(colorize, train_pairs, val_pairs, embedding: np.ndarray, described: dict | None = None,
-             short: dict | None = None) -> dict:
+             short: dict | None = None, average: np.ndarray | None = None) -> dict:
     """described: image name -> the embedding of its description, for a second model row;
-    short: image name -> the embeddings of its short prompts, for a third (all of them scored)."""
+    short: image name -> the embeddings of its short prompts, for a third (all of them scored);
+    average: the average training scene's embedding (average_scene_embedding), for a fourth."""
     constant = fit_constant(train_pairs)
     table = fit_lookup_table(train_pairs)
     results = {"constant": [], "lookup_table": [], "model": []} | ({"model_described": []} if described else {}) | (
-        {"model_short": []} if short else {})
+        {"model_short": []} if short else {}) | ({"model_average_scene": []} if average is not None else {})
     outputs = {}
     for p in val_pairs:
         const = to_uint8(np.broadcast_to(constant, p.visible.shape))
@@ -103,6 +116,8 @@ def evaluate(colorize, train_pairs, val_pairs, embedding: np.ndarray, described:
             results[key].append(score(image, p.visible))
         for vector in (short or {}).get(p.name, []):
             results["model_short"].append(score(colorize(p.thermal, vector), p.visible))
+        if average is not None:
+            results["model_average_scene"].append(score(colorize(p.thermal, average), p.visible))
     summary = {key: summarise(v) for key, v in results.items()}
     return {"summary": summary, "per_image": {k: v for k, v in results.items()}, "outputs": outputs,
             "constant_rgb": constant.tolist()}
@@ -113,8 +128,9 @@ def table_markdown(summary: dict) -> str:
             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     names = {"constant": "constant colour (training mean RGB)", "lookup_table": "grey→RGB lookup table (256)",
              "model": "road-colorizer", "model_described": "road-colorizer, each scene described in the prompt",
-             "model_short": "road-colorizer, short prompts (one true property named, or none)"}
-    for key in ("constant", "lookup_table", "model", "model_described", "model_short"):
+             "model_short": "road-colorizer, short prompts (one true property named, or none)",
+             "model_average_scene": "road-colorizer, told the average training scene (mean caption embedding)"}
+    for key in ("constant", "lookup_table", "model", "model_described", "model_short", "model_average_scene"):
         if key not in summary:
             continue
         s = summary[key]
@@ -288,7 +304,8 @@ def cmd_evaluate(args):
     texts = sorted({t for v in shorts.values() for t in v})
     encoded = dict(zip(texts, encode(texts)))
     short_vectors = {name: [encoded[t] for t in v] for name, v in shorts.items()}
-    report = evaluate(colorize, train_pairs, val_pairs, embedding, vectors, short_vectors)
+    report = evaluate(colorize, train_pairs, val_pairs, embedding, vectors, short_vectors,
+                      average_scene_embedding(train_pairs, encode))
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     summary = report["summary"]
