@@ -72,7 +72,8 @@ struct ConvertCommand: ParsableCommand {
         do { _ = try recording.apply(to: request.targets()) } catch let error as OutputTargetError {
             throw ValidationError(error.description)
         }
-        let conversion = try Conversion(request, colorizer: try stage(classic: request.classic), onOutputEvent: reportOutputEvent)
+        let colorizer = try stage(classic: request.classic)
+        let conversion = try Conversion(request, colorizer: colorizer, onOutputEvent: reportOutputEvent)
         let progress = ProgressLine(total: conversion.reader.info.frameCount, enabled: !quiet && isatty(STDERR_FILENO) == 1)
         conversion.pipeline.onFrameWritten = { statistics in
             progress.update(frames: statistics.framesWritten, seconds: statistics.elapsedSeconds)
@@ -100,6 +101,7 @@ struct ConvertCommand: ParsableCommand {
             for status in summary.outputs.dropFirst() { print("also wrote " + describe(status)) }
             if let preview { print("preview: \(preview)") }
             if stats { print("stages: \(summary.stageSummary)") }
+            if let note = defaultPromptNote(colorizer) { print(note) }
         }
         try checkOutcome(summary, signal: signals.signalReceived)
     }
@@ -133,6 +135,18 @@ struct ConvertCommand: ParsableCommand {
 }
 
 extension ConvertCommand {
+    /// For a text-guided network run without a prompt: which prompt it used.
+    /// Its default can only guess the scene's time of day and sky, which a
+    /// thermal frame does not show, and a prompt that says them colours
+    /// better (road-colorizer: 16.9 against 15.7 dB on its validation split).
+    func defaultPromptNote(_ stage: FrameColorizer?) -> String? {
+        guard neural.prompt == nil, neural.embedding == nil,
+              let bundle = (stage as? NeuralStage)?.network.bundle, bundle.textDimension != nil,
+              let prompt = bundle.defaultPrompt else { return nil }
+        return "prompt: the model's default, \"\(prompt)\"; --prompt can say what the scene looks like "
+            + "(time of day, sky, trees), which a thermal frame does not show"
+    }
+
     /// The colouring stage the options ask for: neural, fusion, reference, or nil for the palette.
     func stage(classic: ClassicSettings) throws -> FrameColorizer? {
         var recipe = try stageRecipe(color: color, neural: neural, fusion: fusion)
@@ -154,6 +168,7 @@ extension ConvertCommand {
         let frame = try ImageFile.readThermal(input)
         let gain = try ClassicColorizer(settings: classic)
         let picture: RGBImage
+        var note: String?
         if let visiblePath = fusion.visible {
             let visible = try ImageFile.readRGB(visiblePath)
             let thermal = try gain.grayLevels(of: frame)
@@ -177,12 +192,17 @@ extension ConvertCommand {
                 picture = try fuser.fuse(thermal: thermal, visible: aligned)
             }
         } else {
-            let stage: FrameColorizer = try self.stage(classic: classic) ?? gain
+            let chosen = try self.stage(classic: classic)
+            let stage: FrameColorizer = chosen ?? gain
             guard let first = try stage.colorize([frame]).first else { throw PipelineError("no picture came out") }
             picture = first.rgbImage
+            note = defaultPromptNote(chosen)
         }
         try ImageFile.writePNG(picture, to: output)
-        if !quiet { print("wrote \(output): \(picture.width)×\(picture.height)") }
+        if !quiet {
+            print("wrote \(output): \(picture.width)×\(picture.height)")
+            if let note { print(note) }
+        }
     }
 }
 

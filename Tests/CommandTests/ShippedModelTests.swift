@@ -39,4 +39,18 @@ struct ShippedModelTests {
         }
         #expect(pictures[0] != pictures[1])
     }
+
+    @Test("The summary names the default prompt when none was given, and not otherwise")
+    func summaryNamesTheDefaultPrompt() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let without = try runProcess(thermocolorBinary, ["convert", reference + "/input.png", folder.file("a.png"),
+                                                         "--model", bundle])
+        #expect(without.status == 0, "\(without.error)")
+        #expect(without.output.contains("prompt: the model's default, \"a road in daylight\""), "\(without.output)")
+        let with = try runProcess(thermocolorBinary, ["convert", reference + "/input.png", folder.file("b.png"),
+                                                      "--model", bundle, "--prompt", "a city street at night"])
+        #expect(with.status == 0, "\(with.error)")
+        #expect(!with.output.contains("prompt:"), "\(with.output)")
+    }
 }
