@@ -101,16 +101,16 @@ def test_flicker_against_the_input_is_one_for_a_fixed_mapping_and_flags_colour_t
 
 def test_average_scene_is_the_unit_mean_of_the_training_captions_and_gets_its_own_row():
     from test_training import generated_pairs
+    from thermocolor_training.captions import captions_for
+    from thermocolor_training.data import stable_seed
     from thermocolor_training.evaluate import average_scene_embedding, evaluate
     pairs = generated_pairs(count=5, seed=5)
-    encoded = []
     features = lambda texts: np.array([[len(t), t.count(" "), 1.0] for t in texts])
-    def encode(texts):
-        encoded.extend(texts)
-        return features(texts)
-    vector = average_scene_embedding(pairs[:3], encode, per_image=2)
-    assert len(encoded) == 6
-    mean = features(encoded).mean(0)
+    vector = average_scene_embedding(pairs[:3], features, per_image=2)
+    # The captions train draws: each training image's full descriptions, each counted.
+    drawn = [t for p in pairs[:3] for t in captions_for(p.visible, 2, seed=stable_seed(p.name))]
+    assert len(drawn) == 6
+    mean = features(drawn).mean(0)
     assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-6)
     told = []
     def colorize(thermal, embedding):

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from . import captions as captioning
-from .data import stable_seed
 from .metrics import score, summarise
 from .color import rgb_to_lab
 
@@ -86,13 +85,14 @@ def short_descriptions(val_pairs) -> dict[str, list[str]]:
 
 def average_scene_embedding(train_pairs, encode, per_image: int = 8) -> np.ndarray:
     """The mean of the embeddings of the training images' full descriptions
-    (as `train`'s caption table words them), scaled to unit length like the
+    (`train`'s caption table, so the same wordings), scaled to unit length like the
     encoder's output: the network told the average training scene. Nobody
     types it; its row shows what a guess that hedges between day and night,
     blue and grey sky, buys in PSNR and costs in colour, where the default
     prompt's picture commits to one scene."""
-    texts = [t for p in train_pairs for t in captioning.captions_for(p.visible, per_image, seed=stable_seed(p.name))]
-    mean = np.asarray(encode(texts), dtype=np.float64).mean(0)
+    from .train import caption_table
+    _, full, _, _ = caption_table(train_pairs, per_image, encode)
+    mean = torch.cat(list(full.values())).double().mean(0).numpy()
     return (mean / np.linalg.norm(mean)).astype(np.float32)
 
 
